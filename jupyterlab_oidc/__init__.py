@@ -1,0 +1,39 @@
+"""jupyterlab-oidc: OpenID Connect sign-in for JupyterLab, fresh tokens for kernels.
+
+In a notebook: ``from jupyterlab_oidc import get_token``. The server extension and the
+labextension are loaded by Jupyter itself; nothing here imports tornado or jupyter_server
+until Jupyter asks for the extension.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    from ._version import __version__
+except ImportError:  # a source checkout that was never built
+    __version__ = "0.0.0.dev0"
+
+from .errors import (
+    IdentityMismatchError,
+    NotAuthenticatedError,
+    OIDCError,
+)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyterlab-oidc"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .app import OIDCExtensionApp
+
+    return [{"module": "jupyterlab_oidc", "app": OIDCExtensionApp}]
+
+
+__all__ = [
+    "IdentityMismatchError",
+    "NotAuthenticatedError",
+    "OIDCError",
+    "__version__",
+]

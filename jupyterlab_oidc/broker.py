@@ -1,0 +1,584 @@
+"""The broker: owns sign-ins, sessions and refresh tokens for one Jupyter server.
+
+No tornado in here: handlers call these coroutines and turn ``OIDCError`` into HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from authlib.common.security import generate_token
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from joserfc import jws
+
+from .config import EnvironmentConfig, OIDCLogin
+from .discovery import Discovery, ProviderMetadata
+from .errors import (
+    ConfigError,
+    InvalidIdTokenError,
+    InvalidRequestError,
+    LoginCancelledError,
+    LoginTimeoutError,
+    NotAuthenticatedError,
+    OIDCError,
+    ProviderError,
+    ProviderUnavailableError,
+    RefreshFailedError,
+    SessionExpiredError,
+    StateMismatchError,
+    StoreError,
+)
+from .http import ProviderHTTP
+from .identity import enforce_login_hint, identity_of, merge_userinfo
+from .pending import PendingLogin
+from .session import Session, session_key
+from .store import FileStore, MemoryStore, SessionStore
+from .verify import IdTokenChecks, verify_id_token
+
+#: Results of finished sign-ins stay readable this long for late ``await`` calls.
+RESULT_GRACE_SECONDS = 120.0
+#: Background retries back off up to this (provider down).
+MAX_BACKOFF_SECONDS = 30.0
+#: Without ``expires_in`` in the token response, assume this lifetime.
+DEFAULT_LIFETIME_SECONDS = 300.0
+
+LocalListenerFactory = Callable[["Broker"], Awaitable[None]]
+
+
+class Broker:
+    """Sign-in flow, id_token checks, identity enforcement, single-flight refresh, store."""
+
+    def __init__(
+        self,
+        settings: OIDCLogin,
+        base_url: str = "/",
+        log: logging.Logger | None = None,
+        store: SessionStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.log = log or logging.getLogger("jupyterlab_oidc")
+        self.http = ProviderHTTP(settings.http_timeout_seconds, self.log)
+        self.discovery = Discovery(self.http, settings.jwks_cache_seconds)
+        self.store = store or (FileStore(settings.store_path) if settings.store == "file" else MemoryStore())
+        self.sessions: dict[str, Session] = {}
+        self.pending: dict[str, PendingLogin] = {}
+        self.store_error: StoreError | None = None
+        self.revision = 0
+        self.local_listener_start: LocalListenerFactory | None = None
+        self.local_listener_stop: Callable[[], Awaitable[None]] | None = None
+        self._changed = asyncio.Event()
+        self._refreshes: dict[str, asyncio.Task[Session]] = {}
+        self._keepers: dict[str, asyncio.Task[None]] = {}
+
+    # ---------------------------------------------------------------- life cycle
+
+    def start(self) -> None:
+        """Restore stored sessions and keep them fresh. Call from the server's event loop."""
+        try:
+            self.sessions = self.store.load()
+        except StoreError as e:
+            self.store_error = e
+            self.log.error("jupyterlab_oidc: %s", e.message)
+        for key in self.sessions:
+            self._keep_fresh(key)
+
+    async def stop(self) -> None:
+        """Cancel timers and background refreshes, close connections."""
+        for task in [*self._keepers.values(), *self._refreshes.values()]:
+            task.cancel()
+        for pending in self.pending.values():
+            if pending.timer:
+                pending.timer.cancel()
+        if self.local_listener_stop:
+            await self.local_listener_stop()
+        await self.http.aclose()
+
+    # ---------------------------------------------------------------- queries
+
+    def environments(self) -> dict[str, Any]:
+        """Configured environments, without secrets."""
+        return {
+            "default_environment": self.settings.default_environment,
+            "redirect_mode": self.settings.redirect_mode,
+            "callback_timeout": self.settings.callback_timeout,
+            "environments": [env.public_info() for env in self.settings.all_environments()],
+        }
+
+    def status(self) -> dict[str, Any]:
+        """Signed-in sessions and pending sign-ins; never a token."""
+        return {
+            "revision": self.revision,
+            "default_environment": self.settings.default_environment,
+            "sessions": [s.status() for s in self.sessions.values()],
+            "pending": [p.status() for p in self.pending.values() if p.accepts_callback()],
+            "store_error": self.store_error.to_json() if self.store_error else None,
+        }
+
+    async def wait_for_change(self, after_revision: int, timeout: float) -> None:
+        """Return once ``revision`` > ``after_revision`` or ``timeout`` passed (long poll)."""
+        deadline = time.monotonic() + timeout
+        while self.revision <= after_revision:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                await asyncio.wait_for(asyncio.shield(self._changed.wait()), remaining)
+            except asyncio.TimeoutError:
+                return
+
+    def _bump(self) -> None:
+        self.revision += 1
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    # ---------------------------------------------------------------- sign-in
+
+    def redirect_uri(self, origin: str) -> str:
+        """Where the provider sends the browser back (see ``OIDCLogin.redirect_mode``)."""
+        if self.settings.redirect_uri:
+            return self.settings.redirect_uri
+        if self.settings.redirect_mode == "local":
+            return f"http://localhost:{self.settings.redirect_port}/callback"
+        public = (self.settings.public_url or origin).rstrip("/")
+        return f"{public}{self.base_url}oidc/callback"
+
+    async def start_login(
+        self, environment: str | None, application: str | None, login_hint: str, origin: str
+    ) -> dict[str, Any]:
+        """Build the authorization URL (PKCE S256, state, nonce, login_hint) and remember it."""
+        env = self.settings.environment(environment)
+        scopes = env.scopes_for(application)
+        metadata = await self.discovery.metadata(env)
+        if metadata.code_challenge_methods and "S256" not in metadata.code_challenge_methods:
+            raise ConfigError(
+                f"Environment {env.name!r}: the provider does not support PKCE S256 "
+                f"(it lists {', '.join(metadata.code_challenge_methods)}).",
+                environment=env.name,
+            )
+        verifier = generate_token(64)
+        pending = PendingLogin(
+            state=generate_token(43),
+            environment=env.name,
+            application=application or None,
+            login_hint=login_hint.strip(),
+            code_verifier=verifier,
+            nonce=generate_token(32),
+            redirect_uri=self.redirect_uri(origin),
+            expires_at=time.time() + self.settings.callback_timeout,
+        )
+        params = {
+            "response_type": "code",
+            "client_id": env.client_id,
+            "redirect_uri": pending.redirect_uri,
+            "scope": " ".join(scopes),
+            "state": pending.state,
+            "nonce": pending.nonce,
+            "code_challenge": create_s256_code_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+        if pending.login_hint:
+            params["login_hint"] = pending.login_hint
+        separator = "&" if "?" in metadata.authorization_url else "?"
+        url = f"{metadata.authorization_url}{separator}{urlencode(params)}"
+        if self.settings.redirect_mode == "local" and self.local_listener_start:
+            await self.local_listener_start(self)
+        pending.timer = asyncio.get_running_loop().call_later(
+            self.settings.callback_timeout, self._expire, pending.state
+        )
+        self.pending[pending.state] = pending
+        self._bump()
+        self.log.info("jupyterlab_oidc: sign-in started for environment %s", env.name)
+        return {"url": url, "state": pending.state, "expires_in": self.settings.callback_timeout}
+
+    def _expire(self, state: str) -> None:
+        pending = self.pending.get(state)
+        if pending and not pending.result.done():
+            pending.result.set_exception(
+                LoginTimeoutError(
+                    f"No answer from the provider within {self.settings.callback_timeout:g} s; "
+                    "the sign-in was abandoned. Start it again.",
+                    environment=pending.environment,
+                )
+            )
+            self._finish(pending)
+
+    def _finish(self, pending: PendingLogin) -> None:
+        """The result is set: forget the state later, stop the local listener when idle."""
+        if pending.timer:
+            pending.timer.cancel()
+        if pending.result.done() and not pending.result.cancelled():
+            pending.result.exception()  # marks a failure as seen, even if nobody awaits it
+        asyncio.get_running_loop().call_later(RESULT_GRACE_SECONDS, self.pending.pop, pending.state, None)
+        self._bump()
+        if self.local_listener_stop and not any(p.accepts_callback() for p in self.pending.values()):
+            asyncio.ensure_future(self.local_listener_stop())
+
+    async def cancel(self, state: str) -> None:
+        """Cancel a pending sign-in; its ``await`` answers ``login_cancelled``."""
+        pending = self._pending(state)
+        if not pending.result.done():
+            pending.result.set_exception(LoginCancelledError("The sign-in was cancelled.", environment=pending.environment))
+            self._finish(pending)
+
+    def _pending(self, state: Any) -> PendingLogin:
+        if not isinstance(state, str) or not state:
+            raise InvalidRequestError("'state' is required.")
+        pending = self.pending.get(state)
+        if pending is None:
+            raise StateMismatchError(
+                "This sign-in is unknown or has expired. Start the sign-in again.",
+            )
+        return pending
+
+    async def await_login(self, state: str, wait_seconds: float | None = None) -> dict[str, Any] | None:
+        """The result of the sign-in ``state``: session status, a typed error, or None if still pending."""
+        pending = self._pending(state)
+        timeout = pending.expires_in() + 1 if wait_seconds is None else wait_seconds
+        try:
+            session: Session = await asyncio.wait_for(asyncio.shield(pending.result), max(timeout, 0))
+        except asyncio.TimeoutError:
+            return None
+        return session.status()
+
+    async def handle_callback(self, params: dict[str, str]) -> Session:
+        """The provider's redirect: named checks, then exchange, verification and identity."""
+        state = params.get("state") or ""
+        pending = self.pending.get(state) if state else None
+        if pending is None or not pending.accepts_callback():
+            self.log.warning("jupyterlab_oidc: callback with unknown, used or expired state refused")
+            raise StateMismatchError(
+                "This sign-in link is unknown, was already used, or has expired. Nothing was "
+                "stored. Start the sign-in again from JupyterLab."
+            )
+        pending.callback_received = True
+        try:
+            session = await self._complete_login(pending, params)
+        except OIDCError as e:
+            if not pending.result.done():
+                pending.result.set_exception(e)
+            self._finish(pending)
+            self.log.warning("jupyterlab_oidc: sign-in failed: %s (%s)", e.code, e.details.get("check", ""))
+            raise
+        except Exception as e:
+            error = OIDCError(f"The sign-in failed unexpectedly ({type(e).__name__}).")
+            if not pending.result.done():
+                pending.result.set_exception(error)
+            self._finish(pending)
+            raise error from e
+        if not pending.result.done():
+            pending.result.set_result(session)
+        self._finish(pending)
+        return session
+
+    async def _complete_login(self, pending: PendingLogin, params: dict[str, str]) -> Session:
+        env = self.settings.environment(pending.environment)
+        metadata = await self.discovery.metadata(env)
+        self._check_error(params)
+        self._check_iss(params, env, metadata)
+        code = params.get("code")
+        if not code:
+            raise ProviderError("The provider's answer has no authorization code.", provider_error="missing_code")
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": pending.redirect_uri,
+            "code_verifier": pending.code_verifier,
+        }
+        tokens = await self._token_request(env, metadata, data, "code exchange")
+        if not tokens.get("id_token"):
+            raise InvalidIdTokenError(
+                "The provider returned no id_token; is the 'openid' scope requested?", check="structure"
+            )
+        claims = await self._id_token_claims(env, tokens["id_token"], nonce=pending.nonce)
+        if not claims.get("email") and metadata.userinfo_url:
+            userinfo = await self.http.get_json(
+                "userinfo", metadata.userinfo_url, headers={"Authorization": f"Bearer {tokens['access_token']}"}
+            )
+            claims = merge_userinfo(claims, userinfo)
+        email = enforce_login_hint(claims, pending.login_hint, self.settings.require_verified_email)
+        session = self._new_session(env, pending.application, tokens, claims, email)
+        await self._store_session(session)
+        self.log.info("jupyterlab_oidc: signed in to %s", session.key)
+        return session
+
+    @staticmethod
+    def _check_error(params: dict[str, str]) -> None:
+        if "error" in params:
+            description = params.get("error_description")
+            raise ProviderError(
+                f"The provider refused the sign-in: {params['error']}" + (f" ({description})" if description else ""),
+                provider_error=params["error"],
+            )
+
+    @staticmethod
+    def _check_iss(params: dict[str, str], env: EnvironmentConfig, metadata: ProviderMetadata) -> None:
+        """RFC 9207: the authorization response must come from the issuer we sent the user to."""
+        iss = params.get("iss")
+        if iss is None and metadata.iss_parameter_supported:
+            iss = ""
+        if iss is not None and env.issuer and iss.rstrip("/") != env.issuer:
+            raise ProviderError(
+                f"The sign-in answer came from issuer {iss!r}, not {env.issuer!r} (RFC 9207 mix-up "
+                "defence). Nothing was stored.",
+                provider_error="issuer_mismatch",
+            )
+
+    async def _token_request(
+        self, env: EnvironmentConfig, metadata: ProviderMetadata, data: dict[str, str], label: str
+    ) -> dict[str, Any]:
+        auth = None
+        if env.client_secret:
+            auth = (env.client_id, env.client_secret)
+        else:
+            data = {**data, "client_id": env.client_id}
+        tokens = await self.http.post_form(label, metadata.token_url, data, auth=auth)
+        if not tokens.get("access_token"):
+            raise ProviderError(f"The provider's {label} answer has no access_token.", provider_error="missing_token")
+        if str(tokens.get("token_type", "")).lower() != "bearer":
+            raise ProviderError(
+                f"The provider's {label} answer has token_type {tokens.get('token_type')!r}, not Bearer.",
+                provider_error="invalid_token_type",
+            )
+        return tokens
+
+    async def _id_token_claims(
+        self, env: EnvironmentConfig, id_token: str, nonce: str | None, expected_sub: str | None = None
+    ) -> dict[str, Any]:
+        if not self.settings.verify_jwt:
+            self.log.warning("jupyterlab_oidc: verify_jwt is off; the id_token of %s is NOT verified", env.name)
+            try:
+                return dict(json.loads(jws.extract_compact(id_token.encode("ascii")).payload))
+            except (ValueError, TypeError) as e:
+                raise InvalidIdTokenError("The id_token is not a JWT.", check="structure") from e
+        checks = IdTokenChecks(
+            issuer=env.issuer,
+            client_id=env.client_id,
+            nonce=nonce,
+            leeway_seconds=self.settings.leeway_seconds,
+            algorithms=tuple(self.settings.id_token_algorithms),
+            expected_sub=expected_sub,
+        )
+        return await verify_id_token(id_token, env, self.discovery, checks)
+
+    def _new_session(
+        self,
+        env: EnvironmentConfig,
+        application: str | None,
+        tokens: dict[str, Any],
+        claims: dict[str, Any],
+        email: str,
+    ) -> Session:
+        lifetime = _lifetime(tokens)
+        audience = claims.get("aud", [])
+        return Session(
+            environment=env.name,
+            application=application,
+            issuer=env.issuer or str(claims.get("iss", "")),
+            client_id=env.client_id,
+            sub=str(claims["sub"]),
+            email=email,
+            access_token=tokens["access_token"],
+            refresh_token=tokens.get("refresh_token"),
+            id_token=tokens.get("id_token"),
+            token_type="Bearer",
+            scope=str(tokens.get("scope") or ""),
+            expires_at=time.time() + lifetime,
+            lifetime=lifetime,
+            identity=identity_of(claims),
+            audience=audience if isinstance(audience, list) else [audience],
+        )
+
+    async def _store_session(self, session: Session) -> None:
+        self.sessions[session.key] = session
+        self._save()
+        self._keep_fresh(session.key)
+        self._bump()
+
+    def _save(self) -> None:
+        try:
+            self.store.save(self.sessions)
+        except OSError as e:
+            self.store_error = StoreError(f"Could not write the token store: {e.strerror}.")
+            self.log.error("jupyterlab_oidc: %s", self.store_error.message)
+
+    # ---------------------------------------------------------------- tokens
+
+    def session(self, environment: str | None, application: str | None) -> Session:
+        """The session for (environment, application), or ``NotAuthenticatedError``."""
+        env = self.settings.environment(environment)
+        session = self.sessions.get(session_key(env.name, application))
+        if session is None:
+            raise NotAuthenticatedError(
+                f"Not signed in to {env.name!r}. Sign in from the OIDC panel in the left sidebar, "
+                f"or run OIDCAuth(environment={env.name!r}).start_login('you@example.com') in a cell.",
+                environment=env.name,
+            )
+        return session
+
+    def margin(self, session: Session) -> float:
+        """How early to refresh: ``refresh_margin``, at most half the token's lifetime."""
+        lifetime = session.lifetime or DEFAULT_LIFETIME_SECONDS
+        return min(self.settings.refresh_margin, lifetime / 2)
+
+    async def get_token(self, environment: str | None, application: str | None, min_valid: float) -> Session:
+        """A session whose access token is valid for ``min_valid`` s (capped at the refresh margin)."""
+        session = self.session(environment, application)
+        wanted = min(max(min_valid, 0.0), self.margin(session))
+        if session.expires_in() >= wanted:
+            return session
+        try:
+            return await self.refresh(session.key)
+        except (ProviderUnavailableError, RefreshFailedError):
+            current = self.sessions.get(session.key)
+            if current is not None and current.expires_in() > 0:
+                return current
+            raise
+
+    async def refresh(self, key: str) -> Session:
+        """Refresh now; concurrent callers share one request to the provider (single flight)."""
+        if key not in self.sessions:
+            raise NotAuthenticatedError(f"Not signed in to {key!r}.")
+        task = self._refreshes.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._refresh_once(key))
+            self._refreshes[key] = task
+            task.add_done_callback(lambda t: self._refreshes.pop(key, None) if self._refreshes.get(key) is t else None)
+        return await asyncio.shield(task)
+
+    async def _refresh_once(self, key: str) -> Session:
+        session = self.sessions[key]
+        if not session.refresh_token:
+            if session.expires_in() > 0:
+                return session
+            await self._end_session(key)
+            raise SessionExpiredError(
+                f"The session for {key!r} has expired and has no refresh token (request the "
+                "offline_access scope). Sign in again.",
+                environment=session.environment,
+            )
+        env = self.settings.environment(session.environment)
+        metadata = await self.discovery.metadata(env)
+        data = {"grant_type": "refresh_token", "refresh_token": session.refresh_token}
+        try:
+            tokens = await self._token_request(env, metadata, data, "refresh")
+        except ProviderError as e:
+            if e.details.get("provider_error") in ("invalid_grant", "invalid_token"):
+                await self._end_session(key)
+                raise SessionExpiredError(
+                    f"The provider ended the session for {key!r} (it no longer accepts the refresh "
+                    "token). Sign in again.",
+                    environment=session.environment,
+                ) from None
+            raise RefreshFailedError(f"Refreshing {key!r} failed: {e.message}", environment=session.environment) from None
+        if self.sessions.get(key) is not session:
+            raise NotAuthenticatedError(f"Signed out of {key!r} while refreshing.")
+        if tokens.get("id_token"):
+            try:
+                await self._id_token_claims(env, tokens["id_token"], nonce=None, expected_sub=session.sub)
+            except InvalidIdTokenError as e:
+                await self._end_session(key)
+                raise SessionExpiredError(
+                    f"The provider's refreshed id_token failed the {e.details.get('check')} check; "
+                    f"the session for {key!r} was ended. Sign in again.",
+                    environment=session.environment,
+                ) from None
+        lifetime = _lifetime(tokens)
+        session.access_token = tokens["access_token"]
+        session.refresh_token = tokens.get("refresh_token") or session.refresh_token
+        session.id_token = tokens.get("id_token") or session.id_token
+        session.scope = str(tokens.get("scope") or session.scope)
+        session.expires_at = time.time() + lifetime
+        session.lifetime = lifetime
+        session.refreshed_at = time.time()
+        # The rotated refresh token is saved before anyone uses the new access token.
+        self._save()
+        self._keep_fresh(key)
+        self._bump()
+        return session
+
+    def _keep_fresh(self, key: str) -> None:
+        current = asyncio.current_task()
+        old = self._keepers.get(key)
+        if old is not None and old is not current:
+            old.cancel()
+        self._keepers[key] = asyncio.ensure_future(self._keeper(key))
+
+    async def _keeper(self, key: str) -> None:
+        """Background refresh before expiry; transient failures back off while the token lasts."""
+        failures = 0
+        while (session := self.sessions.get(key)) is not None:
+            delay = session.expires_in() - self.margin(session)
+            if failures:
+                delay = min(2.0 ** (failures - 1), MAX_BACKOFF_SECONDS)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self.sessions.get(key) is not session:
+                return
+            try:
+                await self.refresh(key)
+                return  # _refresh_once started a new keeper for the new expiry
+            except (SessionExpiredError, NotAuthenticatedError):
+                return
+            except OIDCError as e:
+                failures += 1
+                self.log.warning("jupyterlab_oidc: background refresh of %s failed (%s); retrying", key, e.code)
+
+    async def _end_session(self, key: str) -> None:
+        session = self.sessions.pop(key, None)
+        keeper = self._keepers.pop(key, None)
+        if keeper is not None and keeper is not asyncio.current_task():
+            keeper.cancel()
+        if session is not None:
+            self._save()
+            self._bump()
+            self.log.info("jupyterlab_oidc: session %s ended", key)
+
+    async def logout(self, environment: str | None, application: str | None) -> dict[str, Any]:
+        """Revoke the refresh token (RFC 7009), forget the session, offer the end-session URL."""
+        env = self.settings.environment(environment)
+        key = session_key(env.name, application)
+        session = self.sessions.get(key)
+        await self._end_session(key)
+        end_session_url = None
+        try:
+            metadata = await self.discovery.metadata(env)
+        except OIDCError:
+            metadata = None
+        if metadata is not None and session is not None:
+            await self._revoke(env, metadata, session)
+        if metadata is not None and metadata.end_session_url:
+            query = {"client_id": env.client_id}
+            if session is not None and session.email:
+                query["logout_hint"] = session.email
+            end_session_url = f"{metadata.end_session_url}?{urlencode(query)}"
+        return {"signed_out": session is not None, "end_session_url": end_session_url}
+
+    async def _revoke(self, env: EnvironmentConfig, metadata: ProviderMetadata, session: Session) -> None:
+        if not metadata.revocation_url:
+            return
+        for token, hint in ((session.refresh_token, "refresh_token"), (session.access_token, "access_token")):
+            if not token:
+                continue
+            data = {"token": token, "token_type_hint": hint}
+            auth = (env.client_id, env.client_secret) if env.client_secret else None
+            if auth is None:
+                data["client_id"] = env.client_id
+            try:
+                await self.http.request("revocation", "POST", metadata.revocation_url, data=data, auth=auth)
+            except OIDCError as e:
+                self.log.warning("jupyterlab_oidc: revoking the %s failed (%s)", hint, e.code)
+
+
+def _lifetime(tokens: dict[str, Any]) -> float:
+    try:
+        lifetime = float(tokens.get("expires_in") or DEFAULT_LIFETIME_SECONDS)
+    except (TypeError, ValueError):
+        lifetime = DEFAULT_LIFETIME_SECONDS
+    return max(lifetime, 1.0)

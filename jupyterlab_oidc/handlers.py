@@ -1,0 +1,235 @@
+"""REST handlers under ``{base_url}oidc/``: thin HTTP on top of the broker.
+
+Every route is authenticated like the rest of Jupyter (token or cookie + XSRF), except
+the OAuth callback, which the provider's redirect reaches without a Jupyter login and
+which is protected by the single-use ``state`` and PKCE instead.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from jupyter_server.auth.decorator import allow_unauthenticated, authorized
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from tornado import web
+
+from .broker import Broker
+from .errors import InvalidRequestError, OIDCError
+from .session import Session
+
+AUTH_RESOURCE = "oidc"
+
+
+class OIDCHandler(APIHandler):
+    """Base: exposes the broker and answers ``OIDCError`` as ``{error, message}`` JSON."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def broker(self) -> Broker:
+        return self.settings["jupyterlab_oidc_broker"]
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body (an empty body is ``{}``); anything but an object is refused."""
+        if not self.request.body:
+            return {}
+        try:
+            body = json.loads(self.request.body)
+        except ValueError:
+            raise InvalidRequestError("The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise InvalidRequestError("The request body must be a JSON object.")
+        return body
+
+    def origin(self) -> str:
+        """Scheme and host the browser used to reach this server."""
+        return f"{self.request.protocol}://{self.request.host}"
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, OIDCError):
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps(exc.to_json()))
+            return
+        super().write_error(status_code, **kwargs)
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, OIDCError):
+            self.log.info("jupyterlab_oidc: %s %s -> %s", self.request.method, self.request.path, e.code)
+            self.send_error(e.status, exc_info=(type(e), e, e.__traceback__))
+            return
+        super()._handle_request_exception(e)  # type: ignore[arg-type]
+
+
+def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise InvalidRequestError(f"'{name}' is required.")
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"'{name}' must be a string.")
+    return value
+
+
+def _number(body: dict[str, Any], name: str, default: float | None) -> float | None:
+    value = body.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
+        raise InvalidRequestError(f"'{name}' must be a non-negative number of seconds.")
+    return float(value)
+
+
+class EnvironmentsHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Configured environments (no secrets)."""
+        self.finish(self.broker.environments())
+
+
+class LoginHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Start a sign-in: answers the authorization URL, state and expires_in."""
+        body = self.body()
+        result = await self.broker.start_login(
+            _text(body, "environment"), _text(body, "application"), _text(body, "login_hint") or "", self.origin()
+        )
+        self.finish(result)
+
+
+class AwaitHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Long poll for a sign-in's result: 200 session, 202 still pending, or a typed error."""
+        body = self.body()
+        session = await self.broker.await_login(_text(body, "state", True) or "", _number(body, "wait_seconds", None))
+        if session is None:
+            self.set_status(202)
+            self.finish({"status": "pending"})
+        else:
+            self.finish({"status": "signed_in", "session": session})
+
+
+class CancelHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Cancel a pending sign-in."""
+        await self.broker.cancel(_text(self.body(), "state", True) or "")
+        self.finish({"status": "cancelled"})
+
+
+class StatusHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Sessions and pending sign-ins; ``?after=N&timeout=S`` waits for a change (long poll)."""
+        after = self.get_query_argument("after", None)
+        if after is not None:
+            try:
+                revision, timeout = int(after), min(float(self.get_query_argument("timeout", "25")), 60.0)
+            except ValueError:
+                raise InvalidRequestError("'after' must be an integer and 'timeout' a number.") from None
+            await self.broker.wait_for_change(revision, max(timeout, 0.0))
+        self.finish(self.broker.status())
+
+
+class TokenHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """A valid access token (refreshed if needed); never the refresh token by default."""
+        body = self.body()
+        session = await self.broker.get_token(
+            _text(body, "environment"), _text(body, "application"), _number(body, "min_valid", 60.0) or 0.0
+        )
+        self.finish(session.token_response(self.broker.settings.kernel_refresh_token))
+
+
+class RefreshHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Refresh now, whatever the expiry."""
+        body = self.body()
+        session = self.broker.session(_text(body, "environment"), _text(body, "application"))
+        session = await self.broker.refresh(session.key)
+        self.finish(session.status())
+
+
+class LogoutHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Sign out: revoke, forget, and answer the provider's end-session URL if any."""
+        body = self.body()
+        self.finish(await self.broker.logout(_text(body, "environment"), _text(body, "application")))
+
+
+CALLBACK_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font-family:system-ui,sans-serif;margin:4rem auto;max-width:36rem;padding:0 1rem;
+color:#1f1f1f;background:#fff}}@media (prefers-color-scheme:dark){{body{{color:#e6e6e6;background:#111}}}}
+h1{{font-size:1.4rem}} code{{font-size:.9em}}</style></head>
+<body><main><h1 id="oidc-result" data-status="{status}">{title}</h1><p>{detail}</p></main></body></html>
+"""
+
+
+def render_callback_page(result: Session | OIDCError) -> tuple[int, str]:
+    """The small page the provider's tab ends on: who signed in, or what went wrong."""
+    if isinstance(result, OIDCError):
+        title = "Sign-in failed"
+        detail = f"{html.escape(result.message)} <code>({html.escape(result.code)})</code>"
+        return result.status, CALLBACK_PAGE.format(title=title, detail=detail, status=html.escape(result.code))
+    title = f"Signed in as {html.escape(result.email or result.sub)}"
+    detail = f"Environment <b>{html.escape(result.environment)}</b>. You can close this tab and return to JupyterLab."
+    return 200, CALLBACK_PAGE.format(title=title, detail=detail, status="signed_in")
+
+
+class CallbackHandler(JupyterHandler):
+    """The provider's redirect. No Jupyter login needed: ``state`` + PKCE protect it."""
+
+    @property
+    def broker(self) -> Broker:
+        return self.settings["jupyterlab_oidc_broker"]
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        """Finish the sign-in and show the result page."""
+        params = {k: self.get_query_argument(k) for k in self.request.query_arguments}
+        try:
+            result: Any = await self.broker.handle_callback(params)
+        except OIDCError as e:
+            result = e
+        status, page = render_callback_page(result)
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.finish(page)
+
+    def check_xsrf_cookie(self) -> None:
+        """GET only; nothing to check."""
+
+
+def route_table() -> list[tuple[str, type[web.RequestHandler]]]:
+    """Routes relative to ``base_url`` (the ExtensionApp prepends it)."""
+    return [
+        (r"/oidc/await", AwaitHandler),
+        (r"/oidc/callback", CallbackHandler),
+        (r"/oidc/cancel", CancelHandler),
+        (r"/oidc/environments", EnvironmentsHandler),
+        (r"/oidc/login", LoginHandler),
+        (r"/oidc/logout", LogoutHandler),
+        (r"/oidc/refresh", RefreshHandler),
+        (r"/oidc/status", StatusHandler),
+        (r"/oidc/token", TokenHandler),
+    ]

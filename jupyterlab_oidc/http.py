@@ -1,0 +1,83 @@
+"""The one HTTP helper the server extension uses to talk to providers.
+
+It logs the label, method, URL without its query and the status, and nothing else:
+request and response bodies carry codes, verifiers and tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from .errors import ProviderError, ProviderUnavailableError
+
+
+def redact_url(url: str) -> str:
+    """The URL without query and fragment (they may carry codes or tokens)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+class ProviderHTTP:
+    """Thin wrapper over one ``httpx.AsyncClient`` that maps failures to typed errors."""
+
+    def __init__(self, timeout_seconds: float, log: logging.Logger) -> None:
+        self._client = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False)
+        self.log = log
+
+    async def request(self, label: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send one request; network failures become ``ProviderUnavailableError``."""
+        try:
+            response = await self._client.request(method, url, **kwargs)
+        except httpx.TimeoutException as e:
+            self.log.warning("oidc %s %s %s: timeout", label, method, redact_url(url))
+            raise ProviderUnavailableError(
+                f"The provider did not answer in time ({label}). Try again in a moment.", during=label
+            ) from e
+        except httpx.HTTPError as e:
+            self.log.warning("oidc %s %s %s: %s", label, method, redact_url(url), type(e).__name__)
+            raise ProviderUnavailableError(
+                f"Could not reach the provider ({label}: {type(e).__name__}). Is it running and reachable?",
+                during=label,
+            ) from e
+        self.log.debug("oidc %s %s %s -> %s", label, method, redact_url(url), response.status_code)
+        if response.status_code >= 500:
+            raise ProviderUnavailableError(
+                f"The provider failed with HTTP {response.status_code} ({label}). Try again in a moment.",
+                during=label,
+            )
+        return response
+
+    async def get_json(self, label: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        """GET a JSON object; a non-200 or non-object answer is a ``ProviderError``."""
+        response = await self.request(label, "GET", url, **kwargs)
+        return self._json_object(label, response)
+
+    async def post_form(self, label: str, url: str, data: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+        """POST a form to a token-style endpoint; OAuth error answers become ``ProviderError``."""
+        response = await self.request(label, "POST", url, data=data, headers={"Accept": "application/json"}, **kwargs)
+        return self._json_object(label, response)
+
+    def _json_object(self, label: str, response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 200 or not isinstance(body, dict):
+            error = body.get("error") if isinstance(body, dict) else None
+            description = body.get("error_description") if isinstance(body, dict) else None
+            raise ProviderError(
+                f"The provider refused the {label} request: "
+                f"{error or 'HTTP ' + str(response.status_code)}"
+                + (f" ({description})" if description else ""),
+                provider_error=error or f"http_{response.status_code}",
+                during=label,
+            )
+        return body
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()

@@ -1,0 +1,44 @@
+"""Sign-ins that were started and wait for the provider's callback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class PendingLogin:
+    """One started sign-in. ``state`` is single use: ``callback_received`` flips once."""
+
+    state: str
+    environment: str
+    application: str | None
+    login_hint: str
+    code_verifier: str = field(repr=False)
+    nonce: str = field(repr=False)
+    redirect_uri: str
+    expires_at: float
+    result: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    callback_received: bool = False
+    timer: asyncio.TimerHandle | None = None
+
+    def expires_in(self) -> float:
+        """Seconds left before ``login_timeout``."""
+        return self.expires_at - time.time()
+
+    def accepts_callback(self) -> bool:
+        """True while the callback for this state may still arrive."""
+        return not self.callback_received and not self.result.done() and self.expires_in() > 0
+
+    def status(self) -> dict[str, Any]:
+        """For ``GET status``: lets a panel follow a sign-in started elsewhere (a notebook cell)."""
+        return {
+            "state": self.state,
+            "environment": self.environment,
+            "application": self.application,
+            "login_hint": self.login_hint,
+            "expires_in": round(self.expires_in(), 3),
+            "callback_received": self.callback_received,
+        }
