@@ -241,10 +241,11 @@ class Broker:
         """The result of the sign-in ``state``: session status, a typed error, or None if still pending."""
         pending = self._pending(state)
         timeout = pending.expires_in() + 1 if wait_seconds is None else wait_seconds
-        try:
-            session: Session = await asyncio.wait_for(asyncio.shield(pending.result), max(timeout, 0))
-        except asyncio.TimeoutError:
+        # asyncio.wait, not wait_for: LoginTimeoutError is a TimeoutError too.
+        done, _ = await asyncio.wait({pending.result}, timeout=max(timeout, 0))
+        if not done:
             return None
+        session: Session = pending.result.result()
         return session.status()
 
     async def handle_callback(self, params: dict[str, str]) -> Session:

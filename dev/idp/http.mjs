@@ -35,7 +35,13 @@ export function routes(table) {
       if (ctx.method !== method) continue;
       const match = pattern.exec(ctx.path);
       if (match) {
-        await handler(ctx, ...match.slice(1).map(decodeURIComponent));
+        let captures;
+        try {
+          captures = match.slice(1).map(decodeURIComponent);
+        } catch {
+          ctx.throw(400, 'malformed path');
+        }
+        await handler(ctx, ...captures);
         return;
       }
     }

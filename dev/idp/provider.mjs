@@ -231,8 +231,8 @@ export function createProvider(options) {
     // A refresh token for every code exchange, without offline_access/prompt=consent.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
-    // Tokens don't die with the provider's browser session; revoke-all and
-    // RP-initiated logout are the ways to end them.
+    // Tokens outlive the provider's browser session, RP-initiated logout
+    // included (it ends only the session); revocation and revoke-all end them.
     expiresWithSession: async () => false,
     ttl: {
       AccessToken: () => settings.accessTtl,

@@ -17,7 +17,7 @@ const REDIRECT_URI = 'http://127.0.0.1:8888/a%40b/oidc/callback';
 // ---------------------------------------------------------------- helpers
 
 async function startIdp(args = []) {
-  const child = spawn(process.execPath, [SERVER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SERVER, '--exit-with-parent', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   const lines = createInterface({ input: child.stdout });
@@ -558,6 +558,7 @@ describe('id_token profile', () => {
     assert.equal(confirmed.headers.get('location'), 'http://127.0.0.1:8888/a%40b/lab?state=bye');
     const again = await login(idp.issuer, { jar: alice.jar });
     assert.ok(again.page, 'signed out: the form is shown again');
+    assert.equal((await refresh(idp.issuer, alice.tokens.refresh_token)).status, 200, 'tokens outlive the session');
   });
 
   it('keeps stdout to the single JSON line', () => {

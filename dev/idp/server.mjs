@@ -8,8 +8,11 @@
 //     [--access-ttl 300] [--id-token-ttl 300] [--refresh-ttl 86400]
 //     [--client-id jupyterlab-oidc] [--other-client-id jupyterlab-oidc-other]
 //     [--service-client-id jupyterlab-oidc-service] [--service-client-secret service-secret]
-//     [--verbose]
+//     [--verbose] [--exit-with-parent]
 // Each option can also come from IDP_<NAME> (e.g. IDP_PORT, IDP_ACCESS_TTL).
+// --exit-with-parent stops the server when the process that started it goes
+// away, so a crashed test run leaves no provider behind (off by default: a
+// Makefile that starts it with `&` has a parent that exits at once).
 
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -43,11 +46,15 @@ function readOptions() {
     options: {
       ...Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: 'string' }])),
       verbose: { type: 'boolean', default: false },
+      'exit-with-parent': { type: 'boolean', default: false },
     },
     strict: true,
   });
   const envName = (name) => `IDP_${name.toUpperCase().replaceAll('-', '_')}`;
-  const result = { verbose: values.verbose || process.env.IDP_VERBOSE === '1' };
+  const result = {
+    verbose: values.verbose || process.env.IDP_VERBOSE === '1',
+    exitWithParent: values['exit-with-parent'] || process.env.IDP_EXIT_WITH_PARENT === '1',
+  };
   for (const [name, spec] of Object.entries(OPTIONS)) {
     let value = values[name] ?? process.env[envName(name)] ?? spec.default;
     if (spec.integer) {
@@ -121,6 +128,12 @@ async function main() {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  if (options.exitWithParent) {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) stop('parent exited');
+    }, 1000).unref();
+  }
 }
 
 main().catch((err) => {

@@ -1,0 +1,126 @@
+"""Start and drive the dev OpenID provider (dev/idp, oidc-provider from npm) for tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = ROOT / "dev" / "idp" / "server.mjs"
+
+USERS = {
+    "alice": "alice@example.com",
+    "bob": "bob@example.com",
+    "carol": "carol@example.com",  # email_verified: false
+}
+CLIENT_ID = "jupyterlab-oidc"
+SERVICE_CLIENT_ID = "jupyterlab-oidc-service"
+SERVICE_CLIENT_SECRET = "service-secret"
+
+
+@dataclass
+class IdentityProvider:
+    """A running dev/idp process."""
+
+    issuer: str
+    profile: str
+    process: subprocess.Popen[str] = field(repr=False)
+
+    def url(self, path: str) -> str:
+        return f"{self.issuer}{path}"
+
+    def stats(self) -> dict[str, Any]:
+        """Token-endpoint calls by grant type, as counted by the provider."""
+        return httpx.get(self.url("/_test/stats")).json()
+
+    def token_calls(self, grant_type: str) -> int:
+        return int(self.stats()["token"].get(grant_type, 0))
+
+    def reset_stats(self) -> None:
+        httpx.post(self.url("/_test/reset-stats")).raise_for_status()
+
+    def revoke_all(self, sub: str | None = None) -> None:
+        httpx.post(self.url("/_test/revoke-all"), json={"sub": sub} if sub else {}).raise_for_status()
+
+    def last_authorization(self) -> dict[str, Any]:
+        return httpx.get(self.url("/_test/last-authorization")).json()
+
+    def set_access_ttl(self, seconds: int) -> None:
+        httpx.post(self.url("/_test/ttl"), json={"access": seconds}).raise_for_status()
+
+    def userinfo(self, access_token: str) -> httpx.Response:
+        """Ask the provider whether it accepts ``access_token`` right now."""
+        return httpx.get(self.url("/me"), headers={"Authorization": f"Bearer {access_token}"})
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start_idp(profile: str = "id_token", access_ttl: int = 300, port: int = 0, **extra: Any) -> IdentityProvider:
+    """Start ``node dev/idp/server.mjs`` on 127.0.0.1 and wait for its ready line."""
+    args = ["node", str(SERVER), "--port", str(port), "--profile", profile, "--access-ttl", str(access_ttl)]
+    for name, value in extra.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env={**os.environ, "IDP_EXIT_WITH_PARENT": "1"})
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError(f"dev/idp did not start (exit code {process.wait()})")
+    ready = json.loads(line)
+    return IdentityProvider(issuer=ready["issuer"], profile=profile, process=process)
+
+
+async def provider_login(
+    client: httpx.AsyncClient, authorization_url: str, email: str | None, redirect_prefix: str, deny: bool = False
+) -> str:
+    """Play the person at the provider: sign in as ``email`` (None = accept the login_hint).
+
+    Returns the redirect URI the provider sends the browser to (with ``code`` and ``state``),
+    without requesting it: the test decides what to do with it.
+    """
+    url = authorization_url
+    for _ in range(20):
+        if url.startswith(redirect_prefix):
+            return url
+        response = await client.get(url, follow_redirects=False)
+        if response.is_redirect:
+            url = urljoin(url, response.headers["location"])
+            continue
+        path = urlsplit(url).path
+        if response.status_code == 200 and path.startswith("/interaction/"):
+            uid = path.split("/")[2]
+            base = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}/interaction/{uid}"
+            if deny:
+                response = await client.post(f"{base}/abort")
+            else:
+                hint = parse_qs(urlsplit(authorization_url).query).get("login_hint", [""])[0]
+                response = await client.post(f"{base}/login", data={"email": email or hint})
+            assert response.is_redirect, response.text[:500]
+            url = urljoin(url, response.headers["location"])
+            continue
+        raise AssertionError(f"unexpected provider answer {response.status_code} at {urlsplit(url).path}")
+    raise AssertionError("too many redirects at the provider")
+
+
+def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.1) -> bool:
+    """Poll ``predicate`` (sync) until true or ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
