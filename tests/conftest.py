@@ -84,6 +84,12 @@ def jp_server_config(oidc_marker: dict[str, Any], oidc_environments: dict[str, A
     )
 
 
+@pytest.fixture
+def broker(jp_serverapp: Any) -> Any:
+    """The extension's broker inside the test server (for white-box checks only)."""
+    return jp_serverapp.web_app.settings["jupyterlab_oidc_broker"]
+
+
 @dataclass
 class Reply:
     """An API answer: status and JSON body, whatever the status."""
