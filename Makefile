@@ -1,0 +1,57 @@
+# The two commands a newcomer runs: `make demo` and `make test`.
+# Everything they need is installed here: Debian's Chromium, a virtualenv, npm packages.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
+LABEXT := jupyterlab_oidc/labextension/package.json
+SHARED_LABEXT := $(VENV)/share/jupyter/labextensions/jupyterlab-oidc
+
+.PHONY: demo test test-js test-idp test-py test-ui install build dist clean
+
+demo: build
+	$(PY) dev/demo.py
+
+test: build /usr/bin/chromium
+	npm test
+	node --test dev/idp/selftest.mjs
+	$(PY) -m pytest
+	@if [ -f ui-tests/playwright.config.ts ]; then npx playwright test -c ui-tests/playwright.config.ts; fi
+
+install: $(VENV)/.installed node_modules/.installed
+
+build: install $(LABEXT) $(SHARED_LABEXT)
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q -U pip
+	HATCH_BUILD_NO_HOOKS=true $(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(LABEXT): $(TS_SOURCES) $(VENV)/.installed node_modules/.installed
+	npm run build
+	touch $@
+
+$(SHARED_LABEXT): $(LABEXT)
+	mkdir -p $(dir $@)
+	rm -rf $@  # an editable pip install copies a snapshot here; link the live build instead
+	ln -s $(CURDIR)/jupyterlab_oidc/labextension $@
+
+/usr/bin/chromium:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+dist: install
+	npm run build:prod
+	$(PY) -m build --no-isolation --wheel --sdist
+
+clean:
+	rm -rf lib jupyterlab_oidc/labextension tsconfig.tsbuildinfo dist
