@@ -7,6 +7,7 @@ from jupyter_server.extension.application import ExtensionApp
 from .broker import Broker
 from .config import OIDCLogin
 from .handlers import route_table
+from .kernel_access import KernelAccess
 from .local_listener import LocalCallbackListener
 
 
@@ -30,6 +31,9 @@ class OIDCExtensionApp(ExtensionApp):
                 "JUPYTERLAB_OIDC_ISSUER and JUPYTERLAB_OIDC_CLIENT_ID"
             )
         self.settings["jupyterlab_oidc_broker"] = broker
+        kernel_access = KernelAccess(self.serverapp, broker)
+        kernel_access.start()
+        self.settings["jupyterlab_oidc_kernel_access"] = kernel_access
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(route_table())
@@ -38,3 +42,6 @@ class OIDCExtensionApp(ExtensionApp):
         broker = self.settings.get("jupyterlab_oidc_broker")
         if broker is not None:
             await broker.stop()
+        kernel_access = self.settings.get("jupyterlab_oidc_kernel_access")
+        if kernel_access is not None:
+            await kernel_access.stop()

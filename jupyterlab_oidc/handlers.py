@@ -222,6 +222,8 @@ class CallbackHandler(JupyterHandler):
 
 def route_table() -> list[tuple[str, type[web.RequestHandler]]]:
     """Routes relative to ``base_url`` (the ExtensionApp prepends it)."""
+    from .kernel_access import kernel_routes  # it builds on OIDCHandler
+
     return [
         (r"/oidc/await", AwaitHandler),
         (r"/oidc/callback", CallbackHandler),
@@ -232,4 +234,5 @@ def route_table() -> list[tuple[str, type[web.RequestHandler]]]:
         (r"/oidc/refresh", RefreshHandler),
         (r"/oidc/status", StatusHandler),
         (r"/oidc/token", TokenHandler),
+        *kernel_routes(),
     ]
