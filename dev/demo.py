@@ -83,13 +83,21 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     token = args.token or secrets.token_hex(16)
     idp, issuer = start_idp(args)
+    try:
+        run(args, workdir, token, idp, issuer)
+    finally:
+        if idp.poll() is None:
+            idp.terminate()
+
+
+def run(args: argparse.Namespace, workdir: Path, token: str, idp: subprocess.Popen[str], issuer: str) -> None:
     config = write_config(workdir, issuer, args)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(workdir / "config"), "JUPYTER_RUNTIME_DIR": str(workdir / "runtime")}
-    command = "jupyter-server" if args.app == "server" else f"jupyter-{args.app}"
+    module = {"lab": "jupyterlab", "notebook": "notebook", "server": "jupyter_server"}[args.app]
     lab = subprocess.Popen(
-        [command, "--no-browser", f"--port={args.lab_port}", "--ip=127.0.0.1", f"--ServerApp.token={token}",
+        [sys.executable, "-m", module, "--no-browser", f"--port={args.lab_port}", "--ip=127.0.0.1", f"--ServerApp.token={token}",
          f"--ServerApp.base_url={args.base_url}", f"--config={config}", f"--ServerApp.root_dir={workdir}",
-         "--ServerApp.port_retries=0"],
+         "--ServerApp.port_retries=0", *(["--allow-root"] if os.getuid() == 0 else [])],
         env=env,
         stdout=subprocess.DEVNULL if args.json else None,
         stderr=subprocess.DEVNULL if args.json else None,
