@@ -111,6 +111,28 @@ class Broker:
             "environments": [env.public_info() for env in self.settings.all_environments()],
         }
 
+    async def provider_keys(self, environment: str | None) -> dict[str, Any]:
+        """Discovery summary and JWKS (public keys), so the browser can check an id_token itself."""
+        env = self.settings.environment(environment)
+        metadata = await self.discovery.metadata(env)
+        keys = await self.discovery.key_set(env)
+        return {
+            "environment": env.name,
+            "issuer": env.issuer,
+            "client_id": env.client_id,
+            "discovery_mode": env.discovery_mode,
+            "discovery": {
+                "authorization_endpoint": metadata.authorization_url,
+                "token_endpoint": metadata.token_url,
+                "userinfo_endpoint": metadata.userinfo_url,
+                "jwks_uri": metadata.jwks_uri,
+                "revocation_endpoint": metadata.revocation_url,
+                "end_session_endpoint": metadata.end_session_url,
+                "code_challenge_methods_supported": metadata.code_challenge_methods,
+            },
+            "jwks": keys.as_dict(private=False),
+        }
+
     def status(self) -> dict[str, Any]:
         """Signed-in sessions and pending sign-ins; never a token."""
         return {

@@ -91,6 +91,14 @@ class EnvironmentsHandler(OIDCHandler):
         self.finish(self.broker.environments())
 
 
+class JwksHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Discovery summary and the provider's public keys (for the token check view)."""
+        self.finish(await self.broker.provider_keys(self.get_query_argument("environment", None)))
+
+
 class LoginHandler(OIDCHandler):
     @web.authenticated
     @authorized
@@ -229,6 +237,7 @@ def route_table() -> list[tuple[str, type[web.RequestHandler]]]:
         (r"/oidc/callback", CallbackHandler),
         (r"/oidc/cancel", CancelHandler),
         (r"/oidc/environments", EnvironmentsHandler),
+        (r"/oidc/jwks", JwksHandler),
         (r"/oidc/login", LoginHandler),
         (r"/oidc/logout", LogoutHandler),
         (r"/oidc/refresh", RefreshHandler),

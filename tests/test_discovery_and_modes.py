@@ -28,6 +28,13 @@ async def test_auto_discovery_finds_every_endpoint(broker: Any, idp: Any) -> Non
     assert metadata.revocation_url and metadata.end_session_url and metadata.jwks_uri
 
 
+async def test_jwks_route_serves_public_keys_only(api: Any) -> None:
+    result = await api("GET", "jwks", params={"environment": "prod"})
+    assert result.status == 200
+    assert result.body["jwks"]["keys"] and all("d" not in key for key in result.body["jwks"]["keys"])
+    assert result.body["discovery"]["jwks_uri"].endswith("/jwks")
+
+
 @pytest.fixture
 def hybrid_environments(idp: Any) -> dict[str, Any]:
     return {
