@@ -1,0 +1,46 @@
+"""The documentation cannot drift from the code: routes, error codes and settings."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
+import config_reference  # noqa: E402
+
+from jupyterlab_oidc.config import OIDCLogin
+from jupyterlab_oidc.errors import ERRORS_BY_CODE
+from jupyterlab_oidc.handlers import route_table
+
+ROOT = Path(__file__).resolve().parent.parent
+OPENAPI = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
+README = (ROOT / "README.md").read_text()
+
+
+def test_openapi_documents_every_route() -> None:
+    routes = {path.removeprefix("/oidc") for path, _ in route_table() if not path.startswith("/oidc/kernel")}
+    assert routes <= set(OPENAPI["paths"])
+
+
+def test_openapi_lists_every_error_code() -> None:
+    assert set(OPENAPI["components"]["schemas"]["Error"]["properties"]["error"]["enum"]) == set(ERRORS_BY_CODE)
+
+
+def test_readme_documents_every_setting() -> None:
+    documented = set(re.findall(r"`c\.OIDCLogin\.(\w+)`", README))
+    assert set(OIDCLogin.class_traits(config=True)) <= documented
+
+
+def test_readme_configuration_reference_is_the_generated_one() -> None:
+    assert config_reference.section() in README, "run: python dev/config_reference.py --write"
+
+
+def test_readme_documents_every_route_and_error_code() -> None:
+    for path, _ in route_table():
+        if not path.startswith("/oidc/kernel"):
+            assert path.removeprefix("/") in README, path
+    for code in ERRORS_BY_CODE:
+        assert f"`{code}`" in README, code
