@@ -1,18 +1,133 @@
+/**
+ * jupyterlab-oidc: plugins only. Each `activate` wires modules together and never awaits.
+ *
+ * - `:session` provides `IOidcSession` (the model that follows the server extension);
+ * - `:sidebar` adds the sign-in panel and `oidc:open-panel`;
+ * - `:status` adds the status bar item;
+ * - `:commands` adds the other commands and their palette entries.
+ * The `:kernel-bridge` plugin (kernels' comm channel) will require `IOidcSession` and use
+ * `getToken()` to answer kernels and `sessionsChanged` to push token updates to them.
+ */
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
+import { ITranslator } from '@jupyterlab/translation';
 
-/**
- * Placeholder session plugin; the panel, status bar and kernel bridge build on it.
- */
-const sessionPlugin: JupyterFrontEndPlugin<void> = {
+import { OidcAPI } from './api';
+import { addCommands, addOpenPanelCommand, addToPalette, CommandIDs } from './commands';
+import { loadTranslation } from './errors';
+import { OidcSessionModel } from './model';
+import { OidcPanel } from './panel';
+import { OidcPreferences, SETTINGS_ID } from './preferences';
+import { OidcStatus } from './statusbar';
+import { IOidcSession } from './tokens';
+
+export { CommandIDs } from './commands';
+export { OidcError } from './errors';
+export type { OidcErrorCode } from './errors';
+export { IOidcSession } from './tokens';
+
+/** The session model, shared by every other plugin. */
+const sessionPlugin: JupyterFrontEndPlugin<IOidcSession> = {
   id: 'jupyterlab-oidc:session',
-  description: 'Keeps track of OpenID Connect sessions held by the server extension.',
+  description: 'Follows the OpenID Connect sessions of the jupyterlab-oidc server extension and hands out fresh access tokens.',
   autoStart: true,
-  activate: (app: JupyterFrontEnd): void => {
-    void app;
+  provides: IOidcSession,
+  optional: [ISettingRegistry],
+  activate: (app: JupyterFrontEnd, settingRegistry: ISettingRegistry | null): IOidcSession => {
+    const preferences = new OidcPreferences();
+    const api = new OidcAPI({ serverSettings: app.serviceManager.serverSettings });
+    const model = new OidcSessionModel({ api, preferences });
+    if (settingRegistry) {
+      settingRegistry
+        .load(SETTINGS_ID)
+        .then(settings => preferences.attach(settings))
+        .catch(reason => console.warn('jupyterlab-oidc: settings could not be loaded; using defaults.', reason));
+    }
+    model.start(); // renders "checking…" until the server answers
+    return model;
   }
 };
 
-export default [sessionPlugin];
+/** The sign-in panel in the left sidebar (JupyterLab and Notebook 7). */
+const sidebarPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-oidc:sidebar',
+  description: 'Adds the OpenID Connect sign-in panel to the left sidebar.',
+  autoStart: true,
+  requires: [IOidcSession],
+  optional: [ITranslator, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IOidcSession,
+    translator: ITranslator | null,
+    restorer: ILayoutRestorer | null
+  ): void => {
+    const trans = loadTranslation(translator);
+    const api = new OidcAPI({ serverSettings: app.serviceManager.serverSettings });
+    const panel = new OidcPanel({ model, translator, api });
+    app.shell.add(panel, 'left', { rank: 850 });
+    restorer?.add(panel, 'jupyterlab-oidc');
+    addOpenPanelCommand(app.commands, { open: () => app.shell.activateById(panel.id), trans });
+  }
+};
+
+/** "alice@corp.com · prod · 54 min" in the status bar. */
+const statusPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-oidc:status',
+  description: 'Shows who is signed in, where, and for how long in the status bar.',
+  autoStart: true,
+  requires: [IOidcSession],
+  optional: [IStatusBar, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IOidcSession,
+    statusBar: IStatusBar | null,
+    translator: ITranslator | null
+  ): void => {
+    if (!statusBar) {
+      return;
+    }
+    const item = new OidcStatus({
+      model,
+      translator,
+      onOpen: () => void app.commands.execute(CommandIDs.openPanel).catch(() => undefined)
+    });
+    statusBar.registerStatusItem('jupyterlab-oidc:status', {
+      item,
+      align: 'left',
+      rank: 900,
+      isActive: () => item.shouldShow(),
+      activeStateChanged: item.activeStateChanged
+    });
+  }
+};
+
+/** Sign in, sign out, refresh, copy token, insert snippet; palette entries. */
+const commandsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-oidc:commands',
+  description: 'Adds the OpenID Connect commands and their command palette entries.',
+  autoStart: true,
+  requires: [IOidcSession],
+  optional: [ITranslator, ICommandPalette, INotebookTracker],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IOidcSession,
+    translator: ITranslator | null,
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null
+  ): void => {
+    const trans = loadTranslation(translator);
+    addCommands(app.commands, { model, trans, notebooks });
+    if (palette) {
+      addToPalette(palette, trans);
+    }
+  }
+};
+
+export default [sessionPlugin, sidebarPlugin, statusPlugin, commandsPlugin];

@@ -1,0 +1,65 @@
+/**
+ * User actions shared by the panel and the commands. Each keeps the rule that matters
+ * for it: sign-in opens its window synchronously; copying a token warns it is a secret.
+ */
+import { Clipboard, Notification } from '@jupyterlab/apputils';
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import { formatRemaining } from './format';
+import { openSignInWindow } from './signin';
+import { IOidcSession, ITarget } from './tokens';
+
+/**
+ * Start a sign-in. Call it synchronously in a click handler: the provider's window is
+ * opened before anything is awaited. Failures are shown by the model (the panel's error).
+ */
+export function startSignIn(
+  model: IOidcSession,
+  options: ITarget & { loginHint: string },
+  trans: TranslationBundle
+): Promise<IOidcSession.ISession | null> {
+  const win = openSignInWindow(model.preferences.openMode, trans);
+  return model.signIn({ ...options, window: win }).catch(() => null);
+}
+
+/**
+ * Copy a fresh access token to the clipboard and warn that it is a secret.
+ * Answers whether it was copied; failures are shown by the model.
+ */
+export async function copyAccessToken(
+  model: IOidcSession,
+  target: ITarget,
+  trans: TranslationBundle
+): Promise<boolean> {
+  let token;
+  try {
+    token = await model.getToken({ ...target, minValid: 60 });
+  } catch (error) {
+    model.reportError(error);
+    return false;
+  }
+  await copyText(token.access_token);
+  Notification.warning(
+    trans.__(
+      'Access token for %1 copied. It is a secret: anyone who has it can act as %2 for %3. Do not paste it into notebooks or chats you share.',
+      token.application ? `${token.environment}/${token.application}` : token.environment,
+      token.email || token.sub,
+      formatRemaining(token.expires_in, trans)
+    ),
+    { autoClose: 10000 }
+  );
+  return true;
+}
+
+/** Copy `text` to the system clipboard (the async Clipboard API, else a copy event). */
+export async function copyText(text: string): Promise<void> {
+  if (typeof navigator !== 'undefined' && navigator.clipboard?.writeText) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return;
+    } catch {
+      // no permission or no focus: fall back to the copy event
+    }
+  }
+  Clipboard.copyToSystem(text);
+}

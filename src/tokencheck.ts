@@ -1,0 +1,292 @@
+/**
+ * Check an id_token step by step in the browser, with jose — like kstlib's TokenChecker:
+ * structure, discovery, JWKS, key (and its thumbprint), signature, then each claim.
+ *
+ * The server already verified the token at sign-in; this view lets a user (or an admin)
+ * see the proof chain. Discovery and JWKS come through the server (`GET oidc/jwks`), so the
+ * browser needs no CORS access to the provider. Loaded on demand: jose stays out of the
+ * main bundle.
+ */
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+import {
+  base64url,
+  calculateJwkThumbprint,
+  compactVerify,
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  JWK,
+  JWTPayload,
+  ProtectedHeaderParameters
+} from 'jose';
+
+import { IJwksReply } from './api';
+import { OidcError, TRANSLATION_DOMAIN } from './errors';
+
+/** The steps, in order. */
+export type CheckStepName =
+  | 'structure'
+  | 'discovery'
+  | 'jwks'
+  | 'key'
+  | 'signature'
+  | 'iss'
+  | 'aud'
+  | 'exp'
+  | 'iat'
+  | 'nbf'
+  | 'nonce';
+
+/** `skip`: an earlier step this one needs failed. */
+export type CheckOutcome = 'pass' | 'fail' | 'skip';
+
+/** One step of the check. */
+export interface ICheckStep {
+  readonly name: CheckStepName;
+  readonly outcome: CheckOutcome;
+  /** What was checked, for humans. */
+  readonly title: string;
+  /** What was found. */
+  readonly detail: string;
+}
+
+/** The whole check. */
+export interface ITokenCheckReport {
+  /** True only when every step passed. */
+  readonly valid: boolean;
+  readonly steps: ReadonlyArray<ICheckStep>;
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** SHA-256 JWK thumbprint (RFC 7638) of the key that signed the token. */
+  readonly thumbprint: string | null;
+}
+
+/** Algorithms an id_token may use here: asymmetric only (never `none`, never HS*). */
+export const ALLOWED_ALGORITHMS: ReadonlyArray<string> = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'
+];
+
+/** Check `options.idToken` step by step; never throws. */
+export async function checkIdToken(options: TokenCheck.IOptions): Promise<ITokenCheckReport> {
+  const trans = options.trans ?? nullTranslator.load(TRANSLATION_DOMAIN);
+  const now = options.now ?? Date.now();
+  const leeway = options.leewaySeconds ?? 60;
+  const steps: ICheckStep[] = [];
+  const add = (name: CheckStepName, outcome: CheckOutcome, title: string, detail: string) =>
+    steps.push({ name, outcome, title, detail });
+  const titles = Private.titles(trans);
+  const skipRest = (from: CheckStepName, reason: string) => {
+    for (const name of Private.ORDER.slice(Private.ORDER.indexOf(from))) {
+      add(name, 'skip', titles[name], reason);
+    }
+  };
+  const finish = (extra: Partial<ITokenCheckReport> = {}): ITokenCheckReport => ({
+    valid: steps.length > 0 && steps.every(step => step.outcome === 'pass'),
+    steps,
+    header: {},
+    payload: {},
+    thumbprint: null,
+    ...extra
+  });
+
+  // 1. structure
+  let header: ProtectedHeaderParameters;
+  let payload: JWTPayload;
+  try {
+    if (options.idToken.split('.').length !== 3) {
+      throw new Error(trans.__('a signed JWT has three dot-separated parts'));
+    }
+    header = decodeProtectedHeader(options.idToken);
+    payload = decodeJwt(options.idToken);
+  } catch (error) {
+    add('structure', 'fail', titles.structure, trans.__('Not a signed JWT: %1', Private.message(error)));
+    skipRest('discovery', trans.__('needs a well-formed token'));
+    return finish();
+  }
+  const alg = header.alg ?? '';
+  if (!ALLOWED_ALGORITHMS.includes(alg)) {
+    add('structure', 'fail', titles.structure, trans.__('Algorithm "%1" is not allowed for id_tokens (asymmetric algorithms only).', alg || '-'));
+    skipRest('discovery', trans.__('needs an allowed algorithm'));
+    return finish({ header, payload });
+  }
+  add('structure', 'pass', titles.structure, trans.__('alg %1 · kid %2 · typ %3', alg, header.kid ?? '-', header.typ ?? '-'));
+
+  // 2. discovery and 3. JWKS, fetched by the server in one request
+  let reply: IJwksReply;
+  try {
+    reply = await options.fetchJwks();
+  } catch (error) {
+    const e = OidcError.from(error);
+    const missing = e.code === 'http_error' && e.status === 404;
+    add('discovery', 'fail', titles.discovery, missing
+      ? trans.__('Not available: this Jupyter server has no GET oidc/jwks endpoint yet.')
+      : trans.__('Could not be fetched: %1', e.message));
+    add('jwks', 'fail', titles.jwks, missing
+      ? trans.__('The JWKS could not be fetched: the server extension does not offer GET oidc/jwks (HTTP 404). Update jupyterlab-oidc on the server.')
+      : trans.__('The JWKS could not be fetched (%1): %2', e.code, e.message));
+    skipRest('key', trans.__('needs the JWKS'));
+    return finish({ header, payload });
+  }
+  const discoveryIssuer = typeof reply.discovery.issuer === 'string' ? reply.discovery.issuer : '';
+  const signingAlgs = reply.discovery.id_token_signing_alg_values_supported;
+  if (discoveryIssuer && discoveryIssuer !== options.issuer) {
+    add('discovery', 'fail', titles.discovery, trans.__('The discovery document names issuer %1, but this environment expects %2.', discoveryIssuer, options.issuer));
+  } else if (Array.isArray(signingAlgs) && !signingAlgs.includes(alg)) {
+    add('discovery', 'fail', titles.discovery, trans.__('The provider does not list %1 among its id_token signing algorithms (%2).', alg, signingAlgs.join(', ')));
+  } else {
+    add('discovery', 'pass', titles.discovery, discoveryIssuer
+      ? trans.__('issuer %1 · jwks_uri %2', discoveryIssuer, String(reply.discovery.jwks_uri ?? '-'))
+      : trans.__('No discovery document (endpoints configured by hand).'));
+  }
+  const keys = Array.isArray(reply.jwks?.keys) ? (reply.jwks.keys as JWK[]) : [];
+  if (keys.length === 0) {
+    add('jwks', 'fail', titles.jwks, trans.__('The provider publishes no keys.'));
+    skipRest('key', trans.__('needs a key'));
+    return finish({ header, payload });
+  }
+  add('jwks', 'pass', titles.jwks, trans.__('%1 key(s): %2', keys.length, keys.map(k => k.kid ?? '?').join(', ')));
+
+  // 4. key
+  const jwk = Private.selectKey(keys, header);
+  if (!jwk) {
+    add('key', 'fail', titles.key, trans.__('No %1 signing key with kid "%2" in the JWKS.', alg, header.kid ?? '-'));
+    skipRest('signature', trans.__('needs the key'));
+    return finish({ header, payload });
+  }
+  let key: CryptoKey | Uint8Array;
+  let thumbprint: string;
+  try {
+    key = await importJWK(jwk, alg);
+    thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
+  } catch (error) {
+    add('key', 'fail', titles.key, trans.__('The key cannot be used: %1', Private.message(error)));
+    skipRest('signature', trans.__('needs the key'));
+    return finish({ header, payload });
+  }
+  add('key', 'pass', titles.key, trans.__('%1 · SHA-256 thumbprint %2', Private.describeKey(jwk), thumbprint));
+
+  // 5. signature
+  try {
+    await compactVerify(options.idToken, key, { algorithms: [alg] });
+    add('signature', 'pass', titles.signature, trans.__('Valid %1 signature by key %2.', alg, jwk.kid ?? thumbprint));
+  } catch (error) {
+    add('signature', 'fail', titles.signature, trans.__('The signature does not verify: %1', Private.message(error)));
+  }
+
+  // 6. claims
+  const seconds = Math.floor(now / 1000);
+  add('iss', payload.iss === options.issuer ? 'pass' : 'fail', titles.iss,
+    payload.iss === options.issuer
+      ? String(payload.iss)
+      : trans.__('%1, expected %2', String(payload.iss ?? '-'), options.issuer));
+  const audiences = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
+  const azp = typeof payload.azp === 'string' ? payload.azp : '';
+  if (!audiences.includes(options.clientId)) {
+    add('aud', 'fail', titles.aud, trans.__('%1 does not contain the client id %2', audiences.join(', ') || '-', options.clientId));
+  } else if (audiences.length > 1 && azp !== options.clientId) {
+    add('aud', 'fail', titles.aud, trans.__('Several audiences, but azp is %1 instead of %2', azp || '-', options.clientId));
+  } else {
+    add('aud', 'pass', titles.aud, audiences.join(', ') + (azp ? ` · azp ${azp}` : ''));
+  }
+  if (typeof payload.exp !== 'number') {
+    add('exp', 'fail', titles.exp, trans.__('missing'));
+  } else if (payload.exp + leeway < seconds) {
+    add('exp', 'fail', titles.exp, trans.__('Expired %1 s ago (%2). An id_token proves the sign-in; refreshes do not always renew it.', seconds - payload.exp, Private.time(payload.exp)));
+  } else {
+    add('exp', 'pass', titles.exp, trans.__('Valid for %1 s more (%2)', payload.exp - seconds, Private.time(payload.exp)));
+  }
+  if (typeof payload.iat !== 'number') {
+    add('iat', 'fail', titles.iat, trans.__('missing'));
+  } else if (payload.iat - leeway > seconds) {
+    add('iat', 'fail', titles.iat, trans.__('Issued in the future (%1): check the clocks.', Private.time(payload.iat)));
+  } else {
+    add('iat', 'pass', titles.iat, Private.time(payload.iat));
+  }
+  if (payload.nbf === undefined) {
+    add('nbf', 'pass', titles.nbf, trans.__('not set'));
+  } else if (typeof payload.nbf !== 'number' || payload.nbf - leeway > seconds) {
+    add('nbf', 'fail', titles.nbf, trans.__('Not valid before %1', typeof payload.nbf === 'number' ? Private.time(payload.nbf) : String(payload.nbf)));
+  } else {
+    add('nbf', 'pass', titles.nbf, Private.time(payload.nbf));
+  }
+  add('nonce', typeof payload.nonce === 'string' && payload.nonce ? 'pass' : 'fail', titles.nonce,
+    typeof payload.nonce === 'string' && payload.nonce
+      ? trans.__('Present; the server matched it against the nonce of the sign-in.')
+      : trans.__('missing: the token cannot be tied to a sign-in'));
+  return finish({ header, payload, thumbprint });
+}
+
+/** The option types of `checkIdToken`. */
+export namespace TokenCheck {
+  export interface IOptions {
+    /** The compact id_token. */
+    idToken: string;
+    /** The issuer the environment expects. */
+    issuer: string;
+    /** The client id the token must be issued to. */
+    clientId: string;
+    /** Fetches discovery and JWKS (through the server). */
+    fetchJwks: () => Promise<IJwksReply>;
+    /** The current time in ms (default `Date.now()`). */
+    now?: number;
+    /** Clock skew tolerated for exp, iat and nbf, in seconds (default 60). */
+    leewaySeconds?: number;
+    trans?: TranslationBundle;
+  }
+}
+
+namespace Private {
+  export const ORDER: ReadonlyArray<CheckStepName> = [
+    'structure', 'discovery', 'jwks', 'key', 'signature', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce'
+  ];
+
+  export function titles(trans: TranslationBundle): Record<CheckStepName, string> {
+    return {
+      structure: trans.__('Structure (header and payload)'),
+      discovery: trans.__('Discovery document'),
+      jwks: trans.__('Provider keys (JWKS)'),
+      key: trans.__('Signing key'),
+      signature: trans.__('Signature'),
+      iss: trans.__('Issuer (iss)'),
+      aud: trans.__('Audience (aud, azp)'),
+      exp: trans.__('Expiry (exp)'),
+      iat: trans.__('Issued at (iat)'),
+      nbf: trans.__('Not before (nbf)'),
+      nonce: trans.__('Nonce')
+    };
+  }
+
+  const FAMILIES: Record<string, string> = { RS: 'RSA', PS: 'RSA', ES: 'EC', Ed: 'OKP' };
+
+  /** The signing key for `header`: same kid (when given), a fitting kty, `use` sig. */
+  export function selectKey(keys: JWK[], header: ProtectedHeaderParameters): JWK | null {
+    const alg = header.alg ?? '';
+    const kty = FAMILIES[alg.slice(0, 2)];
+    const candidates = keys.filter(
+      k =>
+        (header.kid === undefined || k.kid === header.kid) &&
+        (k.use === undefined || k.use === 'sig') &&
+        (k.alg === undefined || k.alg === alg) &&
+        (kty === undefined || k.kty === kty)
+    );
+    return candidates[0] ?? null;
+  }
+
+  export function describeKey(jwk: JWK): string {
+    if (jwk.kty === 'RSA' && typeof jwk.n === 'string') {
+      return `RSA ${base64url.decode(jwk.n).length * 8} bits`;
+    }
+    if (jwk.kty === 'EC' || jwk.kty === 'OKP') {
+      return `${jwk.kty} ${jwk.crv ?? ''}`.trim();
+    }
+    return String(jwk.kty);
+  }
+
+  export function time(epochSeconds: number): string {
+    return new Date(epochSeconds * 1000).toISOString();
+  }
+
+  export function message(error: unknown): string {
+    return error instanceof Error ? error.message : String(error);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The token check view: runs `checkIdToken` on the session's current id_token and lists
+ * each step with pass/fail and what was found. jose is loaded only when it runs.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+
+import { IJwksReply } from './api';
+import { OidcError } from './errors';
+import type { ITokenCheckReport } from './tokencheck';
+import { IOidcSession } from './tokens';
+
+/** Props of `TokenCheckView`. */
+export interface ITokenCheckViewProps {
+  model: IOidcSession;
+  session: IOidcSession.ISession;
+  /** Discovery and JWKS of an environment, through the server. */
+  fetchJwks: (environment: string) => Promise<IJwksReply>;
+  trans: TranslationBundle;
+}
+
+type CheckState =
+  | { phase: 'running' }
+  | { phase: 'done'; report: ITokenCheckReport }
+  | { phase: 'failed'; message: string };
+
+/** Step-by-step check of the id_token of `session`. */
+export function TokenCheckView(props: ITokenCheckViewProps): JSX.Element {
+  const { model, session, fetchJwks, trans } = props;
+  const [run, setRun] = React.useState(0);
+  const [state, setState] = React.useState<CheckState>({ phase: 'running' });
+
+  React.useEffect(() => {
+    let current = true;
+    setState({ phase: 'running' });
+    void runCheck(model, session, fetchJwks, trans).then(next => {
+      if (current) {
+        setState(next);
+      }
+    });
+    return () => {
+      current = false;
+    };
+  }, [run, session.key]);
+
+  return (
+    <section
+      className="jp-oidc-check"
+      data-test="oidc-token-check"
+      aria-label={trans.__('id_token check')}
+      aria-busy={state.phase === 'running'}
+    >
+      {state.phase === 'running' && <p className="jp-oidc-hint">{trans.__('Checking the id_token…')}</p>}
+      {state.phase === 'failed' && (
+        <p className="jp-oidc-check-failed" role="alert">
+          {state.message}
+        </p>
+      )}
+      {state.phase === 'done' && (
+        <>
+          <p className="jp-oidc-check-summary" data-valid={state.report.valid} role="status">
+            {state.report.valid
+              ? trans.__('Every check passed.')
+              : trans.__('%1 of %2 checks did not pass.',
+                  state.report.steps.filter(s => s.outcome !== 'pass').length,
+                  state.report.steps.length)}
+          </p>
+          <ol className="jp-oidc-check-steps">
+            {state.report.steps.map(step => (
+              <li
+                key={step.name}
+                className={`jp-oidc-check-step jp-mod-${step.outcome}`}
+                data-step={step.name}
+                data-outcome={step.outcome}
+              >
+                <span className="jp-oidc-check-mark" aria-hidden="true">
+                  {step.outcome === 'pass' ? '✓' : step.outcome === 'fail' ? '✗' : '–'}
+                </span>
+                <span className="jp-oidc-check-title">
+                  {step.title}
+                  <span className="jp-oidc-sr-only">
+                    {' '}
+                    {step.outcome === 'pass'
+                      ? trans.__('passed')
+                      : step.outcome === 'fail'
+                        ? trans.__('failed')
+                        : trans.__('skipped')}
+                  </span>
+                </span>
+                <span className="jp-oidc-check-detail">{step.detail}</span>
+              </li>
+            ))}
+          </ol>
+          <details className="jp-oidc-check-claims">
+            <summary>{trans.__('Header and claims')}</summary>
+            <pre>{JSON.stringify({ header: state.report.header, payload: state.report.payload }, null, 2)}</pre>
+          </details>
+        </>
+      )}
+      <button
+        type="button"
+        className="jp-mod-styled jp-oidc-button"
+        data-test="oidc-check-again"
+        disabled={state.phase === 'running'}
+        onClick={() => setRun(run + 1)}
+      >
+        {trans.__('Check again')}
+      </button>
+    </section>
+  );
+}
+
+async function runCheck(
+  model: IOidcSession,
+  session: IOidcSession.ISession,
+  fetchJwks: (environment: string) => Promise<IJwksReply>,
+  trans: TranslationBundle
+): Promise<CheckState> {
+  let idToken: string | null;
+  try {
+    const reply = await model.getToken({
+      environment: session.environment,
+      application: session.application,
+      minValid: 0
+    });
+    idToken = reply.id_token;
+  } catch (error) {
+    return { phase: 'failed', message: trans.__('The id_token could not be read: %1', OidcError.from(error).message) };
+  }
+  if (!idToken) {
+    return { phase: 'failed', message: trans.__('The provider did not send an id_token for this session.') };
+  }
+  const { checkIdToken } = await import('./tokencheck');
+  const report = await checkIdToken({
+    idToken,
+    issuer: session.issuer,
+    clientId: session.client_id,
+    fetchJwks: () => fetchJwks(session.environment),
+    trans
+  });
+  return { phase: 'done', report };
+}
