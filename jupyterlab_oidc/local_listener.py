@@ -47,7 +47,9 @@ class LocalCallbackListener:
     async def start(self) -> None:
         if self._server is not None:
             return
-        app = web.Application([(r"/callback", _LocalCallbackHandler, {"broker": self.broker})])
+        app = web.Application(
+            [(r"/callback", _LocalCallbackHandler, {"broker": self.broker})], log_function=self._log_request
+        )
         try:
             sockets = netutil.bind_sockets(self.port, "localhost")
         except OSError as e:
@@ -58,6 +60,10 @@ class LocalCallbackListener:
         self._server = httpserver.HTTPServer(app)
         self._server.add_sockets(sockets)
         self.log.info("jupyterlab_oidc: waiting for the sign-in callback on localhost:%s", self.port)
+
+    def _log_request(self, handler: web.RequestHandler) -> None:
+        # The path only: the query carries the authorization code and state.
+        self.log.info("jupyterlab_oidc: local callback %s %s", handler.get_status(), handler.request.path)
 
     async def stop(self) -> None:
         if self._server is None:
