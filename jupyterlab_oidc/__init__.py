@@ -21,6 +21,26 @@ from .errors import (
 )
 
 
+#: Kernel API, imported on first use (``from jupyterlab_oidc import get_token``).
+_KERNEL_API = (
+    "Environment",
+    "OIDCAuth",
+    "OIDCBearer",
+    "ServiceAuth",
+    "TokenStore",
+    "get_token",
+    "get_token_async",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _KERNEL_API:
+        from . import kernel
+
+        return getattr(kernel, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "jupyterlab-oidc"}]
 
@@ -32,8 +52,15 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 
 
 __all__ = [
+    "Environment",
     "IdentityMismatchError",
     "NotAuthenticatedError",
+    "OIDCAuth",
+    "OIDCBearer",
     "OIDCError",
+    "ServiceAuth",
+    "TokenStore",
     "__version__",
+    "get_token",
+    "get_token_async",
 ]

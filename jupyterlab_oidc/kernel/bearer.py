@@ -1,0 +1,104 @@
+"""``OIDCBearer``: bearer-token auth for requests and httpx, with one retry after a 401.
+
+``requests.get(url, auth=OIDCBearer())`` and ``httpx.Client(auth=OIDCBearer())``. On a
+401 it asks the server extension for a token other than the refused one (the server
+refreshes unless another caller already did) and sends the request once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Generator
+from functools import partial
+from typing import Any
+
+import httpx
+
+from .client import TokenClient, default_client, token_sha256
+from .environment import Environment, environment_name
+from .tokenstore import TokenStore
+
+
+class OIDCBearer(httpx.Auth):
+    """Adds ``Authorization: Bearer <token>`` from :func:`get_token`; retries once after a 401."""
+
+    requires_request_body = False
+    requires_response_body = False
+
+    def __init__(
+        self,
+        environment: Environment | str | None = None,
+        application: str | None = None,
+        min_valid: float = 60,
+        *,
+        client: TokenClient | None = None,
+    ) -> None:
+        self.environment = environment_name(environment)
+        self.application = application or None
+        self.min_valid = min_valid
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"OIDCBearer(environment={self.environment!r}, application={self.application!r})"
+
+    @property
+    def client(self) -> TokenClient:
+        return self._client or default_client()
+
+    def token(self) -> TokenStore:
+        return self.client.get_token(self.environment, self.application, self.min_valid)
+
+    def refreshed(self, refused: str | None) -> TokenStore:
+        """A token other than ``refused`` (the one the API answered 401 to)."""
+        rejected = token_sha256(refused) if refused else None
+        return self.client.refresh(self.environment, self.application, rejected)
+
+    # ---------------------------------------------------------------- requests
+
+    def __call__(self, request: Any) -> Any:
+        """requests' auth protocol: set the header and watch the response for a 401."""
+        request.headers["Authorization"] = self.token().authorization
+        request.register_hook("response", self._retry_after_401)
+        return request
+
+    def _retry_after_401(self, response: Any, **kwargs: Any) -> Any:
+        sent = response.request
+        if response.status_code != 401 or getattr(sent, "_oidc_retried", False):
+            return response
+        refused = _bearer_of(sent.headers.get("Authorization"))
+        token = self.refreshed(refused)
+        response.content  # noqa: B018  (read it so the connection can be reused)
+        response.close()
+        retry = sent.copy()
+        retry._oidc_retried = True
+        retry.headers["Authorization"] = token.authorization
+        answer = response.connection.send(retry, **kwargs)
+        answer.history.append(response)
+        answer.request = retry
+        return answer
+
+    # ---------------------------------------------------------------- httpx
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = self.token()
+        request.headers["Authorization"] = token.authorization
+        response = yield request
+        if response.status_code == 401:
+            request.headers["Authorization"] = self.refreshed(token.access_token).authorization
+            yield request
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = await self.client.get_token_async(self.environment, self.application, self.min_valid)
+        request.headers["Authorization"] = token.authorization
+        response = yield request
+        if response.status_code == 401:
+            loop = asyncio.get_running_loop()
+            fresh = await loop.run_in_executor(None, partial(self.refreshed, token.access_token))
+            request.headers["Authorization"] = fresh.authorization
+            yield request
+
+
+def _bearer_of(header: str | None) -> str | None:
+    if header and header[:7].lower() == "bearer ":
+        return header[7:]
+    return None

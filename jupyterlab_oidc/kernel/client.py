@@ -1,0 +1,321 @@
+"""``get_token()``: the kernel's token cache and how it pulls fresh tokens.
+
+Order of preference for a pull: the comm (when a frontend answers while cells run), then
+HTTP to the server extension with the kernel secret, then the Jupyter REST API with the
+Jupyter server's own credentials. Kernels never talk to the provider for user tokens: the
+server extension refreshes, once for all kernels (single flight).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from functools import partial
+from typing import Any
+
+from ..errors import ConfigError, NotAuthenticatedError, OIDCError
+from . import messages
+from .comm_channel import ChannelUnavailable, CommChannel
+from .environment import Environment, environment_name
+from .http_channel import HTTPChannel, ServerEndpoint
+from .tokenstore import TokenStore
+
+#: A caller waiting for another thread's pull gives up after this long.
+PULL_TIMEOUT_SECONDS = 60.0
+
+Key = tuple[str | None, str | None]
+
+
+def token_sha256(token: str | None) -> str:
+    """How a kernel names a refused token to the server without sending it back."""
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+def _session_key(environment: str | None, application: str | None) -> str:
+    return f"{environment}/{application}" if application else str(environment)
+
+
+class _Pull:
+    """One pull in flight; other threads asking for the same session wait for it."""
+
+    __slots__ = ("done", "error", "token")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.token: TokenStore | None = None
+        self.error: BaseException | None = None
+
+
+class _SessionsWatch:
+    """Follows the server's sessions file (one ``stat`` per call) to see sign-outs at once."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+
+    def changed(self) -> dict[str, Any] | None:
+        """The new sessions (key → signed_in_at, ...) if the file changed since last time."""
+        if not self.path:
+            return None
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None  # not written yet, or the server stopped: nothing to conclude
+        stamp = (info.st_ino, info.st_mtime_ns)
+        if stamp == self._stamp:
+            return None
+        try:
+            with open(self.path) as f:
+                sessions = json.load(f)["sessions"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        self._stamp = stamp
+        return sessions if isinstance(sessions, dict) else None
+
+
+class TokenClient:
+    """The token cache of one kernel process and its channels to the server extension."""
+
+    def __init__(self, endpoint: ServerEndpoint | None = None, use_comm: bool = True) -> None:
+        from .. import __version__
+
+        self.endpoint = endpoint or ServerEndpoint.from_environ()
+        self.http = HTTPChannel(self.endpoint)
+        self.comm = CommChannel(self._on_update, __version__) if use_comm else None
+        self.default_environment: str | None = None
+        self._lock = threading.Lock()
+        self._cache: dict[Key, TokenStore] = {}
+        self._pulls: dict[Key, _Pull] = {}
+        self._sessions = _SessionsWatch(self.endpoint.sessions_file)
+
+    # ---------------------------------------------------------------- public
+
+    def get_token(
+        self, environment: Environment | str | None = None, application: str | None = None, min_valid: float = 60
+    ) -> TokenStore:
+        """A token valid for ``min_valid`` s (capped at the server's refresh margin)."""
+        key = self._key(environment, application)
+        token = self.cached(key, min_valid)
+        if token is not None:
+            return token
+        return self._pull(key, min_valid)
+
+    async def get_token_async(
+        self, environment: Environment | str | None = None, application: str | None = None, min_valid: float = 60
+    ) -> TokenStore:
+        """Like :meth:`get_token`; a pull runs in a worker thread, the cached path does not."""
+        key = self._key(environment, application)
+        token = self.cached(key, min_valid)
+        if token is not None:
+            return token
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(None, partial(self._pull, key, min_valid))
+
+    def refresh(
+        self,
+        environment: Environment | str | None = None,
+        application: str | None = None,
+        rejected: str | None = None,
+    ) -> TokenStore:
+        """A token other than the one an API refused (``rejected``: its sha256): refresh unless done.
+
+        Without ``rejected``, refresh now.
+        """
+        key = self._key(environment, application)
+        current = self._cache.get(key)
+        if rejected and current is not None and token_sha256(current.access_token) != rejected and current.valid_for(0):
+            return current
+        return self._pull(key, 0.0, force=True, rejected=rejected)
+
+    def cached(self, key: Key, min_valid: float) -> TokenStore | None:
+        """The cached token if it is still valid long enough (after dropping ended sessions)."""
+        sessions = self._sessions.changed()
+        if sessions is not None:
+            self._forget_ended(sessions)
+        token = self._cache.get(key)
+        if token is not None and token.valid_for(min_valid):
+            return token
+        return None
+
+    def forget(self, environment: Environment | str | None = None, application: str | None = None) -> None:
+        """Drop the cached token (after a new sign-in, for example)."""
+        with self._lock:
+            self._cache.pop(self._key(environment, application), None)
+
+    def status(self) -> dict[str, Any]:
+        """Sessions (no tokens) and environments, from the server extension."""
+        if self.http.available:
+            return self.http.status()
+        return self.call("GET", "status")
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 30.0) -> Any:
+        """A REST call under ``oidc/`` that needs Jupyter credentials: via the frontend, else directly."""
+        if self.comm is not None:
+            self.comm.ensure_open()
+            if self.comm.live:
+                try:
+                    reply = self.comm.request(messages.call(method, path, body), timeout=timeout)
+                except ChannelUnavailable:
+                    pass
+                else:
+                    if reply["type"] == messages.ERROR:
+                        raise OIDCError.from_json(reply)
+                    if reply["status"] >= 400:
+                        body_ = reply.get("body")
+                        raise OIDCError.from_json(body_ if isinstance(body_, dict) else {"error": "oidc_error"})
+                    return reply.get("body")
+        return self.http.rest(method, path, body, timeout=timeout)
+
+    # ---------------------------------------------------------------- pulling
+
+    def _key(self, environment: Environment | str | None, application: str | None) -> Key:
+        return (environment_name(environment) or self.default_environment, application or None)
+
+    def _pull(self, key: Key, min_valid: float, force: bool = False, rejected: str | None = None) -> TokenStore:
+        """Single flight per session: one thread fetches, the others wait for its answer."""
+        deadline = time.monotonic() + PULL_TIMEOUT_SECONDS
+        for _attempt in range(3):
+            with self._lock:
+                pull = self._pulls.get(key)
+                leader = pull is None
+                if pull is None:
+                    pull = self._pulls[key] = _Pull()
+            if leader:
+                try:
+                    pull.token = self._fetch(key, min_valid, force, rejected)
+                except BaseException as e:
+                    pull.error = e
+                    raise
+                finally:
+                    with self._lock:
+                        self._pulls.pop(key, None)
+                    pull.done.set()
+                return pull.token
+            if not pull.done.wait(max(deadline - time.monotonic(), 0.0)):
+                raise OIDCError(f"No token after {PULL_TIMEOUT_SECONDS:g} s (another thread's request is stuck).")
+            if pull.error is not None:
+                if isinstance(pull.error, OIDCError):
+                    raise OIDCError.from_json(pull.error.to_json())
+                raise pull.error
+            token = pull.token
+            if token is not None and (token.valid_for(min_valid) if not force else self._answers_force(token, rejected)):
+                return token
+        raise OIDCError("Could not get a token that is valid long enough.")
+
+    @staticmethod
+    def _answers_force(token: TokenStore, rejected: str | None) -> bool:
+        return rejected is not None and token_sha256(token.access_token) != rejected
+
+    def _fetch(self, key: Key, min_valid: float, force: bool, rejected: str | None) -> TokenStore:
+        environment, application = key
+        reply: dict[str, Any] | None = None
+        if self.comm is not None:
+            self.comm.ensure_open()
+        use_comm = self.comm is not None and self.comm.live and not (force and self.http.available)
+        if use_comm:
+            reply = self._fetch_comm(environment, application, min_valid, force)
+        if reply is None:
+            if self.http.available:
+                reply = self.http.token(environment, application, min_valid, force, rejected)
+            elif self.endpoint.url:
+                body = {"environment": environment, "application": application}
+                if force:
+                    self.http.rest("POST", "refresh", body)
+                reply = self.http.rest("POST", "token", {**body, "min_valid": min_valid})
+            else:
+                raise ConfigError(
+                    "This kernel cannot reach jupyterlab_oidc: it was not started by a Jupyter server with the "
+                    "extension and no JupyterLab tab answers. Start the kernel from JupyterLab."
+                )
+        token = TokenStore.from_reply(reply)
+        self._store(key, token)
+        return token
+
+    def _fetch_comm(
+        self, environment: str | None, application: str | None, min_valid: float, force: bool
+    ) -> dict[str, Any] | None:
+        assert self.comm is not None
+        try:
+            reply = self.comm.request(messages.token_request(environment, application, min_valid, force))
+        except ChannelUnavailable:
+            return None
+        if reply["type"] == messages.ERROR:
+            raise OIDCError.from_json(reply)
+        if reply["type"] != messages.TOKEN_REPLY:
+            return None
+        return reply["token"]
+
+    def _store(self, key: Key, token: TokenStore) -> None:
+        with self._lock:
+            if token.environment:
+                if key[0] is None:
+                    self.default_environment = token.environment
+                key = (token.environment, key[1])
+            self._cache[key] = token
+
+    # ---------------------------------------------------------------- pushed news
+
+    def _on_update(self, update: dict[str, Any]) -> None:
+        """A ``token_update`` from the frontend: sign-in, rotation or sign-out."""
+        key = (update["environment"], update.get("application") or None)
+        with self._lock:
+            if update["reason"] == "sign_out":
+                self._cache.pop(key, None)
+                return
+            token = TokenStore.from_reply(update["token"])
+            current = self._cache.get(key)
+            newer = current is None or (token.expires_at or 0) >= (current.expires_at or 0)
+            if update["reason"] == "sign_in" or newer:
+                self._cache[key] = token
+
+    def _forget_ended(self, sessions: dict[str, Any]) -> None:
+        with self._lock:
+            for key, token in list(self._cache.items()):
+                entry = sessions.get(_session_key(token.environment or key[0], token.application or key[1]))
+                if not isinstance(entry, dict):
+                    del self._cache[key]
+                elif token.signed_in_at is not None and entry.get("signed_in_at") != token.signed_in_at:
+                    del self._cache[key]
+
+
+_default_client: TokenClient | None = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> TokenClient:
+    """The process-wide client (created on first use from the kernel's environment)."""
+    global _default_client
+    if _default_client is None:
+        with _default_lock:
+            if _default_client is None:
+                _default_client = TokenClient()
+    return _default_client
+
+
+def get_token(
+    environment: Environment | str | None = None, application: str | None = None, min_valid: float = 60
+) -> TokenStore:
+    """A ``TokenStore`` whose access token is valid for at least ``min_valid`` seconds.
+
+    Returns at once from the kernel's cache when it can; otherwise asks the server extension,
+    which refreshes when needed (one refresh for all kernels). ``min_valid`` is capped at the
+    server's refresh margin (at most half the token's lifetime), as the server caps it.
+
+    Raises ``NotAuthenticatedError`` when nobody is signed in to ``environment``: sign in
+    from the OIDC panel, or with ``OIDCAuth(environment).start_login(email)``.
+    """
+    return default_client().get_token(environment, application, min_valid)
+
+
+async def get_token_async(
+    environment: Environment | str | None = None, application: str | None = None, min_valid: float = 60
+) -> TokenStore:
+    """``await get_token_async()``: :func:`get_token` without blocking the event loop."""
+    return await default_client().get_token_async(environment, application, min_valid)
+
+
+__all__ = ["NotAuthenticatedError", "TokenClient", "default_client", "get_token", "get_token_async", "token_sha256"]

@@ -1,0 +1,167 @@
+"""``OIDCAuth``: the ``satorbis_kit.auth`` sign-in API, run by the server extension.
+
+In a kernel the sign-in itself (PKCE, state, nonce, callback, id_token checks, identity
+enforcement) happens in the Jupyter server; this class starts it, shows the link and
+waits. The refresh token stays in the server.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+import warnings
+from typing import Any
+
+from ..errors import LoginTimeoutError, OIDCError
+from .client import TokenClient, default_client
+from .environment import Environment, environment_name
+from .tokenstore import TokenStore
+
+#: satorbis_kit.auth default (the same as the server's ``DEFAULT_SCOPES``).
+DEFAULT_SCOPES = "openid profile email offline_access"
+#: One ``POST oidc/await`` waits at most this long; await_callback loops until callback_timeout.
+AWAIT_POLL_SECONDS = 20.0
+#: satorbis_kit.auth parameters that the server's configuration decides in jupyterlab-oidc.
+_SERVER_SETTINGS = {
+    "redirect_port": (4200, "redirect_port"),
+    "scopes": (DEFAULT_SCOPES, "environments[...]['scopes']"),
+    "authorization_url": (None, "environments[...]['authorization_url']"),
+    "token_url": (None, "environments[...]['token_url']"),
+    "verify_jwt": (True, "verify_jwt"),
+}
+
+
+class OIDCAuth:
+    """Authorization Code + PKCE sign-in from a notebook: ``start_login(email)``, then ``await_callback()``.
+
+    ``redirect_port``, ``scopes``, ``authorization_url``, ``token_url`` and ``verify_jwt`` are
+    accepted for compatibility; in jupyterlab-oidc the server's ``c.OIDCLogin`` configuration
+    decides them (a different value here is ignored, with a warning).
+    """
+
+    def __init__(
+        self,
+        environment: Environment | str | None = None,
+        application: str | None = None,
+        redirect_port: int = 4200,
+        scopes: str = DEFAULT_SCOPES,
+        callback_timeout: int = 300,
+        authorization_url: str | None = None,
+        token_url: str | None = None,
+        verify_jwt: bool = True,
+        *,
+        client: TokenClient | None = None,
+    ) -> None:
+        self.environment = environment_name(environment)
+        self.application = application or None
+        self.redirect_port = redirect_port
+        self.scopes = scopes
+        self.callback_timeout = callback_timeout
+        self.authorization_url = authorization_url
+        self.token_url = token_url
+        self.verify_jwt = verify_jwt
+        self.tokens = TokenStore()
+        self._client = client
+        self._state: str | None = None
+        self._deadline = 0.0
+        given = {"redirect_port": redirect_port, "scopes": scopes, "authorization_url": authorization_url,
+                 "token_url": token_url, "verify_jwt": verify_jwt}
+        ignored = [f"{name} (c.OIDCLogin.{trait})" for name, (default, trait) in _SERVER_SETTINGS.items()
+                   if given[name] != default]
+        if ignored:
+            warnings.warn(
+                "OIDCAuth: the Jupyter server's configuration decides " + ", ".join(ignored) + "; ignored here.",
+                stacklevel=2,
+            )
+
+    def __repr__(self) -> str:
+        return f"OIDCAuth(environment={self.environment!r}, application={self.application!r})"
+
+    @property
+    def client(self) -> TokenClient:
+        return self._client or default_client()
+
+    def authenticate(self) -> TokenStore:
+        """Not for interactive flows: use ``start_login()`` then ``await_callback()``."""
+        raise NotImplementedError("Use start_login(email) and then await_callback() for the interactive sign-in.")
+
+    def start_login(self, login_hint: str = "") -> str:
+        """Start the sign-in; returns the provider URL and shows it as a link in the notebook.
+
+        ``login_hint`` (an email) pre-fills the provider's page and is enforced: signing in as
+        someone else raises ``IdentityMismatchError`` in :meth:`await_callback`.
+        """
+        body = {"environment": self.environment, "application": self.application, "login_hint": login_hint}
+        reply = self.client.call("POST", "login", body)
+        self._state = str(reply["state"])
+        expires_in = float(reply.get("expires_in") or self.callback_timeout)
+        self._deadline = time.monotonic() + min(float(self.callback_timeout), expires_in)
+        show_link(str(reply["url"]), login_hint)
+        return str(reply["url"])
+
+    def await_callback(self) -> TokenStore:
+        """Block until the browser finished the sign-in; returns the tokens (refresh token: see class doc).
+
+        Raises ``RuntimeError`` before ``start_login()``, ``TimeoutError`` (``LoginTimeoutError``)
+        after ``callback_timeout`` seconds, ``IdentityMismatchError`` when someone else signed in.
+        """
+        if self._state is None:
+            raise RuntimeError("Call start_login() before await_callback().")
+        state = self._state
+        try:
+            while True:
+                remaining = self._deadline - time.monotonic()
+                if remaining <= 0:
+                    self._cancel_quietly(state)
+                    raise LoginTimeoutError(
+                        f"No sign-in within {self.callback_timeout:g} s; start it again.", environment=self.environment
+                    )
+                wait = min(AWAIT_POLL_SECONDS, remaining)
+                reply = self.client.call("POST", "await", {"state": state, "wait_seconds": wait}, timeout=wait + 10)
+                if isinstance(reply, dict) and reply.get("status") == "signed_in":
+                    break
+        except KeyboardInterrupt:
+            self._cancel_quietly(state)
+            raise
+        finally:
+            if self._state == state:
+                self._state = None
+        session: dict[str, Any] = reply["session"]
+        environment, application = session.get("environment"), session.get("application")
+        self.client.forget(environment, application)
+        self.tokens = self.client.get_token(environment, application, min_valid=0)
+        return self.tokens
+
+    def cancel_login(self) -> None:
+        """Cancel the sign-in started by :meth:`start_login`."""
+        if self._state is not None:
+            state, self._state = self._state, None
+            self.client.call("POST", "cancel", {"state": state})
+
+    def refresh_token(self) -> TokenStore:
+        """Refresh now (the server extension does it, with its refresh token); returns the new tokens."""
+        self.tokens = self.client.refresh(self.environment, self.application)
+        return self.tokens
+
+    def _cancel_quietly(self, state: str) -> None:
+        try:
+            self.client.call("POST", "cancel", {"state": state}, timeout=5)
+        except (OIDCError, OSError):
+            pass
+
+
+def show_link(url: str, login_hint: str = "") -> None:
+    """Show a clickable sign-in link when running under IPython (plain URL in a terminal)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    who = f" as <b>{html.escape(login_hint)}</b>" if login_hint else ""
+    link = (
+        f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">'
+        f"Sign in{who}</a> (opens the provider in a new tab; then run <code>await_callback()</code>)"
+    )
+    display({"text/html": link, "text/plain": f"Sign in: {url}"}, raw=True)
