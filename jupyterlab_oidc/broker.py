@@ -38,6 +38,7 @@ from .http import ProviderHTTP
 from .identity import enforce_login_hint, identity_of, merge_userinfo
 from .pending import PendingLogin
 from .session import Session, session_key
+from .state import make_state
 from .store import FileStore, MemoryStore, SessionStore
 from .verify import IdTokenChecks, verify_id_token
 
@@ -186,7 +187,7 @@ class Broker:
             )
         verifier = generate_token(64)
         pending = PendingLogin(
-            state=generate_token(43),
+            state=make_state(self.settings.hub_user),
             environment=env.name,
             application=application or None,
             login_hint=login_hint.strip(),

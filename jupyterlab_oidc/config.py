@@ -224,6 +224,16 @@ class OIDCLogin(Configurable):
         """,
     )
 
+    hub_user = Unicode(
+        config=True,
+        help="""JupyterHub user this server belongs to; encoded into ``state`` so a hub-wide
+        callback service (``python -m jupyterlab_oidc.hub``) can forward the provider's
+        redirect to ``/user/{name}/oidc/callback``. PKCE makes a misrouted code useless.
+
+        Default: ``JUPYTERHUB_USER`` (set by JupyterHub for single-user servers).
+        """,
+    )
+
     public_url = Unicode(
         "",
         config=True,
@@ -327,6 +337,10 @@ class OIDCLogin(Configurable):
         if name not in self.environments and len(self.environments) == 1:
             return next(iter(self.environments))
         return name
+
+    @default("hub_user")
+    def _hub_user_from_env(self) -> str:
+        return os.environ.get("JUPYTERHUB_USER", "")
 
     @default("public_url")
     def _public_url_from_env(self) -> str:

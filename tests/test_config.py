@@ -114,3 +114,8 @@ def test_unknown_environment_lists_the_known_ones() -> None:
 def test_every_trait_has_help() -> None:
     missing = [name for name, trait in OIDCLogin.class_traits(config=True).items() if not trait.help.strip()]
     assert missing == []
+
+
+def test_hub_user_defaults_to_jupyterhub_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTERHUB_USER", "alice")
+    assert OIDCLogin().hub_user == "alice"

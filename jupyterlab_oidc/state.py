@@ -1,0 +1,40 @@
+"""The OAuth ``state``: 256 random bits, prefixed with the JupyterHub user when there is one.
+
+Behind a hub-wide callback service the prefix tells the service whose server to forward
+the provider's redirect to. It is not a secret and grants nothing: the server that started
+the sign-in still checks the whole state (single use), and the code is useless without the
+PKCE verifier that never left that server.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from authlib.common.security import generate_token
+
+#: JupyterHub user names are normalised to this (lower case, no slashes or control chars).
+USER_NAME = re.compile(r"^[^/\\\x00-\x1f\x7f?#%]{1,255}$")
+SEPARATOR = "."
+
+
+def make_state(user: str = "") -> str:
+    """A fresh single-use state; ``user.`` prefix (base64url, unpadded) under JupyterHub."""
+    nonce = generate_token(43)
+    if not user:
+        return nonce
+    prefix = base64.urlsafe_b64encode(user.encode("utf-8")).rstrip(b"=").decode("ascii")
+    return f"{prefix}{SEPARATOR}{nonce}"
+
+
+def user_of_state(state: str) -> str | None:
+    """The JupyterHub user a state belongs to, or None when it names none or a bad one."""
+    prefix, separator, rest = state.partition(SEPARATOR)
+    if not separator or not prefix or not rest or len(prefix) > 400:
+        return None
+    try:
+        user = base64.urlsafe_b64decode(prefix + "=" * (-len(prefix) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return user if USER_NAME.match(user) and user not in (".", "..") else None
