@@ -82,7 +82,6 @@ class KernelAccess:
         self.sessions_file = os.path.join(serverapp.runtime_dir, f"jupyterlab-oidc-{os.getpid()}-{secrets.token_hex(4)}-sessions.json")
         self.exported: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
-        self._written: Any = None
 
     def start(self) -> None:
         """Export now (the port may still change) and again once the loop runs (the port is final)."""
@@ -139,17 +138,13 @@ class KernelAccess:
         }
 
     def write_sessions_file(self) -> None:
-        """Rewrite the file (atomically, 0600) when the set of sessions changed."""
-        summary = self.sessions_summary()
-        identity = {k: v["signed_in_at"] for k, v in summary.items()}
-        if identity == self._written:
-            return
+        """Rewrite the file (atomically, 0600); kernels compare it with the tokens they hold."""
         directory = os.path.dirname(self.sessions_file)
         os.makedirs(directory, mode=0o700, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".jupyterlab-oidc-", dir=directory)
         try:
             with os.fdopen(fd, "w") as f:
-                json.dump({"v": 1, "sessions": summary}, f)
+                json.dump({"v": 1, "revision": self.broker.revision, "sessions": self.sessions_summary()}, f)
             os.replace(tmp, self.sessions_file)
         except OSError as e:
             self.broker.log.warning("jupyterlab_oidc: cannot write %s (%s)", self.sessions_file, e.strerror)
@@ -157,8 +152,6 @@ class KernelAccess:
                 os.unlink(tmp)
             except OSError:
                 pass
-            return
-        self._written = identity
 
     async def _watch_sessions(self) -> None:
         """Follow the broker's revision (a cheap poll: no waiter left behind when cancelled)."""

@@ -1,0 +1,166 @@
+"""get_token() in real kernels started by a real Jupyter server, with no browser (HTTP path)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from .kernel_support import ALICE, BOB, JupyterServer, RealKernel, fresh_kernel, kernel, server  # noqa: F401
+
+
+def test_kernels_inherit_the_final_server_url_and_a_secret(server: JupyterServer) -> None:
+    env = server.kernel_env()
+    assert env["JUPYTERLAB_OIDC_SERVER_URL"] == server.url  # port 0: the port the OS picked, not 0
+    assert env["JUPYTERLAB_OIDC_KERNEL_SECRET"] is True
+    assert env["JUPYTERLAB_OIDC_SESSIONS_FILE"] is True
+
+
+def test_kernel_routes_refuse_a_missing_or_wrong_secret(server: JupyterServer) -> None:
+    anonymous = httpx.Client(timeout=10)
+    for headers in ({}, {"X-JupyterLab-OIDC-Kernel": "not-the-secret"}):
+        token = anonymous.post(f"{server.url}oidc/kernel/token", json={}, headers=headers)
+        status = anonymous.get(f"{server.url}oidc/kernel/status", headers=headers)
+        assert token.status_code == status.status_code == 403
+        assert token.json()["error"] == "forbidden"
+    # Jupyter's own token is not the kernel secret either.
+    assert server.api("POST", "oidc/kernel/token", {}).status_code == 403
+
+
+def test_get_token_without_a_browser_returns_the_signed_in_identity(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+    # Given
+    assert server.sign_in(ALICE).status == 200
+    # When
+    cell = fresh_kernel.run(
+        """
+        from jupyterlab_oidc import get_token
+        t = get_token()
+        result({"email": t.email, "environment": t.environment, "refresh_token": t.refresh_token,
+                "has_access": bool(t.access_token), "has_id": bool(t.id_token), "repr": repr(t),
+                "sub": t.decode_jwt_payload_str(t.id_token)["sub"], "valid": t.expires_in})
+        """
+    )
+    # Then
+    value = cell.value
+    assert value["email"] == ALICE and value["environment"] == "prod"
+    assert value["sub"] == "user-alice" and value["has_access"] and value["has_id"]
+    assert value["refresh_token"] is None  # stays in the server (kernel_refresh_token is off)
+    assert "access_token=<hidden>" in value["repr"] and value["valid"] > 0
+
+
+def test_the_token_the_kernel_gets_is_accepted_by_the_provider(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+    server.sign_in(ALICE)
+    cell = fresh_kernel.run(
+        """
+        import httpx, os
+        from jupyterlab_oidc import get_token
+        me = httpx.get(ISSUER + "/me", headers={"Authorization": get_token().authorization})
+        result([me.status_code, me.json().get("sub")])
+        """.replace("ISSUER", repr(server.idp.issuer))
+    )
+    assert cell.value == [200, "user-alice"]
+
+
+def test_cached_calls_do_not_reach_the_server(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+    server.sign_in(ALICE)
+    cell = fresh_kernel.run(
+        """
+        from jupyterlab_oidc import get_token
+        import jupyterlab_oidc.kernel.client as c
+        first = get_token(min_valid=1)
+        calls = []
+        original = c.default_client().http.token
+        c.default_client().http.token = lambda *a, **k: calls.append(1) or original(*a, **k)
+        same = all(get_token(min_valid=1) is first for _ in range(1000))
+        result({"same": same, "pulls": len(calls)})
+        """
+    )
+    assert cell.value == {"same": True, "pulls": 0}
+
+
+def test_signed_out_raises_not_authenticated_quickly_with_how_to_sign_in(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
+    cell = fresh_kernel.run(
+        """
+        import time
+        from jupyterlab_oidc import get_token, NotAuthenticatedError
+        started = time.monotonic()
+        try:
+            get_token()
+        except NotAuthenticatedError as e:
+            result({"seconds": time.monotonic() - started, "message": str(e), "code": e.code})
+        """
+    )
+    assert cell.value["seconds"] < 2
+    assert cell.value["code"] == "not_authenticated"
+    assert "OIDC panel" in cell.value["message"] and "OIDCAuth(environment='prod').start_login" in cell.value["message"]
+
+
+def test_signing_out_drops_the_kernels_cached_token_within_2_s(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+    # Given a kernel that holds a cached token
+    server.sign_in(ALICE)
+    fresh_kernel.run("from jupyterlab_oidc import get_token, NotAuthenticatedError\nget_token()")
+    # When the user signs out (the refresh and access tokens are revoked at the provider)
+    server.sign_out()
+    signed_out_at = time.monotonic()
+    # Then the next calls raise, rather than handing out the revoked token
+    cell = fresh_kernel.run(
+        """
+        import time
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                get_token()
+            except NotAuthenticatedError:
+                result("not_authenticated")
+                break
+            time.sleep(0.05)
+        """
+    )
+    assert cell.value == "not_authenticated"
+    assert time.monotonic() - signed_out_at < 2.5
+
+
+def test_tokens_are_per_environment(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+    server.sign_in(ALICE, environment="prod")
+    server.sign_in(BOB, environment="dev")
+    cell = fresh_kernel.run(
+        """
+        from jupyterlab_oidc import get_token, Environment
+        result([get_token().email, get_token(Environment.DEV).email, get_token("prod").email])
+        """
+    )
+    assert cell.value == [ALICE, BOB, ALICE]
+
+
+def test_unknown_environment_is_a_typed_error_in_the_kernel(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+    server.sign_in(ALICE)
+    cell = fresh_kernel.run(
+        """
+        from jupyterlab_oidc import get_token
+        from jupyterlab_oidc.errors import UnknownEnvironmentError
+        try:
+            get_token("staging")
+        except UnknownEnvironmentError as e:
+            result(e.code)
+        """
+    )
+    assert cell.value == "unknown_environment"
+
+
+def test_importing_the_package_in_a_kernel_stays_light(fresh_kernel: RealKernel) -> None:
+    cell = fresh_kernel.run(
+        """
+        import subprocess, sys
+        code = ("import sys; from jupyterlab_oidc import get_token, TokenStore, OIDCAuth, ServiceAuth; "
+                "print(sorted(m for m in ('tornado', 'jupyter_server', 'httpx', 'requests', 'joserfc') if m in sys.modules))")
+        result(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip())
+        """
+    )
+    assert cell.value == "[]"
+
+
+def _unused(_: Any) -> None:
+    """Keeps the fixture imports visible to linters."""
