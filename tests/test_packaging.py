@@ -17,10 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
-        cwd=ROOT, check=True, capture_output=True,
+        cwd=ROOT, capture_output=True, text=True,
     )
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return next(out.glob("jupyterlab_oidc-*.whl"))
 
 
@@ -39,7 +40,8 @@ def test_fresh_virtualenv_with_the_wheel_lists_both_extensions_ok_without_node(
     target = tmp_path / "venv"
     venv.create(target, with_pip=True)
     pip = [str(target / "bin" / "python"), "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, str(wheel), "jupyterlab>=4.4,<5"], check=True, capture_output=True)
+    installed = subprocess.run([*pip, str(wheel), "jupyterlab>=4.4,<5"], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr[-3000:]
     # No Node.js at run time: only the virtualenv's own bin on PATH.
     env = {"PATH": str(target / "bin"), "HOME": str(tmp_path), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
     jupyter = str(target / "bin" / "jupyter")
