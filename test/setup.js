@@ -5,3 +5,15 @@ if (typeof globalThis.requestIdleCallback === 'undefined') {
 }
 // React: tests wrap renders in act().
 globalThis.IS_REACT_ACT_ENVIRONMENT = true;
+// jsdom has no Clipboard API (apputils warns at import); tests spy on writeText.
+if (typeof navigator !== 'undefined' && !navigator.clipboard) {
+  Object.defineProperty(navigator, 'clipboard', {
+    configurable: true,
+    value: {
+      read: async () => [],
+      readText: async () => '',
+      write: async () => undefined,
+      writeText: async () => undefined
+    }
+  });
+}
