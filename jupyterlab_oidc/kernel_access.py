@@ -144,7 +144,15 @@ class KernelAccess:
         fd, tmp = tempfile.mkstemp(prefix=".jupyterlab-oidc-", dir=directory)
         try:
             with os.fdopen(fd, "w") as f:
-                json.dump({"v": 1, "revision": self.broker.revision, "sessions": self.sessions_summary()}, f)
+                json.dump(
+                    {
+                        "v": 1,
+                        "revision": self.broker.revision,
+                        "default_environment": self.broker.settings.default_environment,
+                        "sessions": self.sessions_summary(),
+                    },
+                    f,
+                )
             os.replace(tmp, self.sessions_file)
         except OSError as e:
             self.broker.log.warning("jupyterlab_oidc: cannot write %s (%s)", self.sessions_file, e.strerror)

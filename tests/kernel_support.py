@@ -308,3 +308,99 @@ def fresh_kernel(server: JupyterServer, kernel: RealKernel) -> RealKernel:
     kernel.reset_token_client()
     server.idp.reset_stats()
     return kernel
+
+
+class FakeFrontend:
+    """Plays the JupyterLab side of the ``jupyterlab-oidc`` comm over jupyter_client.
+
+    It does what docs/kernel-protocol.md asks of a frontend: answers ``hello`` with ``ready``,
+    ``token_request`` with ``POST oidc/token``, ``call`` with the REST call, and sends its
+    messages to its own subshell (as JupyterLab ≥ 4.4 does) unless ``subshells=False``.
+    ``answer=False`` makes it a frontend that says ``ready`` and then goes quiet (a tab that was
+    closed without closing the comm).
+    """
+
+    def __init__(self, server: JupyterServer, kernel: RealKernel, subshells: bool = True, answer: bool = True) -> None:
+        self.server = server
+        self.kernel = kernel
+        self.answer = answer
+        self.comm_id: str | None = None
+        self.hello: dict[str, Any] | None = None
+        self.received: list[dict[str, Any]] = []
+        self.subshell_id = self._create_subshell() if subshells else None
+
+    def _create_subshell(self) -> str:
+        client = self.kernel.client
+        msg = client.session.msg("create_subshell_request", {})
+        client.control_channel.send(msg)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            reply = client.get_control_msg(timeout=10)
+            if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+                return reply["content"]["subshell_id"]
+        raise AssertionError("no create_subshell_reply")
+
+    def send(self, data: dict[str, Any]) -> None:
+        client = self.kernel.client
+        msg = client.session.msg("comm_msg", {"comm_id": self.comm_id, "data": data})
+        if self.subshell_id:
+            msg["header"]["subshell_id"] = self.subshell_id
+        client.shell_channel.send(msg)
+
+    def on_iopub(self, msg: dict[str, Any]) -> None:
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "comm_open" and content.get("target_name") == "jupyterlab-oidc":
+            self.comm_id, self.hello = content["comm_id"], content["data"]
+            self.send({"v": 1, "type": "ready", "frontend": "fake", "subshell": self.subshell_id is not None})
+        elif kind == "comm_msg" and content.get("comm_id") == self.comm_id:
+            data = content["data"]
+            self.received.append(data)
+            if self.answer:
+                self._answer(data)
+
+    def _answer(self, data: dict[str, Any]) -> None:
+        if data["type"] == "token_request":
+            body = {"environment": data["environment"], "application": data["application"], "min_valid": data["min_valid"]}
+            if data.get("force"):
+                self.server.oidc("POST", "refresh", body)
+            reply = self.server.oidc("POST", "token", body)
+            if reply.status == 200:
+                self.send({"v": 1, "type": "token_reply", "id": data["id"], "token": reply.body})
+            else:
+                self.send({"v": 1, "type": "error", "id": data["id"], **reply.body})
+        elif data["type"] == "call":
+            reply = self.server.oidc(data["method"], data["path"], data["body"] if data["method"] != "GET" else None)
+            self.send({"v": 1, "type": "call_reply", "id": data["id"], "status": reply.status, "body": reply.body})
+
+    def push(self, reason: str, environment: str = "prod", token: dict[str, Any] | None = None) -> None:
+        """A ``token_update`` as the frontend sends it on sign-in, rotation and sign-out."""
+        self.send({"v": 1, "type": "token_update", "reason": reason, "environment": environment,
+                   "application": None, "token": token})
+
+    def run(self, code: str, timeout: float = 60, expect_error: bool = False) -> CellResult:
+        """Run a cell while answering the kernel's comm messages as they come."""
+        result = self.kernel.wait(self.kernel.start(code), timeout, on_message=self.on_iopub)
+        if result.error and not expect_error:
+            raise AssertionError(f"{result.error['ename']}: {result.error['evalue']}\n{result.error['traceback']}")
+        return result
+
+    def close(self) -> None:
+        if self.subshell_id:
+            client = self.kernel.client
+            client.control_channel.send(client.session.msg("delete_subshell_request", {"subshell_id": self.subshell_id}))
+
+
+#: Cell prelude for comm tests: count HTTP pulls, open the comm, wait until it is live.
+COMM_PRELUDE = """
+import time
+from jupyterlab_oidc import get_token
+from jupyterlab_oidc.kernel import default_client
+client = default_client()
+http_pulls = []
+_http_token = client.http.token
+client.http.token = lambda *a, **k: http_pulls.append(1) or _http_token(*a, **k)
+client.comm.ensure_open()
+_deadline = time.monotonic() + WAIT
+while not client.comm.live and time.monotonic() < _deadline:
+    time.sleep(0.01)
+"""

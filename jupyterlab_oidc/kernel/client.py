@@ -57,7 +57,7 @@ class _SessionsWatch:
         self._stamp: tuple[int, int] | None = None
 
     def changed(self) -> dict[str, Any] | None:
-        """The new sessions (key → signed_in_at, ...) if the file changed since last time."""
+        """The file's content (``sessions``: key → signed_in_at, ...) if it changed since last time."""
         if not self.path:
             return None
         try:
@@ -69,11 +69,13 @@ class _SessionsWatch:
             return None
         try:
             with open(self.path) as f:
-                sessions = json.load(f)["sessions"]
-        except (OSError, ValueError, KeyError, TypeError):
+                content = json.load(f)
+        except (OSError, ValueError):
             return None
         self._stamp = stamp
-        return sessions if isinstance(sessions, dict) else None
+        if not isinstance(content, dict) or not isinstance(content.get("sessions"), dict):
+            return None
+        return content
 
 
 class TokenClient:
@@ -84,7 +86,7 @@ class TokenClient:
 
         self.endpoint = endpoint or ServerEndpoint.from_environ()
         self.http = HTTPChannel(self.endpoint)
-        self.comm = CommChannel(self._on_update, __version__) if use_comm else None
+        self.comm = CommChannel(self._on_update, __version__, self._on_ready) if use_comm else None
         self.default_environment: str | None = None
         self._lock = threading.Lock()
         self._cache: dict[Key, TokenStore] = {}
@@ -97,9 +99,10 @@ class TokenClient:
         self, environment: Environment | str | None = None, application: str | None = None, min_valid: float = 60
     ) -> TokenStore:
         """A token valid for ``min_valid`` s (capped at the server's refresh margin)."""
+        self._follow_sessions()
         key = self._key(environment, application)
-        token = self.cached(key, min_valid)
-        if token is not None:
+        token = self._cache.get(key)
+        if token is not None and token.valid_for(min_valid):
             return token
         return self._pull(key, min_valid)
 
@@ -107,9 +110,10 @@ class TokenClient:
         self, environment: Environment | str | None = None, application: str | None = None, min_valid: float = 60
     ) -> TokenStore:
         """Like :meth:`get_token`; a pull runs in a worker thread, the cached path does not."""
+        self._follow_sessions()
         key = self._key(environment, application)
-        token = self.cached(key, min_valid)
-        if token is not None:
+        token = self._cache.get(key)
+        if token is not None and token.valid_for(min_valid):
             return token
         import asyncio
 
@@ -133,13 +137,20 @@ class TokenClient:
 
     def cached(self, key: Key, min_valid: float) -> TokenStore | None:
         """The cached token if it is still valid long enough (after dropping ended sessions)."""
-        sessions = self._sessions.changed()
-        if sessions is not None:
-            self._forget_ended(sessions)
+        self._follow_sessions()
         token = self._cache.get(key)
         if token is not None and token.valid_for(min_valid):
             return token
         return None
+
+    def _follow_sessions(self) -> None:
+        """One ``stat``; when the server's sessions file changed, drop tokens of ended sessions."""
+        content = self._sessions.changed()
+        if content is None:
+            return
+        if isinstance(content.get("default_environment"), str):
+            self.default_environment = content["default_environment"]
+        self._forget_ended(content["sessions"])
 
     def forget(self, environment: Environment | str | None = None, application: str | None = None) -> None:
         """Drop the cached token (after a new sign-in, for example)."""
@@ -271,6 +282,10 @@ class TokenClient:
             newer = current is None or (token.expires_at or 0) >= (current.expires_at or 0)
             if update["reason"] == "sign_in" or newer:
                 self._cache[key] = token
+
+    def _on_ready(self, ready: dict[str, Any]) -> None:
+        if isinstance(ready.get("default_environment"), str) and ready["default_environment"]:
+            self.default_environment = ready["default_environment"]
 
     def _forget_ended(self, sessions: dict[str, Any]) -> None:
         with self._lock:

@@ -60,8 +60,14 @@ def kernel_supports_subshells(kernel: Any) -> bool:
 class CommChannel:
     """One comm per kernel process, shared by every ``get_token`` call."""
 
-    def __init__(self, on_update: Callable[[dict[str, Any]], None], package_version: str = "") -> None:
+    def __init__(
+        self,
+        on_update: Callable[[dict[str, Any]], None],
+        package_version: str = "",
+        on_ready: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self._on_update = on_update
+        self._on_ready = on_ready
         self._package_version = package_version
         self._lock = threading.Lock()
         self._comm: Any = None
@@ -170,6 +176,8 @@ class CommChannel:
             # Handled on a subshell thread: answers can reach a cell that blocks the main thread.
             self._concurrent = threading.current_thread() is not threading.main_thread()
             self._ready = True
+            if self._on_ready is not None:
+                self._on_ready(data)
             return
         if kind == messages.TOKEN_UPDATE:
             self._on_update(data)

@@ -1,0 +1,137 @@
+"""The kernel side of the ``jupyterlab-oidc`` comm, against a frontend played over jupyter_client.
+
+The real JupyterLab bridge (TypeScript) is tested in the browser; here the kernel half is
+checked with real subshells: a cell that blocks the main thread gets its answer through the
+comm, a frontend without subshells or a silent one leads to HTTP, pushes update the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from .kernel_support import (  # noqa: F401
+    ALICE,
+    BOB,
+    COMM_PRELUDE,
+    FakeFrontend,
+    JupyterServer,
+    RealKernel,
+    fresh_kernel,
+    kernel,
+    server,
+)
+
+
+def _prelude(wait: float = 5) -> str:
+    return COMM_PRELUDE.replace("WAIT", str(wait))
+
+
+def test_a_blocked_cell_gets_tokens_through_the_comm_when_the_frontend_uses_a_subshell(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
+    # Given a frontend that answers on its own subshell
+    server.sign_in(ALICE)
+    frontend = FakeFrontend(server, fresh_kernel)
+    # When a cell keeps the main thread busy and pulls five times
+    cell = frontend.run(
+        _prelude()
+        + """
+live = client.comm.live
+emails = []
+for _ in range(5):
+    client.forget()
+    emails.append(get_token().email)
+result({"live": live, "emails": emails, "http": len(http_pulls), "hello": client.comm.frontend})
+"""
+    )
+    # Then the answers reached the waiting cell through the comm, not HTTP
+    assert cell.value["live"] is True
+    assert cell.value["emails"] == [ALICE] * 5 and cell.value["http"] == 0
+    assert [m["type"] for m in frontend.received] == ["token_request"] * 5
+    assert frontend.hello is not None and frontend.hello["v"] == 1 and frontend.hello["type"] == "hello"
+    assert frontend.hello["kernel"]["subshells"] is True
+    frontend.close()
+
+
+def test_without_subshells_the_kernel_pulls_over_http_and_still_takes_updates(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
+    server.sign_in(ALICE)
+    frontend = FakeFrontend(server, fresh_kernel, subshells=False)
+    # ``ready`` goes to the main shell: it waits until the cell ends, so the comm is not live.
+    cell = frontend.run(_prelude(wait=1) + "result([client.comm.live, get_token().email, len(http_pulls)])")
+    assert cell.value == [False, ALICE, 1]
+    after = frontend.run("result([client.comm.attached, client.comm.live])")
+    assert after.value == [True, False]
+
+
+def test_a_silent_frontend_falls_back_to_http_within_2_s(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+    server.sign_in(ALICE)
+    frontend = FakeFrontend(server, fresh_kernel, answer=False)
+    cell = frontend.run(
+        _prelude()
+        + """
+client.forget()
+started = time.monotonic()
+email = get_token().email
+result([email, time.monotonic() - started, len(http_pulls), client.comm.live])
+"""
+    )
+    email, seconds, http, live = cell.value
+    assert email == ALICE and http == 1 and live is False
+    assert 1.4 <= seconds < 2
+    frontend.close()
+
+
+def test_token_updates_pushed_by_the_frontend_replace_and_drop_the_cached_token(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
+    # Given a live comm and a token the frontend got from the server
+    server.sign_in(ALICE)
+    frontend = FakeFrontend(server, fresh_kernel)
+    frontend.run(_prelude() + "assert client.comm.live")
+    token = server.oidc("POST", "token", {"environment": "prod"}).body
+    digest = hashlib.sha256(token["access_token"].encode()).hexdigest()
+    # When it pushes the token (sign-in), the kernel serves it without asking anyone
+    frontend.push("sign_in", token=token)
+    cell = frontend.run(
+        "import hashlib\nt = get_token(min_valid=1)\n"
+        "result([hashlib.sha256(t.access_token.encode()).hexdigest(), len(http_pulls)])"
+    )
+    assert cell.value == [digest, 0]
+    assert frontend.received == []
+    # When it pushes a sign-out, the cached token is gone at once
+    frontend.push("sign_out")
+    cell = frontend.run("result(client.cached(('prod', None), 0) is None)")
+    assert cell.value is True
+    frontend.close()
+
+
+def test_typed_errors_from_the_frontend_are_rebuilt_in_the_kernel(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+    frontend = FakeFrontend(server, fresh_kernel)
+    cell = frontend.run(
+        _prelude()
+        + """
+from jupyterlab_oidc import NotAuthenticatedError
+try:
+    get_token()
+except NotAuthenticatedError as e:
+    result([e.code, len(http_pulls), "OIDC panel" in str(e)])
+"""
+    )
+    assert cell.value == ["not_authenticated", 0, True]
+    frontend.close()
+
+
+def test_oidcauth_sign_in_goes_through_the_frontend_when_it_answers(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
+    frontend = FakeFrontend(server, fresh_kernel)
+    started = frontend.run(_prelude() + "from jupyterlab_oidc import OIDCAuth\nauth = OIDCAuth()\nurl = auth.start_login('bob@example.com')")
+    assert [(m["type"], m["path"]) for m in frontend.received] == [("call", "login")]
+    [display] = [d for d in started.displays if "text/plain" in d]
+    server.complete_login(display["text/plain"].removeprefix("Sign in: "))
+    cell = frontend.run("result(auth.await_callback().email)")
+    assert cell.value == BOB
+    assert ("call", "await") in [(m["type"], m.get("path")) for m in frontend.received]
+    frontend.close()
