@@ -28,5 +28,6 @@ module.exports = {
   reporters: ['default'],
   setupFiles: [...baseConfig.setupFiles, '<rootDir>/test/setup.js'],
   testRegex: 'test/.*\\.spec\\.tsx?$',
+  testEnvironment: '<rootDir>/test/jest-env.js',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
 };

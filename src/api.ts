@@ -102,9 +102,16 @@ export interface ILogoutReply {
 
 /** `GET jwks?environment=`: what the token check needs to verify a signature. */
 export interface IJwksReply {
+  /** The issuer the environment is configured with. */
   issuer: string;
+  /** Provider metadata (endpoints, `jwks_uri`, and `issuer` / algorithms when sent). */
   discovery: Record<string, unknown>;
+  /** The provider's public keys. */
   jwks: { keys: Array<Record<string, unknown>> };
+  environment?: string;
+  client_id?: string;
+  /** `auto`, `hybrid` or `manual`. */
+  discovery_mode?: string;
 }
 
 /** Which session a request is about; the server's defaults apply when left out. */

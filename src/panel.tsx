@@ -141,7 +141,7 @@ function PanelView(props: IViewProps): JSX.Element {
       {model.sessions.map(s => (
         <IdentityCard key={s.key} session={s} {...props} />
       ))}
-      {model.phase !== 'checking' && !ownPending && <SignInForm {...props} />}
+      {model.phase !== 'checking' && <SignInForm {...props} hidden={ownPending} />}
     </div>
   );
 }
@@ -374,8 +374,8 @@ function IdentityCard(props: IViewProps & { session: IOidcSession.ISession }): J
   );
 }
 
-/** Environment, application, email; Sign in. */
-function SignInForm(props: IViewProps): JSX.Element {
+/** Environment, application, email; Sign in. Hidden (not unmounted) while a sign-in waits. */
+function SignInForm(props: IViewProps & { hidden: boolean }): JSX.Element {
   const { model, trans, actions } = props;
   const [environment, setEnvironment] = React.useState<string | null>(null);
   const [application, setApplication] = React.useState('');
@@ -410,7 +410,14 @@ function SignInForm(props: IViewProps): JSX.Element {
   };
   const signedIn = model.sessions.length > 0;
   return (
-    <form className="jp-oidc-form" data-test="oidc-form" onSubmit={onSubmit} noValidate aria-labelledby="jp-oidc-form-title">
+    <form
+      className="jp-oidc-form"
+      data-test="oidc-form"
+      onSubmit={onSubmit}
+      noValidate
+      hidden={props.hidden}
+      aria-labelledby="jp-oidc-form-title"
+    >
       <h3 id="jp-oidc-form-title" className="jp-oidc-form-title">
         {signedIn ? trans.__('Sign in to another environment') : trans.__('Sign in')}
       </h3>

@@ -127,15 +127,23 @@ export async function checkIdToken(options: TokenCheck.IOptions): Promise<IToken
     skipRest('key', trans.__('needs the JWKS'));
     return finish({ header, payload });
   }
-  const discoveryIssuer = typeof reply.discovery.issuer === 'string' ? reply.discovery.issuer : '';
-  const signingAlgs = reply.discovery.id_token_signing_alg_values_supported;
-  if (discoveryIssuer && discoveryIssuer !== options.issuer) {
-    add('discovery', 'fail', titles.discovery, trans.__('The discovery document names issuer %1, but this environment expects %2.', discoveryIssuer, options.issuer));
+  const discovery = reply.discovery ?? {};
+  const discoveryIssuer = typeof discovery.issuer === 'string' ? discovery.issuer : '';
+  const jwksUri = typeof discovery.jwks_uri === 'string' ? discovery.jwks_uri : '';
+  const signingAlgs = discovery.id_token_signing_alg_values_supported;
+  const issuer = discoveryIssuer || reply.issuer || '';
+  if (issuer && issuer !== options.issuer) {
+    add('discovery', 'fail', titles.discovery, trans.__('The provider configuration names issuer %1, but this session was issued by %2.', issuer, options.issuer));
   } else if (Array.isArray(signingAlgs) && !signingAlgs.includes(alg)) {
     add('discovery', 'fail', titles.discovery, trans.__('The provider does not list %1 among its id_token signing algorithms (%2).', alg, signingAlgs.join(', ')));
   } else {
-    add('discovery', 'pass', titles.discovery, discoveryIssuer
-      ? trans.__('issuer %1 · jwks_uri %2', discoveryIssuer, String(reply.discovery.jwks_uri ?? '-'))
+    const facts = [
+      reply.discovery_mode ? trans.__('mode %1', reply.discovery_mode) : '',
+      issuer ? trans.__('issuer %1', issuer) : '',
+      jwksUri ? trans.__('jwks_uri %1', jwksUri) : ''
+    ].filter(Boolean);
+    add('discovery', 'pass', titles.discovery, facts.length
+      ? facts.join(' · ')
       : trans.__('No discovery document (endpoints configured by hand).'));
   }
   const keys = Array.isArray(reply.jwks?.keys) ? (reply.jwks.keys as JWK[]) : [];

@@ -145,7 +145,7 @@ describe('OidcPanel', () => {
       expect(pending.dataset.own).toBe('true');
       expect($('[data-test="oidc-pending-countdown"]')?.textContent).toBe('5:00');
       expect($('[data-test="oidc-open-signin-page"]')?.getAttribute('href')).toBe(api.loginReply.url);
-      expect($('[data-test="oidc-form"]')).toBeNull();
+      expect($<HTMLFormElement>('[data-test="oidc-form"]')?.hidden).toBe(true);
       expect($('[data-test="oidc-live"]')?.textContent).toContain('Waiting for the sign-in to prod');
       await act(async () => {
         jest.advanceTimersByTime(61_000);
@@ -154,6 +154,21 @@ describe('OidcPanel', () => {
       expect($('[data-test="oidc-pending-countdown"]')?.textContent).toBe('3:59');
       await act(async () => $('#jp-oidc-cancel')!.click());
       expect(panelActions.cancel).toHaveBeenCalledWith('s1');
+    });
+
+    it('should keep the form choices through a failed sign-in', async () => {
+      await ready();
+      await act(async () => typeInto($<HTMLSelectElement>('#jp-oidc-environment')!, 'dev'));
+      await act(async () => typeInto($<HTMLInputElement>('#jp-oidc-email')!, 'alice@corp.com'));
+      await step(() => void model.signIn({ environment: 'dev', loginHint: 'alice@corp.com' }).catch(() => undefined));
+      await rerender(panel);
+      expect($<HTMLFormElement>('[data-test="oidc-form"]')?.hidden).toBe(true);
+      await step(() => api.awaits[0].answer.reject(new OidcError('login_timeout', 'No answer.')));
+      await rerender(panel);
+      expect($<HTMLFormElement>('[data-test="oidc-form"]')?.hidden).toBe(false);
+      expect($<HTMLSelectElement>('#jp-oidc-environment')!.value).toBe('dev');
+      expect($<HTMLInputElement>('#jp-oidc-email')!.value).toBe('alice@corp.com');
+      expect($('.jp-oidc-error')?.dataset.errorCode).toBe('login_timeout');
     });
 
     it('should say when the browser blocked the tab', async () => {
@@ -292,7 +307,7 @@ describe('OidcPanel', () => {
         'You signed in as bob@corp.com, but this sign-in was for alice@corp.com. Nothing was stored — sign in again with the right account.'
       );
       expect($$('[data-test="oidc-card"]')).toHaveLength(0);
-      expect($('[data-test="oidc-form"]')).not.toBeNull();
+      expect($<HTMLFormElement>('[data-test="oidc-form"]')?.hidden).toBe(false);
       await act(async () => $('[data-test="oidc-error-dismiss"]')!.click());
       await rerender(panel);
       expect($('.jp-oidc-error')).toBeNull();
