@@ -34,6 +34,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workdir", default="", help="where JupyterLab runs and keeps its config")
     parser.add_argument("--json", action="store_true", help="print one JSON line when ready")
     parser.add_argument("--expose-app", action="store_true", help="window.jupyterapp for browser tests")
+    parser.add_argument("jupyter_args", nargs="*", help="passed on to the Jupyter server (after --)")
     return parser.parse_args()
 
 
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace, workdir: Path, token: str, idp: subprocess.Pop
         [sys.executable, "-m", module, "--no-browser", f"--port={args.lab_port}", "--ip=127.0.0.1", f"--ServerApp.token={token}",
          f"--ServerApp.base_url={args.base_url}", f"--config={config}", f"--ServerApp.root_dir={workdir}",
          "--ServerApp.port_retries=0", *(["--allow-root"] if os.getuid() == 0 else []),
-         *(["--LabApp.expose_app_in_browser=True"] if args.expose_app else [])],
+         *(["--LabApp.expose_app_in_browser=True"] if args.expose_app else []), *args.jupyter_args],
         env=env,
         stdout=subprocess.DEVNULL if args.json else None,
         stderr=subprocess.DEVNULL if args.json else None,
