@@ -1,0 +1,107 @@
+"""``python -m jupyterlab_oidc.hub``: run the callback forwarder (see ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import ssl
+import sys
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
+
+from .forward import hub_base_url
+from .service import make_app
+
+DESCRIPTION = """\
+Forward OpenID Connect callbacks to the JupyterHub user named in the OAuth state.
+
+Run it as a JupyterHub managed service; register ONE redirect URI with the provider,
+https://<hub>/services/<service name>/, and set it in every single-user server as
+c.OIDCLogin.redirect_uri (or the JUPYTERLAB_OIDC_REDIRECT_URI environment variable).
+Stateless; it needs no API token and no role. Defaults come from the environment
+JupyterHub gives managed services."""
+
+EPILOG = """\
+environment (set by JupyterHub for managed services):
+  JUPYTERHUB_SERVICE_URL     where to listen (host and port), e.g. http://127.0.0.1:10101
+  JUPYTERHUB_SERVICE_PREFIX  path the proxy routes here, e.g. /services/oidc-callback/
+  JUPYTERHUB_BASE_URL        the hub's base URL, e.g. / ; forwards go to {this}user/{name}/oidc/callback
+  JUPYTERHUB_SSL_KEYFILE, JUPYTERHUB_SSL_CERTFILE, JUPYTERHUB_SSL_CLIENT_CA
+                             serve HTTPS (JupyterHub internal_ssl)
+
+example (jupyterhub_config.py):
+  c.JupyterHub.services = [{"name": "oidc-callback", "url": "http://127.0.0.1:10101",
+                            "command": ["python3", "-m", "jupyterlab_oidc.hub"], "display": False}]
+"""
+
+
+def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> argparse.Namespace:
+    service_url = urlsplit(environ.get("JUPYTERHUB_SERVICE_URL") or "http://127.0.0.1:10101")
+    parser = argparse.ArgumentParser(
+        prog="python -m jupyterlab_oidc.hub",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--ip", default=service_url.hostname or "127.0.0.1",
+                        help="address to listen on (default: the host of JUPYTERHUB_SERVICE_URL, else 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=service_url.port or 10101,
+                        help="port to listen on (default: the port of JUPYTERHUB_SERVICE_URL, else 10101)")
+    parser.add_argument("--prefix", default=environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/services/oidc-callback/",
+                        help="path prefix of the service (default: JUPYTERHUB_SERVICE_PREFIX, else /services/oidc-callback/)")
+    parser.add_argument("--hub-base-url", default=environ.get("JUPYTERHUB_BASE_URL") or "/",
+                        help="the hub's base URL (default: JUPYTERHUB_BASE_URL, else /)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="log level (default: INFO); logs never contain the query (code, state)")
+    args = parser.parse_args(argv)
+    try:
+        args.hub_base_url = hub_base_url(args.hub_base_url)
+        args.prefix = hub_base_url(args.prefix)
+    except ValueError as e:
+        parser.error(str(e))
+    return args
+
+
+def ssl_context(environ: Mapping[str, str] = os.environ) -> ssl.SSLContext | None:
+    """HTTPS with the certificates JupyterHub hands out under ``internal_ssl`` (client certs required)."""
+    certfile, keyfile = environ.get("JUPYTERHUB_SSL_CERTFILE"), environ.get("JUPYTERHUB_SSL_KEYFILE")
+    if not (certfile and keyfile):
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=environ.get("JUPYTERHUB_SSL_CLIENT_CA") or None)
+    context.load_cert_chain(certfile, keyfile)
+    if environ.get("JUPYTERHUB_SSL_CLIENT_CA"):
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+async def serve(args: argparse.Namespace) -> None:
+    log = logging.getLogger("jupyterlab_oidc.hub")
+    app = make_app(args.prefix, args.hub_base_url)
+    context = ssl_context()
+    server = app.listen(args.port, args.ip, ssl_options=context, xheaders=False)
+    scheme = "https" if context else "http"
+    log.info("forwarding %s://%s:%d%s to %suser/{name}/oidc/callback", scheme, args.ip, args.port, args.prefix,
+             args.hub_base_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    server.stop()
+    log.info("stopped")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    name = os.environ.get("JUPYTERHUB_SERVICE_NAME") or "oidc-callback"
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format=f"[%(levelname)1.1s %(asctime)s.%(msecs).03d {name}] %(message)s",
+                        datefmt="%Y-%m-%d %H:%M:%S")
+    asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()
