@@ -292,7 +292,9 @@ function IdentityCard(props: IViewProps & { session: IOidcSession.ISession }): J
     >
       <header className="jp-oidc-card-header">
         <h3 className="jp-oidc-card-title">{name}</h3>
-        <span className="jp-oidc-badge">{left > 0 ? trans.__('Signed in') : trans.__('Expired')}</span>
+        <span className={left > 0 ? 'jp-oidc-badge' : 'jp-oidc-badge jp-mod-expired'}>
+          {left > 0 ? trans.__('Signed in') : trans.__('Expired')}
+        </span>
       </header>
       <dl className="jp-oidc-facts">
         <dt>{trans.__('Email')}</dt>
@@ -434,7 +436,7 @@ function SignInForm(props: IViewProps & { hidden: boolean }): JSX.Element {
       >
         {environments.map(env => (
           <option key={env.name} value={env.name}>
-            {env.display_name && env.display_name !== env.name ? `${env.display_name} (${env.name})` : env.name}
+            {Private.optionLabel(env.name, env.display_name)}
           </option>
         ))}
       </select>
@@ -511,6 +513,11 @@ namespace Private {
 
   export function displayName(model: IOidcSession, environment: string): string {
     return model.environments.find(env => env.name === environment)?.display_name || environment;
+  }
+
+  /** "Development (dev)"; just the display name when it already names the environment. */
+  export function optionLabel(name: string, displayName: string): string {
+    return !displayName || displayName.includes(name) ? displayName || name : `${displayName} (${name})`;
   }
 
   export function looksLikeEmail(value: string): boolean {
