@@ -48,6 +48,11 @@ export class OidcSessionModel implements IOidcSession {
     return this._ticked;
   }
 
+  /** Emitted once, when the model is disposed. */
+  get disposed(): ISignal<this, void> {
+    return this._disposed;
+  }
+
   get phase(): IOidcSession.Phase {
     return this._phase;
   }
@@ -271,6 +276,7 @@ export class OidcSessionModel implements IOidcSession {
     }
     this._sleepers.clear();
     this.preferences.changed.disconnect(this._emitState, this);
+    this._disposed.emit();
     Signal.clearData(this);
   }
 
@@ -454,6 +460,7 @@ export class OidcSessionModel implements IOidcSession {
   private _stateChanged = new Signal<this, void>(this);
   private _sessionsChanged = new Signal<this, IOidcSession.ISessionsChange>(this);
   private _ticked = new Signal<this, number>(this);
+  private _disposed = new Signal<this, void>(this);
 }
 
 /** The option types of `OidcSessionModel`. */

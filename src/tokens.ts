@@ -5,7 +5,7 @@
  * pending sign-ins, countdowns, the last error, the user's preferences, and a getter for
  * fresh access tokens (which the kernel bridge uses to answer kernels).
  */
-import { IDisposable } from '@lumino/disposable';
+import { IObservableDisposable } from '@lumino/disposable';
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 
@@ -36,7 +36,7 @@ export const IOidcSession = new Token<IOidcSession>(
 );
 
 /** The OpenID Connect sessions held by the jupyterlab-oidc server extension. */
-export interface IOidcSession extends IDisposable {
+export interface IOidcSession extends IObservableDisposable {
   /** Emitted whenever anything that views render changes (not on clock ticks). */
   readonly stateChanged: ISignal<IOidcSession, void>;
   /** Emitted when sessions appear, change (refresh, rotation) or end: push tokens on this. */

@@ -357,8 +357,11 @@ describe('OidcSessionModel', () => {
       model.start();
       await flushPromises(10);
       expect(api.polls).toHaveLength(1);
+      const disposed = jest.fn();
+      model.disposed.connect(disposed);
       model.dispose();
       model.dispose();
+      expect(disposed).toHaveBeenCalledTimes(1);
       await flushPromises(10);
       await jest.advanceTimersByTimeAsync(60_000);
       expect(model.isDisposed).toBe(true);
