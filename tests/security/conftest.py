@@ -1,0 +1,111 @@
+"""Fixtures of the security suite: a misbehaving provider next to the real one, snapshots.
+
+Environments in every test here:
+
+``prod``  the misbehaving provider (tests/misbehaving_provider.py), the default environment
+``dev``   the same misbehaving provider, second environment (no session unless a test makes one)
+``real``  the real dev provider (oidc-provider, profile ``id_token``)
+``real_b`` a second real provider process (profile ``userinfo``), for mix-up attacks
+``real_noemail`` the real provider without the ``email`` scope
+
+The store is a file (``store="file"``) unless a test's ``oidc`` marker says otherwise, so
+"nothing stored" is checked on disk too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..conftest import PROJECT_IDS, get_idp
+from ..idp import CLIENT_ID, IdentityProvider
+from ..misbehaving_provider import MisbehavingProvider
+
+ALICE = "alice@example.com"
+BOB = "bob@example.com"
+
+
+def budget(name: str, small: int, full: int | None = None) -> int:
+    """A size from the environment (``OIDC_FUZZ_EXAMPLES`` ...); ``OIDC_SECURITY_FULL=1`` picks ``full``."""
+    value = os.environ.get(name)
+    if value:
+        return int(value)
+    return full if full is not None and os.environ.get("OIDC_SECURITY_FULL") == "1" else small
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "security_case(id): the docs/security.md case this test proves")
+
+
+@pytest.fixture(scope="session")
+def _bad_provider() -> Iterator[MisbehavingProvider]:
+    provider = MisbehavingProvider().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def bad_idp(_bad_provider: MisbehavingProvider) -> Iterator[MisbehavingProvider]:
+    """The misbehaving provider, honest at the start of every test."""
+    _bad_provider.come_back()
+    _bad_provider.reset()
+    yield _bad_provider
+    _bad_provider.come_back()
+    _bad_provider.reset()
+
+
+@pytest.fixture
+def real_b() -> IdentityProvider:
+    """A second real provider process (another issuer) for mix-up tests."""
+    provider = get_idp("userinfo", 300)
+    provider.reset_stats()
+    return provider
+
+
+@pytest.fixture
+def oidc_marker(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker("oidc")
+    return {"store": "file", **(marker.kwargs if marker else {})}
+
+
+@pytest.fixture
+def oidc_environments(bad_idp: MisbehavingProvider, idp: IdentityProvider) -> dict[str, Any]:
+    real_b = get_idp("userinfo", 300)
+    return {
+        "prod": {"issuer": bad_idp.issuer, "client_id": CLIENT_ID, "project_ids": PROJECT_IDS},
+        "dev": {"issuer": bad_idp.issuer, "client_id": CLIENT_ID},
+        "real": {"issuer": idp.issuer, "client_id": CLIENT_ID, "project_ids": PROJECT_IDS},
+        "real_b": {"issuer": real_b.issuer, "client_id": CLIENT_ID},
+        "real_noemail": {"issuer": idp.issuer, "client_id": CLIENT_ID, "scopes": "openid profile offline_access"},
+    }
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "oidc" / "sessions.json"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything that must not change: sessions (all fields, tokens included) and the store file."""
+
+    sessions: dict[str, dict[str, Any]]
+    store_bytes: bytes | None
+
+    @classmethod
+    def take(cls, broker: Any, store_path: Path) -> Snapshot:
+        return cls(
+            sessions={key: s.to_record() for key, s in broker.sessions.items()},
+            store_bytes=store_path.read_bytes() if store_path.exists() else None,
+        )
+
+
+@pytest.fixture
+def snapshot(broker: Any, store_path: Path) -> Any:
+    """``snapshot()`` → :class:`Snapshot` of the broker's sessions and the store file now."""
+    return lambda: Snapshot.take(broker, store_path)
