@@ -33,6 +33,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--app", default="lab", choices=["lab", "notebook", "server"])
     parser.add_argument("--workdir", default="", help="where JupyterLab runs and keeps its config")
     parser.add_argument("--json", action="store_true", help="print one JSON line when ready")
+    parser.add_argument("--extra-environments", type=int, default=0, help="add env1..envN (benchmarks)")
     parser.add_argument("--expose-app", action="store_true", help="window.jupyterapp for browser tests")
     parser.add_argument("jupyter_args", nargs="*", help="passed on to the Jupyter server (after --)")
     return parser.parse_args()
@@ -63,6 +64,8 @@ def write_config(workdir: Path, issuer: str, args: argparse.Namespace) -> Path:
             "default_environment": "prod",
         },
     }
+    for i in range(1, args.extra_environments + 1):
+        config["OIDCLogin"]["environments"][f"env{i}"] = {"issuer": issuer, "client_id": "jupyterlab-oidc"}
     path = workdir / "jupyter_server_config.json"
     path.write_text(json.dumps(config, indent=2))
     return path

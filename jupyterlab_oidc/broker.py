@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from joserfc import jws
 
 from .config import EnvironmentConfig, OIDCLogin
 from .discovery import Discovery, ProviderMetadata
@@ -40,7 +39,6 @@ from .pending import PendingLogin
 from .session import Session, session_key
 from .state import make_state
 from .store import FileStore, MemoryStore, SessionStore
-from .verify import IdTokenChecks, verify_id_token
 
 #: Results of finished sign-ins stay readable this long for late ``await`` calls.
 RESULT_GRACE_SECONDS = 120.0
@@ -375,6 +373,11 @@ class Broker:
     async def _id_token_claims(
         self, env: EnvironmentConfig, id_token: str, nonce: str | None, expected_sub: str | None = None
     ) -> dict[str, Any]:
+        # joserfc (and cryptography) load on first use: keeps the server's start-up fast.
+        from joserfc import jws
+
+        from .verify import IdTokenChecks, verify_id_token
+
         if not self.settings.verify_jwt:
             self.log.warning("jupyterlab_oidc: verify_jwt is off; the id_token of %s is NOT verified", env.name)
             try:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from typing import TYPE_CHECKING, Any
 
 from .config import EnvironmentConfig
 from .errors import DiscoveryFailedError, OIDCError
 from .http import ProviderHTTP
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
 
 
 @dataclass
@@ -91,6 +91,9 @@ class Discovery:
 
     async def key_set(self, env: EnvironmentConfig, *, refresh: bool = False) -> KeySet:
         """The provider's JWKS; ``refresh=True`` refetches (used once on an unknown ``kid``)."""
+        from joserfc.errors import JoseError
+        from joserfc.jwk import KeySet
+
         cached = self._jwks.get(env.name)
         if cached and not refresh and time.monotonic() - cached[0] < self.cache_seconds:
             return cached[1]

@@ -25,13 +25,21 @@ class ProviderHTTP:
     """Thin wrapper over one ``httpx.AsyncClient`` that maps failures to typed errors."""
 
     def __init__(self, timeout_seconds: float, log: logging.Logger) -> None:
-        self._client = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False)
+        self.timeout_seconds = timeout_seconds
         self.log = log
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """Created on first use: building its TLS context is the slowest part of loading."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout_seconds, follow_redirects=False)
+        return self._client
 
     async def request(self, label: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request; network failures become ``ProviderUnavailableError``."""
         try:
-            response = await self._client.request(method, url, **kwargs)
+            response = await self.client.request(method, url, **kwargs)
         except httpx.TimeoutException as e:
             self.log.warning("oidc %s %s %s: timeout", label, method, redact_url(url))
             raise ProviderUnavailableError(
@@ -80,4 +88,5 @@ class ProviderHTTP:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()

@@ -1,0 +1,127 @@
+"""Footprint: size of the built labextension, the server extension's load time, server RSS
+with 1 and 50 signed-in environments, and the kernel RSS added by importing the helper.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from stack import ROOT, demo_stack
+
+STATIC = ROOT / "jupyterlab_oidc" / "labextension" / "static"
+
+LOAD_PROBE = r"""
+import time
+from jupyter_server.serverapp import ServerApp
+app = ServerApp()
+app.initialize(argv=["--port=0", "--allow-root"], find_extensions=False, new_httpserver=False)
+start = time.perf_counter()
+from jupyterlab_oidc.app import OIDCExtensionApp
+OIDCExtensionApp._load_jupyter_server_extension(app)
+print(time.perf_counter() - start)
+"""
+
+KERNEL_PROBE = r"""
+import json, sys
+from jupyter_client.manager import start_new_kernel
+km, kc = start_new_kernel(kernel_name="python3")
+def rss():
+    reply = kc.execute_interactive(
+        "import re; print(re.search(r'VmRSS:\\s+(\\d+)', open('/proc/self/status').read()).group(1))",
+        output_hook=lambda m: out.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+    return int(out.pop().strip())
+out = []
+before = rss()
+kc.execute_interactive("from jupyterlab_oidc import get_token, OIDCAuth, OIDCBearer", output_hook=lambda m: None)
+after = rss()
+km.shutdown_kernel(now=True)
+print(json.dumps({"before_kb": before, "after_kb": after}))
+"""
+
+
+def labextension_size() -> dict[str, Any]:
+    files = [p for p in STATIC.iterdir() if p.suffix == ".js"]
+    chunks = sorted(
+        ({"file": p.name, "bytes": p.stat().st_size, "gzip": len(gzip.compress(p.read_bytes(), 9))} for p in files),
+        key=lambda c: -c["gzip"],
+    )
+    modules: dict[str, int] = {}
+    for source_map in STATIC.glob("*.js.map"):
+        data = json.loads(source_map.read_text())
+        for name, content in zip(data.get("sources", []), data.get("sourcesContent") or []):
+            key = name.split("node_modules/")[-1].split("/")[0] if "node_modules/" in name else name.split("/")[-1]
+            modules[key] = modules.get(key, 0) + len(content or "")
+    return {
+        "total": sum(c["bytes"] for c in chunks),
+        "gzip": sum(c["gzip"] for c in chunks),
+        "chunks": chunks,
+        "largest_sources": sorted(modules.items(), key=lambda kv: -kv[1])[:6],
+    }
+
+
+def load_time(runs: int = 5) -> dict[str, float]:
+    """Import + load of the server extension into an initialised server, fresh process each run."""
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", LOAD_PROBE], capture_output=True, text=True, check=True)
+        samples.append(float(out.stdout.strip().splitlines()[-1]) * 1000)
+    return {"median_ms": statistics.median(samples), "max_ms": max(samples)}
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def server_memory() -> dict[str, int]:
+    with demo_stack(18975, 18976, "--extra-environments", "49") as stack:
+        pid = int(subprocess.run(["pgrep", "-P", str(stack.process.pid), "-f", "jupyter_server"],
+                                 capture_output=True, text=True).stdout.split()[0])
+        baseline = rss_kb(pid)
+        stack.sign_in(environment="prod")
+        one = rss_kb(pid)
+        for i in range(1, 50):
+            stack.sign_in(environment=f"env{i}")
+        fifty = rss_kb(pid)
+    return {"no_session_kb": baseline, "one_kb": one, "fifty_kb": fifty}
+
+
+def kernel_memory() -> dict[str, int]:
+    out = subprocess.run([sys.executable, "-c", KERNEL_PROBE], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run() -> dict[str, Any]:
+    return {"labextension": labextension_size(), "load": load_time(), "server": server_memory(), "kernel": kernel_memory()}
+
+
+def report(r: dict[str, Any]) -> str:
+    lab, load, server, kernel = r["labextension"], r["load"], r["server"], r["kernel"]
+    chunks = ", ".join(f"{c['file']} {c['gzip'] / 1024:.1f} KB" for c in lab["chunks"][:4])
+    largest = ", ".join(f"{name} ({size / 1024:.0f} KB of source)" for name, size in lab["largest_sources"])
+    added = kernel["after_kb"] - kernel["before_kb"]
+    return "\n".join([
+        "| what | figure |",
+        "|---|---:|",
+        f"| labextension JavaScript, total | {lab['total'] / 1024:.1f} KB |",
+        f"| labextension JavaScript, gzipped | {lab['gzip'] / 1024:.1f} KB |",
+        f"| server extension import + load, median / max of 5 fresh processes | {load['median_ms']:.0f} ms / {load['max_ms']:.0f} ms |",
+        f"| server RSS: no session / 1 / 50 signed-in environments | {server['no_session_kb'] / 1024:.1f} / {server['one_kb'] / 1024:.1f} / {server['fifty_kb'] / 1024:.1f} MB |",
+        f"| per signed-in environment | {(server['fifty_kb'] - server['one_kb']) / 49:.0f} KB |",
+        f"| kernel RSS before / after importing the helper | {kernel['before_kb'] / 1024:.1f} / {kernel['after_kb'] / 1024:.1f} MB |",
+        f"| kernel RSS added by the helper | {added / 1024:.2f} MB |",
+        "",
+        f"Largest chunks (gzipped): {chunks}. Largest sources: {largest}.",
+    ])
+
+
+if __name__ == "__main__":
+    print(report(run()))
