@@ -28,6 +28,7 @@ import json
 import os
 import secrets
 import tempfile
+import time
 from typing import Any
 
 from jupyter_server.auth.decorator import allow_unauthenticated
@@ -148,6 +149,7 @@ class KernelAccess:
                     {
                         "v": 1,
                         "revision": self.broker.revision,
+                        "written_at": time.time(),
                         "default_environment": self.broker.settings.default_environment,
                         "sessions": self.sessions_summary(),
                     },

@@ -78,8 +78,31 @@ class RealKernel:
         self.client = BlockingKernelClient(connection_file=str(connection_file))
         self.client.load_connection_file()
         self.client.start_channels()
-        self.client.wait_for_ready(timeout=60)
+        self._wait_for_ready(timeout=60)
         self.run(PRELUDE)
+
+    def _wait_for_ready(self, timeout: float) -> None:
+        """Like jupyter_client's wait_for_ready, without its heartbeat check, which takes a kernel
+        slower than 1 s to answer (a busy machine) for a dead one."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.client.kernel_info()
+            try:
+                reply = self.client.get_shell_msg(timeout=1)
+            except queue.Empty:
+                continue
+            if reply["msg_type"] != "kernel_info_reply":  # any of them: the first ones may be slow
+                continue
+            try:  # IOPub is connected once it shows the status of that request
+                self.client.get_iopub_msg(timeout=0.5)
+            except queue.Empty:
+                continue
+            while True:  # drain what is left of the handshake
+                try:
+                    self.client.get_iopub_msg(timeout=0.2)
+                except queue.Empty:
+                    return
+        raise AssertionError(f"kernel {self.id} did not answer within {timeout} s")
 
     def start(self, code: str) -> str:
         """Send ``code`` for execution; returns the request's msg_id."""

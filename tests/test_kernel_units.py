@@ -247,6 +247,7 @@ def test_a_sign_out_in_the_sessions_file_drops_the_cached_token(tmp_path: Any) -
     assert client.get_token() is first
     sessions.write_text(json.dumps({"v": 1, "sessions": {}}))
     os.utime(sessions, ns=(time.time_ns(), time.time_ns() + 1000))
+    time.sleep(0.06)  # the file is looked at every 50 ms at most
     assert client.cached(("prod", None), 0) is None
 
 
@@ -257,6 +258,7 @@ def test_a_new_sign_in_in_the_sessions_file_drops_the_previous_persons_token(tmp
     client.get_token("prod")
     sessions.write_text(json.dumps({"v": 1, "sessions": {"prod": {"signed_in_at": 2000.0}}}))
     os.utime(sessions, ns=(time.time_ns(), time.time_ns() + 1000))
+    time.sleep(0.06)  # the file is looked at every 50 ms at most
     assert client.cached(("prod", None), 0) is None
 
 

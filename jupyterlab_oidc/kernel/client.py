@@ -23,6 +23,8 @@ from .environment import Environment, environment_name
 from .http_channel import HTTPChannel, ServerEndpoint
 from .tokenstore import TokenStore
 
+#: The sessions file is looked at no more often than this (sign-outs reach the cache this fast).
+SESSIONS_CHECK_SECONDS = 0.05
 #: A caller waiting for another thread's pull gives up after this long.
 PULL_TIMEOUT_SECONDS = 60.0
 
@@ -50,16 +52,21 @@ class _Pull:
 
 
 class _SessionsWatch:
-    """Follows the server's sessions file (one ``stat`` per call) to see sign-outs at once."""
+    """Follows the server's sessions file (a ``stat`` at most every 50 ms) to see sign-outs."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._stamp: tuple[int, int] | None = None
+        self._next_check = 0.0
 
     def changed(self) -> dict[str, Any] | None:
         """The file's content (``sessions``: key → signed_in_at, ...) if it changed since last time."""
         if not self.path:
             return None
+        now = time.monotonic()
+        if now < self._next_check:
+            return None
+        self._next_check = now + SESSIONS_CHECK_SECONDS
         try:
             info = os.stat(self.path)
         except OSError:
@@ -150,7 +157,8 @@ class TokenClient:
             return
         if isinstance(content.get("default_environment"), str):
             self.default_environment = content["default_environment"]
-        self._forget_ended(content["sessions"])
+        written_at = content.get("written_at")
+        self._forget_ended(content["sessions"], written_at if isinstance(written_at, (int, float)) else None)
 
     def forget(self, environment: Environment | str | None = None, application: str | None = None) -> None:
         """Drop the cached token (after a new sign-in, for example)."""
@@ -287,9 +295,15 @@ class TokenClient:
         if isinstance(ready.get("default_environment"), str) and ready["default_environment"]:
             self.default_environment = ready["default_environment"]
 
-    def _forget_ended(self, sessions: dict[str, Any]) -> None:
+    def _forget_ended(self, sessions: dict[str, Any], written_at: float | None) -> None:
+        """Drop tokens whose session the file no longer lists (or lists with another sign-in).
+
+        A token received after the file was written is newer than the file: kept.
+        """
         with self._lock:
             for key, token in list(self._cache.items()):
+                if written_at is not None and token.received_at is not None and token.received_at > written_at:
+                    continue
                 entry = sessions.get(_session_key(token.environment or key[0], token.application or key[1]))
                 if not isinstance(entry, dict):
                     del self._cache[key]

@@ -37,6 +37,8 @@ class TokenStore:
     #: How early the server refreshes this token; ``min_valid`` is capped at it.
     refresh_margin: float | None = None
     signed_in_at: float | None = None
+    #: When this kernel received the token (``time.time()``).
+    received_at: float | None = None
 
     def __repr__(self) -> str:
         expires = "never" if self.expires_at is None else f"in {self.expires_in:.0f} s"
@@ -118,7 +120,7 @@ class TokenStore:
     @classmethod
     def from_reply(cls, reply: dict[str, Any]) -> TokenStore:
         """Build from a ``POST oidc/kernel/token`` / ``oidc/token`` reply or a comm ``token``."""
-        store = cls().update_from_raw(reply)
+        store = cls(received_at=time.time()).update_from_raw(reply)
         if store.lifetime is None and store.expires_at is not None:
             # Older servers do not send ``lifetime``: what is left now is the best guess.
             store.lifetime = max(store.expires_at - time.time(), 0.0)
