@@ -79,12 +79,24 @@ class Broker:
     # ---------------------------------------------------------------- life cycle
 
     def start(self) -> None:
-        """Restore stored sessions and keep them fresh. Call from the server's event loop."""
+        """Restore stored sessions and keep them fresh.
+
+        The server calls this before its event loop runs (``initialize_settings``): the
+        refresh timers of restored sessions then start with the loop.
+        """
         try:
             self.sessions = self.store.load()
         except StoreError as e:
             self.store_error = e
             self.log.error("jupyterlab_oidc: %s", e.message)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.get_event_loop().call_soon(self._keep_all_fresh)  # the loop jupyter_server will run
+        else:
+            self._keep_all_fresh()
+
+    def _keep_all_fresh(self) -> None:
         for key in self.sessions:
             self._keep_fresh(key)
 
@@ -121,6 +133,8 @@ class Broker:
             "client_id": env.client_id,
             "discovery_mode": env.discovery_mode,
             "discovery": {
+                "issuer": metadata.issuer,
+                "id_token_signing_alg_values_supported": metadata.id_token_algorithms,
                 "authorization_endpoint": metadata.authorization_url,
                 "token_endpoint": metadata.token_url,
                 "userinfo_endpoint": metadata.userinfo_url,

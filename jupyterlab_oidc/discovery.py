@@ -27,6 +27,7 @@ class ProviderMetadata:
     end_session_url: str = ""
     code_challenge_methods: list[str] = field(default_factory=list)
     iss_parameter_supported: bool = False
+    id_token_algorithms: list[str] = field(default_factory=list)
     fetched_at: float = field(default_factory=time.monotonic)
 
 
@@ -66,6 +67,7 @@ class Discovery:
             issuer=env.issuer,
             code_challenge_methods=list(document.get("code_challenge_methods_supported") or []),
             iss_parameter_supported=bool(document.get("authorization_response_iss_parameter_supported")),
+            id_token_algorithms=list(document.get("id_token_signing_alg_values_supported") or []),
             **merged,
         )
         self._metadata[env.name] = metadata
