@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from jupyter_core.paths import jupyter_data_dir
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, default, validate
@@ -342,9 +343,15 @@ class OIDCLogin(Configurable):
     def _hub_user_from_env(self) -> str:
         return os.environ.get("JUPYTERHUB_USER", "")
 
+    @default("redirect_uri")
+    def _redirect_uri_from_env(self) -> str:
+        return os.environ.get("JUPYTERLAB_OIDC_REDIRECT_URI", "")
+
     @default("public_url")
     def _public_url_from_env(self) -> str:
-        return os.environ.get("JUPYTERHUB_PUBLIC_URL", "")
+        # JupyterHub sets the public URL of this server, path included (/user/{name}/).
+        public = urlsplit(os.environ.get("JUPYTERHUB_PUBLIC_URL", ""))
+        return f"{public.scheme}://{public.netloc}" if public.scheme and public.netloc else ""
 
     @default("store_path")
     def _default_store_path(self) -> str:

@@ -15,6 +15,6 @@ hub. See docs/jupyterhub.md.
 
 from __future__ import annotations
 
-from .forward import ForwardRefused, callback_target, hub_base_url, user_path
+from .forward import ForwardRefused, callback_target, hub_base_url, state_user, user_path
 
-__all__ = ["ForwardRefused", "callback_target", "hub_base_url", "user_path"]
+__all__ = ["ForwardRefused", "callback_target", "hub_base_url", "state_user", "user_path"]

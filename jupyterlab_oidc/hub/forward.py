@@ -10,10 +10,11 @@ carry a fragment, a second ``?`` or a line break.
 
 from __future__ import annotations
 
+import base64
 import re
 from urllib.parse import parse_qsl, quote, urlencode
 
-from ..state import user_of_state
+from ..state import SEPARATOR, USER_NAME, user_of_state
 
 #: Longer queries are refused before parsing (providers send a code, a state and a few more).
 MAX_QUERY_LENGTH = 8192
@@ -43,6 +44,22 @@ def hub_base_url(value: str) -> str:
     return base
 
 
+def state_user(state: str) -> str | None:
+    """The user named by ``state``, checked more strictly than :func:`user_of_state` alone.
+
+    The prefix must be the canonical unpadded base64url of the name (so ``+``, ``/``, ``=``
+    and stray trailing bits are refused), and the whole name must be printable and match
+    ``USER_NAME`` (no trailing newline slipping past ``$``).
+    """
+    user = user_of_state(state)
+    if user is None:
+        return None
+    canonical = base64.urlsafe_b64encode(user.encode("utf-8")).rstrip(b"=").decode("ascii")
+    if state.partition(SEPARATOR)[0] != canonical or not user.isprintable() or not USER_NAME.fullmatch(user):
+        return None
+    return user
+
+
 def user_path(hub_base: str, user: str) -> str:
     """``{hub_base}user/{name}/``, the name escaped as JupyterHub escapes it (``url_escape_path``)."""
     return f"{hub_base}user/{quote(user, safe='@~')}/"
@@ -53,7 +70,7 @@ def callback_target(query: str, hub_base: str) -> str:
 
     ``hub_base`` must come from :func:`hub_base_url`. Refuses (``ForwardRefused``): an
     over-long query, undecodable or too many fields, no ``state`` or several, and a state
-    that names no valid JupyterHub user (see :func:`jupyterlab_oidc.state.user_of_state`).
+    that names no valid JupyterHub user (see :func:`state_user`).
     """
     if len(query) > MAX_QUERY_LENGTH:
         raise ForwardRefused("the query is too long")
@@ -66,7 +83,7 @@ def callback_target(query: str, hub_base: str) -> str:
         raise ForwardRefused("the query has no state")
     if len(states) > 1:
         raise ForwardRefused("the query has more than one state")
-    user = user_of_state(states[0])
+    user = state_user(states[0])
     if user is None:
         raise ForwardRefused("the state names no JupyterHub user")
     target = f"{user_path(hub_base, user)}oidc/callback?{urlencode(fields, quote_via=quote, safe='')}"

@@ -1,0 +1,328 @@
+"""Behind a real JupyterHub: sign-in per user through one hub-wide redirect URI, isolation
+between users, the forwarder under attack, the file store across a server restart, and a
+kernel in the user's server (see tests/hub_support.py for the hub)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+import pytest
+
+from .hub_support import BASE_URL, DIRECT, Hub, HubUser, hub, relative_hub_path  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def state_for(user: str, nonce: str = "n0nce") -> str:
+    """A state as a server of ``user`` would mint it (base64url user, dot, random)."""
+    return base64.urlsafe_b64encode(user.encode()).rstrip(b"=").decode() + "." + nonce
+
+
+def params(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def result_status(page: httpx.Response) -> str:
+    """``data-status`` of the callback page the extension renders (signed_in or an error code)."""
+    match = re.search(r'id="oidc-result" data-status="([^"]+)"', page.text)
+    assert match, (page.status_code, str(page.url), page.text[:300])
+    return match.group(1)
+
+
+# ------------------------------------------------------------------ sign-in through the hub service
+
+
+def test_alice_signs_in_through_the_hub_service(hub: Hub) -> None:
+    alice = hub.user("alice")
+    started = alice.start_login()
+    assert params(started["url"])["redirect_uri"] == hub.service_url
+    redirect = alice.at_provider(started["url"])
+    assert redirect.startswith(hub.service_url)
+    browser = alice.browser()  # her browser, logged in to the hub
+    try:
+        page = browser.get(redirect)
+    finally:
+        browser.close()
+    forward = page.history[0]
+    assert forward.status_code == 303 and str(forward.url).startswith(hub.service_url)
+    location = forward.headers["location"]
+    assert relative_hub_path(location) and location.startswith(f"{BASE_URL}user/alice/oidc/callback?")
+    assert params(location) == params(redirect)  # the query, unchanged
+    assert page.status_code == 200 and result_status(page) == "signed_in"
+    assert "alice@example.com" in page.text
+    result = alice.oidc("POST", "await", {"state": started["state"]})
+    assert result.status == 200 and result.body["session"]["email"] == "alice@example.com"
+    assert [s["email"] for s in alice.sessions()] == ["alice@example.com"]
+    # The forwarder logged the path only; the user's server masks the code itself.
+    code = params(redirect)["code"]
+    assert code not in hub.log_tail(10**7) and started["state"] not in hub.log_tail(10**7)
+
+
+def test_bob_signs_in_concurrently_and_gets_his_own(hub: Hub) -> None:
+    alice, bob = hub.users_running("alice", "bob")
+    with ThreadPoolExecutor(2) as pool:
+        # Browsers not logged in to the hub: the callback needs no Jupyter login.
+        (alice_result, alice_page), (bob_result, bob_page) = pool.map(HubUser.sign_in, [alice, bob])
+    assert alice_page.history[0].headers["location"].startswith(f"{BASE_URL}user/alice/oidc/callback?")
+    assert bob_page.history[0].headers["location"].startswith(f"{BASE_URL}user/bob/oidc/callback?")
+    assert alice_result["session"]["email"] == "alice@example.com"
+    assert bob_result["session"]["email"] == "bob@example.com"
+    assert [s["email"] for s in alice.sessions()] == ["alice@example.com"]
+    assert [s["email"] for s in bob.sessions()] == ["bob@example.com"]
+    for user in (alice, bob):
+        token = user.oidc("POST", "token", {})
+        assert token.status == 200 and "refresh_token" not in token.body
+        assert hub.idp.userinfo(token.body["access_token"]).json()["email"] == user.email
+
+
+# ------------------------------------------------------------------ isolation
+
+
+@pytest.mark.parametrize(
+    ("method", "endpoint"),
+    [("GET", "status"), ("POST", "token"), ("POST", "refresh"), ("POST", "login"), ("POST", "logout"),
+     ("GET", "environments"), ("POST", "kernel/token"), ("GET", "kernel/status")],
+)
+def test_a_users_hub_token_opens_nothing_on_another_users_server(hub: Hub, method: str, endpoint: str) -> None:
+    alice, bob = hub.users_running("alice", "bob")
+    bob.ensure_signed_in()
+    for intruder, victim in ((alice, bob), (bob, alice)):
+        reply = victim.oidc(method, endpoint, {} if method == "POST" else None, token=intruder.token)
+        assert reply.status in (302, 403), (endpoint, reply.status, reply.body)
+        assert "email" not in str(reply.body) and "access_token" not in str(reply.body)
+    assert [s["email"] for s in bob.sessions()] == ["bob@example.com"]  # logout as alice did nothing
+
+
+def test_a_users_hub_login_cookie_opens_nothing_on_another_users_server(hub: Hub) -> None:
+    alice, bob = hub.users_running("alice", "bob")
+    bob.ensure_signed_in()
+    browser = alice.browser()
+    try:
+        own = browser.get(f"{alice.url}oidc/status")
+        assert own.status_code == 200 and own.json()["sessions"][0]["email"] == "alice@example.com"
+        # Her cookies on his API: no cookie of his server, so no user; API routes never redirect.
+        other = browser.get(f"{bob.url}oidc/status")
+        assert other.status_code == 403 and "bob@example.com" not in other.text
+        # Opening his server: its OAuth handshake asks the hub, which refuses her.
+        page = browser.get(bob.url)
+        assert page.status_code == 403 and all(r.status_code in (302, 303) for r in page.history)
+        assert urlsplit(str(page.url)).path.startswith(f"{BASE_URL}hub/")  # it stayed on the hub
+        server_cookies = {c.name.removeprefix("__Host-") for c in browser.cookies.jar}
+        assert "jupyterhub-user-alice" in server_cookies and "jupyterhub-user-bob" not in server_cookies
+        other = browser.get(f"{bob.url}oidc/status")
+        assert other.status_code == 403 and "bob@example.com" not in other.text
+    finally:
+        browser.close()
+    anonymous = httpx.get(f"{bob.url}oidc/status", follow_redirects=False)
+    assert anonymous.status_code in (302, 403) and "bob@example.com" not in anonymous.text
+
+
+def test_a_state_minted_for_bob_is_useless_at_alice_and_lands_at_bob(hub: Hub) -> None:
+    alice, bob = hub.users_running("alice", "bob")
+    bob_started = bob.start_login()
+    bob_state = bob_started["state"]
+    # Presented at alice's own callback: her server never minted it.
+    browser = httpx.Client(timeout=60, follow_redirects=True)
+    try:
+        page = browser.get(f"{alice.url}oidc/callback", params={"code": "x", "state": bob_state})
+        assert page.status_code == 400 and result_status(page) == "state_mismatch"
+        # The forwarder routes by state: bob's state goes to bob's server, whoever holds it.
+        forward = browser.get(hub.service_url, params={"code": "x", "state": bob_state}, follow_redirects=False)
+        assert forward.status_code == 303
+        assert forward.headers["location"].startswith(f"{BASE_URL}user/bob/oidc/callback?")
+        # Alice's real code with bob's state: bob's server exchanges it with bob's PKCE verifier.
+        alice_started = alice.start_login()
+        alice_redirect = alice.at_provider(alice_started["url"])
+        crafted = {**params(alice_redirect), "state": bob_state}
+        page = browser.get(hub.service_url, params=crafted)
+        assert str(page.url).startswith(f"{bob.url}oidc/callback?")
+        assert page.status_code >= 400 and result_status(page) != "signed_in"
+    finally:
+        browser.close()
+    failed = bob.oidc("POST", "await", {"state": bob_state})
+    assert failed.status >= 400 and failed.body["error"] in ("provider_error", "invalid_id_token")
+    assert "alice@example.com" not in [s["email"] for s in bob.sessions()]
+    alice.oidc("POST", "cancel", {"state": alice_started["state"]})
+
+
+# ------------------------------------------------------------------ the forwarder under attack
+
+ALICE_STATE = state_for("alice")
+EVIL = "https://evil.example/steal"
+CRAFTED = {
+    "no-state": "code=abc",
+    "empty-state": "code=abc&state=",
+    "state-without-user": "code=abc&state=n0nce",
+    "dotdot-user": f"code=abc&state={state_for('..')}",
+    "dotdot-slash-user": f"code=abc&state={state_for('../admin')}",
+    "slash-user": f"code=abc&state={state_for('alice/../../hub/admin')}",
+    "encoded-slash-user": f"code=abc&state={state_for('alice%2F..%2Fhub')}",
+    "backslash-user": f"code=abc&state={state_for('alice' + chr(92) + 'evil')}",
+    "control-char-user": f"code=abc&state={state_for('alice' + chr(10) + 'Location: //evil')}",
+    "question-user": f"code=abc&state={state_for('alice?next=//evil')}",
+    "hash-user": f"code=abc&state={state_for('alice#frag')}",
+    "absolute-url-user": f"code=abc&state={state_for(EVIL)}",
+    "scheme-relative-user": f"code=abc&state={state_for('//evil.example')}",
+    "huge-state": f"code=abc&state={'A' * 5000}.x",
+    "huge-query": f"state={ALICE_STATE}&junk={'x' * 10000}",
+    "two-states": f"code=abc&state={ALICE_STATE}&state={state_for('bob')}",
+    "newline-after-user": "code=abc&state=YWxpY2UK.x",  # 'alice\n'
+    "plus-in-prefix": "code=abc&state=YWxpY2U%2B.x",  # not base64url
+    "padded-prefix": "code=abc&state=YWxpY2U%3D.x",
+    "non-canonical-prefix": "code=abc&state=YWxpY2V.x",  # decodes to 'alice' too
+    "double-encoded-slash": f"code=abc&state={state_for('alice%252Fbob')}",
+    "not-utf8": "code=abc&state=%ff%fe.x",
+    "too-many-fields": "&".join(f"f{i}=1" for i in range(50)) + f"&state={ALICE_STATE}",
+}
+
+
+@pytest.mark.parametrize("query", list(CRAFTED.values()), ids=list(CRAFTED))
+def test_the_forwarder_refuses_crafted_states(hub: Hub, query: str) -> None:
+    response = httpx.get(f"{hub.service_url}?{query}", follow_redirects=False)
+    assert response.status_code == 400, response.headers.get("location")
+    assert "location" not in response.headers and 'data-status="forward_refused"' in response.text
+    assert response.headers["cache-control"] == "no-store"
+
+
+URLS_IN_PARAMETERS = {
+    "next": f"code=abc&state={ALICE_STATE}&next={quote(EVIL)}",
+    "redirect_uri": f"redirect_uri={quote(EVIL)}&code=abc&state={ALICE_STATE}",
+    "scheme-relative": f"code=abc&state={ALICE_STATE}&url=//evil.example/x",
+    "backslashes": f"code=abc&state={ALICE_STATE}&url=/\\evil.example",
+    "in-code": f"code={quote(EVIL)}&state={ALICE_STATE}",
+    "in-iss": f"code=abc&state={ALICE_STATE}&iss=//evil.example",
+    "in-error-uri": f"error=access_denied&error_uri={quote(EVIL)}&state={ALICE_STATE}",
+    "crlf": f"code=abc%0d%0aLocation:%20{quote(EVIL)}&state={ALICE_STATE}",
+    "fragment-in-value": f"code=abc%23//evil.example&state={ALICE_STATE}",
+    "slash-after-nonce": f"code=abc&state={ALICE_STATE}%2F..%2F..%2Fhub",
+}
+
+
+@pytest.mark.parametrize("query", list(URLS_IN_PARAMETERS.values()), ids=list(URLS_IN_PARAMETERS))
+@pytest.mark.parametrize("path", ["", "callback"])
+def test_urls_in_any_parameter_do_not_move_the_forward(hub: Hub, query: str, path: str) -> None:
+    response = httpx.get(f"{hub.service_url}{path}?{query}", follow_redirects=False,
+                         headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert relative_hub_path(location), location
+    assert urlsplit(location).path == f"{BASE_URL}user/alice/oidc/callback"
+    assert "#" not in location and "\r" not in location and "\n" not in location
+    assert params(location) == {k: v[0] for k, v in parse_qs(query).items()}  # same values, re-encoded
+
+
+def test_a_foreign_host_header_does_not_move_the_forward(hub: Hub) -> None:
+    response = httpx.get(f"{hub.service_url}?code=abc&state={ALICE_STATE}", headers={"Host": "evil.example"})
+    assert response.status_code == 303 and relative_hub_path(response.headers["location"])
+
+
+@pytest.mark.parametrize("path", ["/%2F%2Fevil.example", "//evil.example/", "/..%2F..%2Fhub", "/callback/extra"])
+def test_paths_below_the_forwarder_are_not_routes(hub: Hub, path: str) -> None:
+    response = httpx.get(f"{hub.service_url.rstrip('/')}{path}?code=abc&state={ALICE_STATE}", follow_redirects=False)
+    assert response.status_code == 404 and "location" not in response.headers
+
+
+def test_an_unknown_user_is_forwarded_to_the_hub_and_no_further(hub: Hub) -> None:
+    alice = hub.user("alice")
+    browser = alice.browser()
+    try:
+        response = browser.get(hub.service_url, params={"code": "abc", "state": state_for("nobody")})
+    finally:
+        browser.close()
+    assert response.history[0].headers["location"].startswith(f"{BASE_URL}user/nobody/oidc/callback?")
+    assert all(urlsplit(str(r.url)).netloc == urlsplit(hub.url).netloc for r in [*response.history, response])
+    assert response.status_code >= 400 and "signed_in" not in response.text
+
+
+def test_the_forwarder_answers_the_hub_health_check_and_keeps_no_cookies(hub: Hub) -> None:
+    health = httpx.get(f"{hub.service_url}health")
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    idle = httpx.get(hub.service_url)
+    assert idle.status_code == 200 and 'data-status="idle"' in idle.text
+    forward = httpx.get(f"{hub.service_url}?code=abc&state={ALICE_STATE}")
+    for response in (health, idle, forward):
+        assert "set-cookie" not in response.headers
+        assert response.headers["referrer-policy"] == "no-referrer"
+
+
+# ------------------------------------------------------------------ a server's own redirect URI behind the hub
+
+
+def test_without_the_service_a_server_computes_its_callback_from_the_hub_public_url(hub: Hub) -> None:
+    dave = hub.user(DIRECT)
+    assert dave.url == f"{hub.url}user/dave@example.org/"
+    started = dave.start_login()
+    assert params(started["url"])["redirect_uri"] == f"{dave.url}oidc/callback"
+    result, page = dave.sign_in()
+    assert result["session"]["email"] == dave.email and not page.history  # straight to his server
+    # His state names him too, so the forwarder would find his server (escaped as the hub does).
+    forward = httpx.get(hub.service_url, params={"code": "x", "state": state_for(DIRECT)}, follow_redirects=True)
+    assert forward.history[0].headers["location"].startswith(f"{BASE_URL}user/dave@example.org/oidc/callback?")
+    assert result_status(forward) == "state_mismatch"  # answered by his server, which never minted it
+
+
+# ------------------------------------------------------------------ file store across a restart
+
+
+def test_alice_stays_signed_in_across_a_server_restart(hub: Hub) -> None:
+    alice = hub.user("alice")
+    alice.ensure_signed_in()
+    store = Path(hub.root) / "home" / "alice" / ".local" / "share" / "jupyter" / "jupyterlab_oidc" / "sessions.json"
+    assert store.exists() and (os.stat(store).st_mode & 0o777) == 0o600
+    alice.stop_server()
+    alice.start_server()
+    assert [s["email"] for s in alice.sessions()] == ["alice@example.com"]
+    token = alice.oidc("POST", "token", {"min_valid": 0})
+    assert token.status == 200, token.body
+    assert hub.idp.userinfo(token.body["access_token"]).json()["email"] == "alice@example.com"
+
+
+# ------------------------------------------------------------------ kernels behind the hub
+
+KERNEL_CELL = """
+import json, os, urllib.request, urllib.error
+from jupyterlab_oidc import get_token
+token = get_token()
+print("email", token.email)
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+def status(url, headers):
+    try:
+        with urllib.request.build_opener(NoRedirect).open(urllib.request.Request(url, headers=headers)) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+own = os.environ["JUPYTERLAB_OIDC_SERVER_URL"]
+hub_token = {"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]}
+kernel_secret = {"X-JupyterLab-OIDC-Kernel": os.environ["JUPYTERLAB_OIDC_KERNEL_SECRET"]}
+print("own", status(own + "oidc/status", hub_token))
+print("other-hub-token", status(BOB + "oidc/status", hub_token))
+print("other-kernel-secret", status(BOB + "oidc/kernel/status", kernel_secret))
+print("server-url", own)
+"""
+
+
+def test_a_kernel_in_alices_server_gets_her_token_and_not_bobs(hub: Hub) -> None:
+    alice, bob = hub.users_running("alice", "bob")
+    alice.ensure_signed_in()
+    bob.ensure_signed_in()
+    kernel_id = alice.start_kernel()
+    try:
+        out = alice.run_cell(kernel_id, f"BOB = {bob.url!r}\n{KERNEL_CELL}")
+    finally:
+        alice.request("DELETE", f"api/kernels/{kernel_id}")
+    lines = dict(line.split(" ", 1) for line in out.strip().splitlines())
+    assert lines["email"] == "alice@example.com"
+    assert lines["own"] == "200"  # her kernel's hub token works on her own server, behind /jh/user/alice/
+    assert lines["other-hub-token"] in ("302", "403") and lines["other-kernel-secret"] == "403"
+    assert lines["server-url"].endswith(f"{BASE_URL}user/alice/")
