@@ -80,7 +80,10 @@ def _number(body: dict[str, Any], name: str, default: float | None) -> float | N
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
         raise InvalidRequestError(f"'{name}' must be a non-negative number of seconds.")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a float (JSON allows any length)
+        raise InvalidRequestError(f"'{name}' must be a non-negative number of seconds.") from None
 
 
 class EnvironmentsHandler(OIDCHandler):
@@ -143,6 +146,8 @@ class StatusHandler(OIDCHandler):
         if after is not None:
             try:
                 revision, timeout = int(after), min(float(self.get_query_argument("timeout", "25")), 60.0)
+                if timeout != timeout:  # NaN: the wait below would never reach its deadline
+                    raise ValueError
             except ValueError:
                 raise InvalidRequestError("'after' must be an integer and 'timeout' a number.") from None
             await self.broker.wait_for_change(revision, max(timeout, 0.0))
