@@ -1,0 +1,34 @@
+/**
+ * Journey: a sign-in started outside the panel (a notebook cell, another tab: here the
+ * REST API) shows in the panel while it waits, and its identity card appears within
+ * about a second of the provider's callback, without a reload.
+ */
+import { ALICE, expect, ProviderAgent, test } from './fixtures';
+
+test.describe('Sign-in completed outside the panel', () => {
+  test('should show the pending sign-in, then the card within about a second', async ({ panel, oidc }) => {
+    const { url } = await oidc.login(ALICE.email, 'prod');
+    const pending = panel.locator('[data-test=oidc-pending][data-environment=prod][data-own=false]');
+    await expect(pending).toBeVisible();
+    await expect(pending).toContainText(`as ${ALICE.email} was started elsewhere`);
+    await expect(pending.locator('[data-test=oidc-pending-countdown]')).toHaveText(/^\d+:\d\d$/);
+    await expect(pending.locator('[data-test=oidc-open-signin-page]')).toHaveCount(0); // not ours to open
+    await expect(panel.locator('[data-test=oidc-form]')).toBeVisible(); // ours still usable
+
+    const provider = await ProviderAgent.create();
+    try {
+      const callback = await provider.authorize(url, ALICE.email);
+      const started = Date.now();
+      expect(await provider.follow(callback)).toContain(`Signed in as ${ALICE.email}`);
+      const card = panel.locator('[data-test=oidc-card][data-environment=prod][data-application=""]');
+      await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(ALICE.email, { timeout: 2_000 });
+      const elapsed = Date.now() - started;
+      test.info().annotations.push({ type: 'card after callback (ms)', description: String(elapsed) });
+      expect(elapsed).toBeLessThan(2_000); // "about a second", with room for a busy machine
+    } finally {
+      await provider.dispose();
+    }
+    await expect(pending).toHaveCount(0);
+    await expect(panel.page().locator('#jp-oidc-status')).toHaveAttribute('data-state', 'signed-in');
+  });
+});
