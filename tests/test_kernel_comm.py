@@ -26,6 +26,11 @@ def _prelude(wait: float = 5) -> str:
     return COMM_PRELUDE.replace("WAIT", str(wait))
 
 
+def _until(condition: str, seconds: float = 2) -> str:
+    """Cell code that waits (briefly) for ``condition``: pushes are handled on another thread."""
+    return f"_end = time.monotonic() + {seconds}\nwhile not ({condition}) and time.monotonic() < _end:\n    time.sleep(0.01)\n"
+
+
 def test_a_blocked_cell_gets_tokens_through_the_comm_when_the_frontend_uses_a_subshell(
     server: JupyterServer, fresh_kernel: RealKernel
 ) -> None:
@@ -95,14 +100,15 @@ def test_token_updates_pushed_by_the_frontend_replace_and_drop_the_cached_token(
     # When it pushes the token (sign-in), the kernel serves it without asking anyone
     frontend.push("sign_in", token=token)
     cell = frontend.run(
-        "import hashlib\nt = get_token(min_valid=1)\n"
+        _until("client.cached(('prod', None), 1) is not None")
+        + "import hashlib\nt = get_token(min_valid=1)\n"
         "result([hashlib.sha256(t.access_token.encode()).hexdigest(), len(http_pulls)])"
     )
     assert cell.value == [digest, 0]
     assert frontend.received == []
-    # When it pushes a sign-out, the cached token is gone at once
+    # When it pushes a sign-out, the cached token is gone (the push runs on the subshell)
     frontend.push("sign_out")
-    cell = frontend.run("result(client.cached(('prod', None), 0) is None)")
+    cell = frontend.run(_until("client.cached(('prod', None), 0) is None") + "result(client.cached(('prod', None), 0) is None)")
     assert cell.value is True
     frontend.close()
 
