@@ -135,6 +135,38 @@ def test_tokens_are_per_environment(server: JupyterServer, fresh_kernel: RealKer
     assert cell.value == [ALICE, BOB, ALICE]
 
 
+def test_get_token_async_awaits_in_a_cell(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+    server.sign_in(ALICE)
+    cell = fresh_kernel.run(
+        """
+        from jupyterlab_oidc import get_token_async
+        first = await get_token_async()
+        second = await get_token_async()
+        result([first.email, second is first])
+        """
+    )
+    assert cell.value == [ALICE, True]
+
+
+def test_without_the_kernel_secret_the_kernel_uses_the_servers_own_token(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
+    # A kernel that lost the secret (or predates the extension) still finds its server's token
+    # in the runtime directory, as `jupyter server list` does, and uses the Jupyter REST API.
+    server.sign_in(ALICE)
+    cell = fresh_kernel.run(
+        """
+        import os
+        from jupyterlab_oidc.kernel import TokenClient
+        from jupyterlab_oidc.kernel.http_channel import ServerEndpoint
+        environ = {k: v for k, v in os.environ.items() if k != "JUPYTERLAB_OIDC_KERNEL_SECRET"}
+        client = TokenClient(ServerEndpoint.from_environ(environ), use_comm=False)
+        result([client.http.available, client.get_token().email])
+        """
+    )
+    assert cell.value == [False, ALICE]
+
+
 def test_unknown_environment_is_a_typed_error_in_the_kernel(server: JupyterServer, fresh_kernel: RealKernel) -> None:
     server.sign_in(ALICE)
     cell = fresh_kernel.run(
