@@ -94,7 +94,6 @@ c.SimpleLocalProcessSpawner.home_dir_template = {home_template!r}
 c.Spawner.cmd = [{singleuser!r}]
 c.Spawner.args = [
     "--allow-root",
-    "--OIDCLogin.store=file",
     # Not needed here; they only slow the start down.
     "--ServerApp.jpserver_extensions=jupyter_lsp=False",
     "--ServerApp.jpserver_extensions=jupyter_server_terminals=False",
@@ -111,6 +110,8 @@ c.Spawner.environment = {{
     "JUPYTERLAB_OIDC_ISSUER": {issuer!r},
     "JUPYTERLAB_OIDC_CLIENT_ID": {client_id!r},
     "JUPYTERLAB_OIDC_REDIRECT_URI": redirect_uri,
+    # A system config directory, as /usr/local/etc/jupyter in an image: {{"OIDCLogin": {{"store": "file"}}}}
+    "JUPYTER_CONFIG_PATH": {system_config!r},
 }}
 
 c.JupyterHub.services = [
@@ -161,8 +162,11 @@ class Hub:
             service_bind_url=f"http://127.0.0.1:{free_port()}",
             python=sys.executable,
             admin_token=self.admin_token,
+            system_config=str(root / "etc-jupyter"),
         )
         (root / "jupyterhub_config.py").write_text(config)
+        (root / "etc-jupyter").mkdir()
+        (root / "etc-jupyter" / "jupyter_server_config.json").write_text(json.dumps({"OIDCLogin": {"store": "file"}}))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JUPYTERLAB_OIDC_", "CONFIGPROXY"))}
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         self.log_path = root / "jupyterhub.log"

@@ -76,8 +76,10 @@ def callback_target(query: str, hub_base: str) -> str:
         raise ForwardRefused("the query is too long")
     try:
         fields = parse_qsl(query, keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS)
-    except (UnicodeDecodeError, ValueError):
+    except UnicodeDecodeError:
         raise ForwardRefused("the query cannot be decoded") from None
+    except ValueError:  # parse_qsl: more than max_num_fields
+        raise ForwardRefused("the query has too many fields") from None
     states = [value for name, value in fields if name == "state"]
     if not states:
         raise ForwardRefused("the query has no state")

@@ -1,0 +1,296 @@
+"""The hub forwarder without a hub: its decision table, command line, logs and footprint; the
+settings a single-user server takes from JupyterHub's environment; the documented examples."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import base64
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+import yaml
+from traitlets.config import Config
+
+from jupyterlab_oidc.broker import Broker
+from jupyterlab_oidc.config import OIDCLogin
+from jupyterlab_oidc.hub import ForwardRefused, callback_target, hub_base_url, state_user
+from jupyterlab_oidc.hub.__main__ import parse_args
+from jupyterlab_oidc.session import Session
+from jupyterlab_oidc.state import make_state
+from jupyterlab_oidc.store import FileStore
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "docs" / "examples"
+
+
+def b64(user: str) -> str:
+    return base64.urlsafe_b64encode(user.encode()).rstrip(b"=").decode()
+
+
+# ------------------------------------------------------------------ the decision
+
+
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("alice", "/user/alice/"),
+        ("bob@example.com", "/user/bob@example.com/"),  # escaped as JupyterHub escapes it
+        ("ünïcode", "/user/%C3%BCn%C3%AFcode/"),
+        ("a b+c~d", "/user/a%20b%2Bc~d/"),
+        ("semi;colon", "/user/semi%3Bcolon/"),
+    ],
+)
+def test_a_state_of_make_state_is_forwarded_to_its_users_callback(user: str, path: str) -> None:
+    state = make_state(user)
+    target = callback_target(f"code=abc&state={state}&iss=https%3A%2F%2Fidp.example", "/")
+    assert urlsplit(target).path == f"{path}oidc/callback"
+    assert dict(parse_qsl(urlsplit(target).query)) == {"code": "abc", "state": state, "iss": "https://idp.example"}
+
+
+@pytest.mark.parametrize("base", ["/", "/jh/", "/a/b/", "/hub%40prefix/", "/jh"])
+def test_the_target_sits_under_the_hub_base_url(base: str) -> None:
+    target = callback_target(f"state={make_state('alice')}", hub_base_url(base))
+    assert target.startswith(f"{hub_base_url(base)}user/alice/oidc/callback?")
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        "", "n0nce", ".x", f"{b64('alice')}.", f"{b64('..')}.x", f"{b64('.')}.x", f"{b64('a/b')}.x",
+        f"{b64('a%2Fb')}.x", f"{b64('a' + chr(92) + 'b')}.x", f"{b64('alice' + chr(10))}.x",
+        f"{b64('alice' + chr(0x2028))}.x", f"{b64('alice' + chr(0x85))}.x", f"{b64('a?b')}.x", f"{b64('a#b')}.x",
+        f"{b64('https://evil.example')}.x", f"{b64('//evil.example')}.x", f"{b64('x' * 256)}.x",
+        "YWxpY2U+.x", "YWxpY2U=.x", "YWxpY2U==.x", "YWxpY2V.x", "YWxpY2U/.x", "!!!.x", "A" * 5000 + ".x",
+    ],
+    ids=[
+        "empty", "no-user", "empty-user", "no-nonce", "dotdot", "dot", "slash", "encoded-slash", "backslash",
+        "trailing-newline", "line-separator", "c1-control", "question", "hash", "absolute-url", "scheme-relative",
+        "too-long", "plus", "padding", "double-padding", "non-canonical-bits", "std-b64-slash", "not-b64", "huge",
+    ],
+)
+def test_states_that_name_no_valid_user_are_refused(state: str) -> None:
+    assert state_user(state) is None
+    with pytest.raises(ForwardRefused, match="names no JupyterHub user|no state"):
+        callback_target(f"code=abc&state={state}", "/")
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("code=abc", "no state"),
+        (f"state={make_state('alice')}&state={make_state('bob')}", "more than one state"),
+        (f"state={make_state('alice')}&junk={'x' * 9000}", "too long"),
+        ("state=%ff%fe.x", "cannot be decoded"),
+        ("&".join(f"f{i}=1" for i in range(40)), "too many fields"),
+    ],
+    ids=["no-state", "two-states", "too-long", "not-utf8", "too-many-fields"],
+)
+def test_queries_that_cannot_be_forwarded_are_refused(query: str, reason: str) -> None:
+    with pytest.raises(ForwardRefused, match=reason):
+        callback_target(query, "/")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["next=https://evil.example/", "redirect_uri=//evil.example", "url=/%5Cevil.example", "x=%0d%0aLocation:%20//e",
+     "code=%23//evil.example", "iss=javascript:alert(1)", "https://evil.example=1"],
+)
+def test_other_parameters_never_move_the_target(extra: str) -> None:
+    target = callback_target(f"state={make_state('alice')}&{extra}", "/jh/")
+    assert urlsplit(target).path == "/jh/user/alice/oidc/callback" and not urlsplit(target).netloc
+    assert not any(c in target for c in "#\\\r\n") and "//" not in target
+
+
+@pytest.mark.parametrize(
+    "base", ["jh/", "//evil.example/", "/\\evil.example/", "http://evil.example/", "/a//b/", "/a?b/", "/a#b/", "/a b/"]
+)
+def test_a_hub_base_url_must_be_a_plain_path(base: str) -> None:
+    with pytest.raises(ValueError, match="not a hub base URL"):
+        hub_base_url(base)
+
+
+# ------------------------------------------------------------------ command line, logs, footprint
+
+
+def test_help_names_the_jupyterhub_environment() -> None:
+    result = subprocess.run([sys.executable, "-m", "jupyterlab_oidc.hub", "--help"], capture_output=True, text=True, check=True)
+    for name in ("JUPYTERHUB_SERVICE_URL", "JUPYTERHUB_SERVICE_PREFIX", "JUPYTERHUB_BASE_URL", "--hub-base-url"):
+        assert name in result.stdout
+
+
+def test_defaults_come_from_the_managed_service_environment() -> None:
+    environ = {
+        "JUPYTERHUB_SERVICE_URL": "http://127.0.0.1:10202",
+        "JUPYTERHUB_SERVICE_PREFIX": "/jh/services/oidc-callback/",
+        "JUPYTERHUB_BASE_URL": "/jh/",
+    }
+    args = parse_args([], environ)
+    assert (args.ip, args.port, args.prefix, args.hub_base_url) == ("127.0.0.1", 10202, "/jh/services/oidc-callback/", "/jh/")
+    assert parse_args(["--ip", "0.0.0.0", "--port", "8182"], environ).ip == "0.0.0.0"
+
+
+def test_a_bad_base_url_stops_the_service_at_start() -> None:
+    result = subprocess.run([sys.executable, "-m", "jupyterlab_oidc.hub", "--hub-base-url", "//evil.example/"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "not a hub base URL" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_service_logs_paths_never_codes_or_states_and_stops_on_sigterm() -> None:
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "jupyterlab_oidc.hub", "--port", str(port)],
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, "JUPYTERHUB_SERVICE_URL": ""})
+    url = f"http://127.0.0.1:{port}/services/oidc-callback/"
+    try:
+        _wait_for(f"{url}health", process)
+        secrets = ["c0de-SECRET-1", f"{b64('alice')}.St4te-SECRET-2", "c0de-SECRET-3", "n0-user-St4te-SECRET-4"]
+        assert httpx.get(url, params={"code": secrets[0], "state": secrets[1]}).status_code == 303
+        assert httpx.get(f"{url}callback", params={"code": secrets[2], "state": secrets[3]}).status_code == 400
+        assert httpx.get(f"{url}nowhere", params={"code": secrets[0]}).status_code == 404
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+    assert "303 GET /services/oidc-callback/ " in stderr and "400 GET /services/oidc-callback/callback " in stderr
+    assert not [s for s in secrets if s in stderr], stderr
+
+
+def _wait_for(url: str, process: subprocess.Popen[str], **kwargs: object) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(url, **kwargs)  # type: ignore[arg-type]
+            return
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline and process.poll() is None, "the service did not start"
+            time.sleep(0.1)
+
+
+def test_under_internal_ssl_the_service_serves_https_to_clients_with_a_hub_certificate(tmp_path: Path) -> None:
+    certipy = pytest.importorskip("certipy")  # JupyterHub makes its internal_ssl certificates with it
+    store = certipy.Certipy(store_dir=str(tmp_path))
+    store.create_ca("ca")
+    store.create_signed_pair("service", "ca", alt_names=["IP:127.0.0.1", "DNS:localhost"])
+    store.create_signed_pair("proxy", "ca")
+    service, proxy = store.store.get_record("service")["files"], store.store.get_record("proxy")["files"]
+    port = _free_port()
+    env = {**os.environ, "JUPYTERHUB_SERVICE_URL": f"https://127.0.0.1:{port}", "JUPYTERHUB_SSL_KEYFILE": service["key"],
+           "JUPYTERHUB_SSL_CERTFILE": service["cert"], "JUPYTERHUB_SSL_CLIENT_CA": service["ca"]}
+    process = subprocess.Popen([sys.executable, "-m", "jupyterlab_oidc.hub"], env=env, stderr=subprocess.PIPE, text=True)
+    url = f"https://127.0.0.1:{port}/services/oidc-callback/health"
+    try:
+        with_cert = ssl.create_default_context(cafile=service["ca"])
+        with_cert.load_cert_chain(proxy["cert"], proxy["key"])
+        _wait_for(url, process, verify=with_cert)
+        assert httpx.get(url, verify=with_cert).json() == {"status": "ok"}
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(url, verify=service["ca"])  # no client certificate: the handshake fails
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+    assert "forwarding https://127.0.0.1" in stderr
+
+
+def test_the_forwarder_needs_neither_jupyter_server_nor_jupyterhub() -> None:
+    code = ("import sys, json, jupyterlab_oidc.hub.service, jupyterlab_oidc.hub.__main__; "
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    loaded = set(json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout))
+    assert not loaded & {"jupyter_server", "jupyterhub", "jupyter_client", "traitlets", "httpx", "joserfc"}
+
+
+# ------------------------------------------------------------------ a single-user server under JupyterHub
+
+
+def test_public_url_from_jupyterhub_drops_the_servers_own_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # JupyterHub >= 5 sets JUPYTERHUB_PUBLIC_URL to this server's URL, /user/{name}/ included.
+    monkeypatch.setenv("JUPYTERHUB_PUBLIC_URL", "https://hub.example.com/jh/user/alice/")
+    settings = OIDCLogin(environments={"prod": {"issuer": "https://idp.example", "client_id": "c"}})
+    assert settings.public_url == "https://hub.example.com"
+    broker = Broker(settings, base_url="/jh/user/alice/")
+    assert broker.redirect_uri("http://10.0.0.7:8888") == "https://hub.example.com/jh/user/alice/oidc/callback"
+    monkeypatch.setenv("JUPYTERHUB_PUBLIC_URL", "")
+    assert OIDCLogin().public_url == ""
+
+
+def test_the_hub_wide_redirect_uri_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    service = "https://hub.example.com/services/oidc-callback/"
+    monkeypatch.setenv("JUPYTERLAB_OIDC_REDIRECT_URI", service)
+    monkeypatch.setenv("JUPYTERHUB_USER", "alice")
+    settings = OIDCLogin()
+    assert settings.redirect_uri == service and settings.hub_user == "alice"
+    assert Broker(settings, base_url="/user/alice/").redirect_uri("http://x") == service
+    config = Config({"OIDCLogin": {"redirect_uri": "https://other.example/cb"}})
+    assert OIDCLogin(config=config).redirect_uri == "https://other.example/cb"  # config wins
+
+
+def test_sessions_restored_before_the_loop_runs_are_kept_fresh(tmp_path: Path) -> None:
+    """A server the hub restarts restores its sessions in ``initialize_settings``, before its loop runs."""
+    path = str(tmp_path / "sessions.json")
+    session = Session(environment="prod", application=None, issuer="https://idp.example", client_id="c",
+                      sub="s", email="alice@example.com", access_token="t", expires_at=time.time() + 3600,
+                      lifetime=3600, refresh_token="r")
+    FileStore(path).save({session.key: session})
+    settings = OIDCLogin(environments={"prod": {"issuer": "https://idp.example", "client_id": "c"}},
+                         store="file", store_path=path)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        broker = Broker(settings)
+        broker.start()  # no running loop here, as in ExtensionApp.initialize_settings
+        assert [s.email for s in broker.sessions.values()] == ["alice@example.com"]
+        loop.run_until_complete(asyncio.sleep(0.01))
+        assert not broker._keepers["prod"].done()  # the background refresh is scheduled
+        loop.run_until_complete(broker.stop())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+# ------------------------------------------------------------------ the documented examples
+
+
+def test_the_jupyterhub_config_example_declares_the_service_and_the_servers_environment() -> None:
+    source = (EXAMPLES / "jupyterhub_config.py").read_text()
+    ast.parse(source)
+    c = Config()
+    exec(compile(source, "jupyterhub_config.py", "exec"), {"get_config": lambda: c, "c": c})
+    (service,) = [s for s in c.JupyterHub.services if s["name"] == "oidc-callback"]
+    assert service["command"][-2:] == ["-m", "jupyterlab_oidc.hub"] and service["url"].startswith("http://")
+    environment = c.Spawner.environment
+    assert {"JUPYTERLAB_OIDC_ISSUER", "JUPYTERLAB_OIDC_CLIENT_ID", "JUPYTERLAB_OIDC_REDIRECT_URI"} <= set(environment)
+    assert environment["JUPYTERLAB_OIDC_REDIRECT_URI"].endswith("/services/oidc-callback/")
+
+
+def test_the_z2jh_example_wires_image_environment_service_and_network() -> None:
+    values = yaml.safe_load((EXAMPLES / "z2jh-values.yaml").read_text())
+    env = values["singleuser"]["extraEnv"]
+    assert {"JUPYTERLAB_OIDC_ISSUER", "JUPYTERLAB_OIDC_CLIENT_ID", "JUPYTERLAB_OIDC_REDIRECT_URI"} <= set(env)
+    assert env["JUPYTERLAB_OIDC_REDIRECT_URI"].endswith("/services/oidc-callback/")
+    # Jupyter reads settings from jupyter_server_config.json in a config directory, not from
+    # jupyter_server_config.d/ (extension switches only); tests/hub_support.py does the same.
+    (store,) = values["singleuser"]["extraFiles"].values()
+    assert store["mountPath"] == "/usr/local/etc/jupyter/jupyter_server_config.json"
+    assert store["data"] == {"OIDCLogin": {"store": "file"}}
+    service = values["hub"]["services"]["oidc-callback"]
+    assert service["command"][1:3] == ["-m", "jupyterlab_oidc.hub"]
+    port = urlsplit(service["url"]).port
+    assert str(port) in service["command"]
+    assert port in [p["port"] for p in values["hub"]["service"]["extraPorts"]]
+    assert port in [p["port"] for rule in values["hub"]["networkPolicy"]["ingress"] for p in rule["ports"]]
+    assert port in [p["port"] for rule in values["proxy"]["chp"]["networkPolicy"]["egress"] for p in rule["ports"]]
