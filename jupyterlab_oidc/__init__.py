@@ -26,10 +26,15 @@ _KERNEL_API = (
     "Environment",
     "OIDCAuth",
     "OIDCBearer",
+    "PasswordAuth",
+    "RefreshTokenAuth",
     "ServiceAuth",
+    "TokenManager",
     "TokenStore",
     "get_token",
     "get_token_async",
+    "import_refresh_token",
+    "password_login",
 )
 
 
@@ -58,9 +63,14 @@ __all__ = [
     "OIDCAuth",
     "OIDCBearer",
     "OIDCError",
+    "PasswordAuth",
+    "RefreshTokenAuth",
     "ServiceAuth",
+    "TokenManager",
     "TokenStore",
     "__version__",
     "get_token",
     "get_token_async",
+    "import_refresh_token",
+    "password_login",
 ]

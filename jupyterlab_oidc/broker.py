@@ -20,6 +20,7 @@ from .config import EnvironmentConfig, OIDCLogin
 from .discovery import Discovery, ProviderMetadata
 from .errors import (
     ConfigError,
+    DiscoveryFailedError,
     InvalidIdTokenError,
     InvalidRequestError,
     LoginCancelledError,
@@ -615,6 +616,54 @@ class Broker:
                 await self.http.request("revocation", "POST", metadata.revocation_url, data=data, auth=auth)
             except OIDCError as e:
                 self.log.warning("jupyterlab_oidc: revoking the %s failed (%s)", hint, e.code)
+
+    # ---------------------------------------------------------------- other grants (grants.py), whoami
+
+    async def request_tokens(self, env: EnvironmentConfig, data: dict[str, str], label: str) -> dict[str, Any]:
+        """A token request of another grant type (refresh-token import, password); see ``grants.py``."""
+        return await self._token_request(env, await self.discovery.metadata(env), data, label)
+
+    async def adopt_tokens(
+        self, env: EnvironmentConfig, application: str | None, tokens: dict[str, Any], login_hint: str = ""
+    ) -> Session:
+        """Start a session from a token answer that did not come from a sign-in here.
+
+        The checks of a sign-in apply, except the nonce (these grants have none): the id_token
+        is verified, the identity comes from it or from userinfo (whose ``sub`` must match),
+        ``login_hint`` is enforced when given. Nothing is stored when a check fails.
+        """
+        metadata = await self.discovery.metadata(env)
+        claims: dict[str, Any] = {}
+        if tokens.get("id_token"):
+            claims = await self._id_token_claims(env, tokens["id_token"], nonce=None)
+        if not claims.get("email") and metadata.userinfo_url:
+            userinfo = await self.http.get_json(
+                "userinfo", metadata.userinfo_url, headers={"Authorization": f"Bearer {tokens['access_token']}"}
+            )
+            claims = merge_userinfo(claims, userinfo) if claims else dict(userinfo)
+        if not claims.get("sub"):
+            raise InvalidIdTokenError(
+                "The provider returned no id_token and offers no userinfo, so whose session this is "
+                "cannot be known. Request the 'openid' scope. Nothing was stored.",
+                check="structure",
+            )
+        email = enforce_login_hint(claims, login_hint, self.settings.require_verified_email)
+        session = self._new_session(env, application, tokens, claims, email)
+        await self._store_session(session)
+        return session
+
+    async def userinfo(self, environment: str | None, application: str | None) -> dict[str, Any]:
+        """The provider's userinfo answer for the session, asked with a fresh access token."""
+        session = await self.get_token(environment, application, 10.0)
+        env = self.settings.environment(session.environment)
+        metadata = await self.discovery.metadata(env)
+        if not metadata.userinfo_url:
+            raise DiscoveryFailedError(
+                f"Environment {env.name!r} has no userinfo endpoint; set userinfo_url.", environment=env.name
+            )
+        return await self.http.get_json(
+            "userinfo", metadata.userinfo_url, headers={"Authorization": f"Bearer {session.access_token}"}
+        )
 
 
 def _lifetime(tokens: dict[str, Any]) -> float:

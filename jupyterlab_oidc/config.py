@@ -36,6 +36,7 @@ ENVIRONMENT_FIELDS = (
     "revocation_url",
     "end_session_url",
     "display_name",
+    "allow_password_grant",
 )
 ENDPOINT_FIELDS = (
     "authorization_url",
@@ -59,6 +60,7 @@ class EnvironmentConfig:
     project_ids: dict[str, str] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)
     display_name: str = ""
+    allow_password_grant: bool = False
 
     @property
     def discovery_mode(self) -> str:
@@ -94,6 +96,7 @@ class EnvironmentConfig:
             "scopes": list(self.scopes),
             "applications": sorted(self.project_ids),
             "discovery_mode": self.discovery_mode,
+            "allow_password_grant": self.allow_password_grant,
         }
 
 
@@ -123,6 +126,9 @@ def parse_environment(name: str, raw: Any) -> EnvironmentConfig:
     project_ids = raw.get("project_ids") or {}
     if not isinstance(project_ids, dict):
         raise TraitError(f"OIDCLogin.environments[{name!r}].project_ids must map application → project id")
+    allow_password_grant = raw.get("allow_password_grant", False)
+    if not isinstance(allow_password_grant, bool):
+        raise TraitError(f"OIDCLogin.environments[{name!r}].allow_password_grant must be true or false")
     return EnvironmentConfig(
         name=name,
         client_id=client_id,
@@ -132,6 +138,7 @@ def parse_environment(name: str, raw: Any) -> EnvironmentConfig:
         project_ids={str(k): str(v) for k, v in project_ids.items()},
         endpoints=endpoints,
         display_name=str(raw.get("display_name") or ""),
+        allow_password_grant=allow_password_grant,
     )
 
 
@@ -169,8 +176,11 @@ class OIDCLogin(Configurable):
         ``client_secret`` (confidential clients), ``scopes`` (string or list, default
         ``openid profile email offline_access``), ``project_ids`` (application name →
         Zitadel project id; adds ``urn:zitadel:iam:org:project:id:{id}:aud``),
-        ``display_name`` and explicit endpoints ``authorization_url``, ``token_url``,
-        ``userinfo_url``, ``jwks_uri``, ``revocation_url``, ``end_session_url``.
+        ``display_name``, explicit endpoints ``authorization_url``, ``token_url``,
+        ``userinfo_url``, ``jwks_uri``, ``revocation_url``, ``end_session_url``, and
+        ``allow_password_grant`` (default false: the legacy resource-owner password grant,
+        `RFC 9700 <https://www.rfc-editor.org/rfc/rfc9700>`_ advises against it; turn it on
+        only for providers that require it).
 
         Discovery (`OpenID Connect Discovery 1.0
         <https://openid.net/specs/openid-connect-discovery-1_0.html>`_) is *auto* with an

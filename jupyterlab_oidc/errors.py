@@ -135,6 +135,13 @@ class RefreshFailedError(OIDCError):
     status = 502
 
 
+class GrantNotAllowedError(OIDCError):
+    """The environment does not allow this grant type (the password grant is off by default)."""
+
+    code = "grant_not_allowed"
+    status = 403
+
+
 class StoreError(OIDCError):
     """The token store file is unreadable, corrupt or not owned by this user."""
 
@@ -159,6 +166,7 @@ ERRORS_BY_CODE: dict[str, type[OIDCError]] = {
         NotAuthenticatedError,
         SessionExpiredError,
         RefreshFailedError,
+        GrantNotAllowedError,
         StoreError,
     )
 }

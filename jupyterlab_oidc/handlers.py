@@ -186,6 +186,85 @@ class LogoutHandler(OIDCHandler):
         self.finish(await self.broker.logout(_text(body, "environment"), _text(body, "application")))
 
 
+def _query_selector(handler: OIDCHandler) -> tuple[str | None, str | None]:
+    """``?environment=&application=`` (empty means the default)."""
+    return handler.get_query_argument("environment", None) or None, handler.get_query_argument("application", None) or None
+
+
+class UserinfoHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """The provider's userinfo for the session (``jupyter oidc whoami``)."""
+        environment, application = _query_selector(self)
+        userinfo = await self.broker.userinfo(environment, application)
+        self.finish({"environment": environment or self.broker.settings.default_environment, "userinfo": userinfo})
+
+
+class PreflightHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Check a configured environment: discovery, issuer, endpoints, JWKS, PKCE, scopes, redirect URI."""
+        from .preflight import run_preflight
+
+        environment, application = _query_selector(self)
+        self.finish(await run_preflight(self.broker, environment, application, origin=self.origin()))
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """The same for a configured environment, or for a draft given as ``config`` (not saved)."""
+        from .preflight import run_preflight
+
+        body = self.body()
+        draft = body.get("config")
+        if draft is not None and not isinstance(draft, dict):
+            raise InvalidRequestError("'config' must be an object with the fields of one environment.")
+        report = await run_preflight(
+            self.broker, _text(body, "environment"), _text(body, "application"), draft, origin=self.origin()
+        )
+        self.finish(report)
+
+
+class RefreshTokenGrantHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Start a session from a refresh token obtained elsewhere (no re-authentication when it expires)."""
+        from .grants import import_refresh_token
+
+        body = self.body()
+        session = await import_refresh_token(
+            self.broker,
+            _text(body, "environment"),
+            _text(body, "application"),
+            _text(body, "refresh_token", True) or "",
+            _text(body, "login_hint") or "",
+        )
+        self.finish(session.status())
+
+
+class PasswordGrantHandler(OIDCHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Legacy resource-owner password grant (+ one-time code); only where the environment allows it."""
+        from .grants import password_login
+
+        body = self.body()
+        session = await password_login(
+            self.broker,
+            _text(body, "environment"),
+            _text(body, "application"),
+            _text(body, "username", True) or "",
+            _text(body, "password", True) or "",
+            _text(body, "totp"),
+            _text(body, "login_hint"),
+        )
+        self.finish(session.status())
+
+
 CALLBACK_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -249,4 +328,8 @@ def route_table() -> list[tuple[str, type[web.RequestHandler]]]:
         (r"/oidc/status", StatusHandler),
         (r"/oidc/token", TokenHandler),
         *kernel_routes(),
+        (r"/oidc/grants/password", PasswordGrantHandler),
+        (r"/oidc/grants/refresh-token", RefreshTokenGrantHandler),
+        (r"/oidc/preflight", PreflightHandler),
+        (r"/oidc/userinfo", UserinfoHandler),
     ]

@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import IdentityMismatchError, NotAuthenticatedError, OIDCError
 from .client import TokenClient, default_client, get_token, get_token_async
 from .environment import Environment
+from .grants import PasswordAuth, RefreshTokenAuth, TokenManager, import_refresh_token, password_login
 from .oidcauth import OIDCAuth
 from .serviceauth import ServiceAuth
 from .tokenstore import TokenStore
@@ -32,10 +33,15 @@ __all__ = [
     "OIDCAuth",
     "OIDCBearer",
     "OIDCError",
+    "PasswordAuth",
+    "RefreshTokenAuth",
     "ServiceAuth",
     "TokenClient",
+    "TokenManager",
     "TokenStore",
     "default_client",
     "get_token",
     "get_token_async",
+    "import_refresh_token",
+    "password_login",
 ]

@@ -1,0 +1,451 @@
+"""Preflight: is an environment's configuration usable, before anyone tries to sign in?
+
+Each check is a line with an outcome (``pass``, ``warn``, ``fail``, ``skip``), what was
+found, and how to fix it. ``GET oidc/preflight`` checks a configured environment;
+``POST oidc/preflight`` with ``config`` checks a draft that is not configured yet. The
+panel's *Test configuration* and ``jupyter oidc preflight`` show the same report.
+
+Everything is fetched afresh (not from the broker's caches): a preflight says how the
+provider answers now. No tornado here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from traitlets import TraitError
+
+from .config import ENVIRONMENT_FIELDS, ZITADEL_AUDIENCE_SCOPE, EnvironmentConfig, parse_environment
+from .errors import InvalidRequestError, OIDCError
+
+PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
+#: Check names, in the order they run (stable: the CLI, the panel and tests use them).
+CHECKS = (
+    "configuration",
+    "client_id",
+    "discovery",
+    "issuer",
+    "endpoints",
+    "jwks",
+    "pkce",
+    "scopes",
+    "grant_types",
+    "redirect_uri",
+    "registration",
+)
+TITLES = {
+    "configuration": "Configuration",
+    "client_id": "Client id",
+    "discovery": "Discovery document",
+    "issuer": "Issuer",
+    "endpoints": "Endpoints",
+    "jwks": "Provider keys (JWKS)",
+    "pkce": "PKCE S256",
+    "scopes": "Requested scopes",
+    "grant_types": "Grant types",
+    "redirect_uri": "Redirect URI",
+    "registration": "Client registration",
+}
+#: Standard OpenID Connect scopes every provider understands, listed or not.
+_ZITADEL_PREFIX = ZITADEL_AUDIENCE_SCOPE.split("{", 1)[0]
+
+
+@dataclass
+class Check:
+    """One line of the report."""
+
+    name: str
+    outcome: str
+    message: str
+    hint: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "title": TITLES[self.name], **dataclasses.asdict(self)}
+
+
+@dataclass
+class _Found:
+    """What the checks learnt so far."""
+
+    document: dict[str, Any] | None = None
+    endpoints: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def draft_environment(name: str, raw: Any) -> tuple[EnvironmentConfig | None, Check]:
+    """A draft environment (not configured yet), parsed leniently: an empty client id is reported later."""
+    if not isinstance(raw, dict):
+        raise InvalidRequestError("'config' must be an object with the fields of one environment.")
+    client_id = str(raw.get("client_id") or "")
+    try:
+        env = parse_environment(name, {**raw, "client_id": client_id or "-"})
+    except TraitError as e:
+        return None, Check(
+            "configuration", FAIL, str(e), f"Allowed fields: {', '.join(ENVIRONMENT_FIELDS)}."
+        )
+    return dataclasses.replace(env, client_id=client_id), Check(
+        "configuration", PASS, f"Draft environment {name!r}, discovery mode {env.discovery_mode}."
+    )
+
+
+async def run_preflight(
+    broker: Any,
+    environment: str | None = None,
+    application: str | None = None,
+    draft: dict[str, Any] | None = None,
+    origin: str = "",
+) -> dict[str, Any]:
+    """The preflight report of a configured environment, or of ``draft`` (raw environment fields)."""
+    checks: list[Check] = []
+    if draft is not None:
+        env, parsed = draft_environment(environment or "draft", draft)
+        checks.append(parsed)
+    else:
+        env = broker.settings.environment(environment)
+        checks.append(Check("configuration", PASS, f"Environment {env.name!r}, discovery mode {env.discovery_mode}."))
+    redirect_uri = broker.redirect_uri(origin)
+    if env is not None:
+        env.scopes_for(application)  # unknown application → unknown_environment
+        await _provider_checks(broker, env, application, redirect_uri, checks)
+    done = {c.name for c in checks}
+    checks += [Check(name, SKIP, "Needs a valid configuration.") for name in CHECKS if name not in done]
+    counts = {outcome: sum(c.outcome == outcome for c in checks) for outcome in (PASS, WARN, FAIL, SKIP)}
+    return {
+        "environment": env.name if env else (environment or "draft"),
+        "application": application,
+        "draft": draft is not None,
+        "issuer": env.issuer if env else "",
+        "client_id": env.client_id if env else "",
+        "discovery_mode": env.discovery_mode if env else "",
+        "redirect_uri": redirect_uri,
+        "ok": counts[FAIL] == 0,
+        "counts": counts,
+        "checks": [c.to_json() for c in checks],
+    }
+
+
+async def _provider_checks(
+    broker: Any, env: EnvironmentConfig, application: str | None, redirect_uri: str, checks: list[Check]
+) -> None:
+    found = _Found()
+    checks.append(_client_id(env))
+    checks += await _discovery(broker, env, found)
+    if env.issuer and found.document is None:
+        checks += [
+            Check(name, SKIP, "Needs the discovery document.")
+            for name in ("endpoints", "jwks", "pkce", "scopes", "grant_types")
+        ]
+        checks.append(_redirect_uri(broker, env, redirect_uri))
+        checks.append(Check("registration", SKIP, "Needs the discovery document."))
+        return
+    checks.append(_endpoints(broker, env, found))
+    checks.append(await _jwks(broker, env, found))
+    checks.append(_pkce(found))
+    checks.append(_scopes(env.scopes_for(application), found))
+    checks.append(_grant_types(env, found))
+    checks.append(_redirect_uri(broker, env, redirect_uri))
+    checks.append(await _registration(broker, env, application, redirect_uri, found))
+
+
+def _client_id(env: EnvironmentConfig) -> Check:
+    if not env.client_id:
+        return Check(
+            "client_id",
+            FAIL,
+            "No client id is set.",
+            "Set client_id to the id of the application registered with your provider for JupyterLab "
+            "(JUPYTERLAB_OIDC_CLIENT_ID in a container image).",
+        )
+    kind = "confidential client (client secret set)" if env.client_secret else "public client (no secret, PKCE)"
+    return Check("client_id", PASS, f"{env.client_id} · {kind}")
+
+
+async def _discovery(broker: Any, env: EnvironmentConfig, found: _Found) -> list[Check]:
+    if not env.issuer:
+        reason = "Manual mode: no issuer, endpoints come from the configuration."
+        return [Check("discovery", SKIP, reason), Check("issuer", SKIP, reason)]
+    url = f"{env.issuer}/.well-known/openid-configuration"
+    try:
+        document = await broker.http.get_json("preflight discovery", url)
+    except OIDCError as e:
+        return [
+            Check(
+                "discovery",
+                FAIL,
+                f"Could not read {url}: {e.message}",
+                f"Check the issuer URL (curl {url}) and that this Jupyter server can reach it "
+                "(proxy, firewall, DNS).",
+            ),
+            Check("issuer", SKIP, "Needs the discovery document."),
+        ]
+    found.document = document
+    checks = [Check("discovery", PASS, f"Fetched {url}.")]
+    named = str(document.get("issuer", ""))
+    if named.rstrip("/") != env.issuer:
+        checks.append(
+            Check(
+                "issuer",
+                FAIL,
+                f"The discovery document names issuer {named!r}, but {env.issuer!r} is configured.",
+                f"Set issuer to exactly {named!r}: id_tokens carry this value, and it must match "
+                "character for character (scheme, host, port, path).",
+            )
+        )
+    else:
+        checks.append(Check("issuer", PASS, f"{named} (matches the configuration)."))
+    return checks
+
+
+def _endpoints(broker: Any, env: EnvironmentConfig, found: _Found) -> Check:
+    document = found.document or {}
+    names = {
+        "authorization_url": "authorization_endpoint",
+        "token_url": "token_endpoint",
+        "userinfo_url": "userinfo_endpoint",
+        "jwks_uri": "jwks_uri",
+        "revocation_url": "revocation_endpoint",
+        "end_session_url": "end_session_endpoint",
+    }
+    endpoints = {field: str(env.endpoints.get(field) or document.get(key) or "") for field, key in names.items()}
+    found.endpoints = endpoints
+    required = ["authorization_url", "token_url"] + (["jwks_uri"] if broker.settings.verify_jwt else [])
+    missing = [f for f in required if not endpoints[f]]
+    overridden = sorted(env.endpoints)
+    listed = ", ".join(f"{f} {u}" for f, u in endpoints.items() if u)
+    suffix = f" (from the configuration: {', '.join(overridden)})" if overridden else ""
+    if missing:
+        return Check(
+            "endpoints",
+            FAIL,
+            f"Missing: {', '.join(missing)}.{suffix}",
+            f"Set {', '.join(missing)} in the environment (hybrid or manual mode), or fix the provider's discovery.",
+        )
+    insecure = [f for f, u in endpoints.items() if u and urlsplit(u).scheme != "https" and not _is_loopback(u)]
+    if insecure:
+        return Check(
+            "endpoints",
+            WARN,
+            f"Plain http on a non-loopback host: {', '.join(insecure)}. {listed}{suffix}",
+            "Use https endpoints: tokens travel over these connections.",
+        )
+    if not endpoints["userinfo_url"]:
+        return Check(
+            "endpoints",
+            WARN,
+            f"No userinfo endpoint. {listed}{suffix}",
+            "The email must then be in the id_token (Zitadel: 'User Info inside ID Token'), or set userinfo_url.",
+        )
+    absent = [f for f in ("revocation_url", "end_session_url") if not endpoints[f]]
+    note = f" Not offered: {', '.join(absent)} (sign-out cannot revoke or end the provider session)." if absent else ""
+    return Check("endpoints", PASS, f"{listed}{suffix}.{note}")
+
+
+async def _jwks(broker: Any, env: EnvironmentConfig, found: _Found) -> Check:
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
+    if not broker.settings.verify_jwt:
+        return Check("jwks", WARN, "verify_jwt is off: id_tokens are not verified.", "Turn verify_jwt back on.")
+    url = found.endpoints.get("jwks_uri")
+    if not url:
+        return Check("jwks", SKIP, "No jwks_uri.")
+    try:
+        document = await broker.http.get_json("preflight jwks", url)
+        keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
+    except OIDCError as e:
+        return Check("jwks", FAIL, f"Could not read {url}: {e.message}", "Check jwks_uri and that it is reachable.")
+    except (JoseError, ValueError, TypeError, KeyError) as e:
+        return Check("jwks", FAIL, f"{url} is not a valid JWKS ({type(e).__name__}).", "Check jwks_uri.")
+    signing = [k for k in keys.keys if k.get("use") in (None, "sig")]
+    if not signing:
+        return Check("jwks", FAIL, f"{url} holds no signing keys.", "The provider must publish its id_token signing keys.")
+    allowed = list(broker.settings.id_token_algorithms)
+    advertised = list((found.document or {}).get("id_token_signing_alg_values_supported") or [])
+    usable = [a for a in advertised if a in allowed] if advertised else allowed
+    described = ", ".join(f"{k.key_type} {k.get('alg') or ''} kid {k.kid or '-'}".replace("  ", " ") for k in signing)
+    if advertised and not usable:
+        return Check(
+            "jwks",
+            FAIL,
+            f"The provider signs id_tokens with {', '.join(advertised)}; none is allowed here ({', '.join(allowed)}).",
+            "Configure the client at the provider to sign id_tokens with RS256 or ES256 (HS* and none are refused).",
+        )
+    algs = f"; id_tokens signed with {', '.join(usable)}" if advertised else ""
+    return Check("jwks", PASS, f"{len(signing)} signing key(s): {described}{algs}.")
+
+
+def _pkce(found: _Found) -> Check:
+    if found.document is None:
+        return Check(
+            "pkce",
+            WARN,
+            "No discovery document, so PKCE support is unknown.",
+            "Make sure the provider accepts PKCE with S256: every sign-in uses it.",
+        )
+    methods = found.document.get("code_challenge_methods_supported")
+    if not methods:
+        return Check(
+            "pkce",
+            WARN,
+            "The provider does not say which PKCE methods it supports.",
+            "Every sign-in sends an S256 code challenge; make sure the provider accepts it.",
+        )
+    if "S256" not in methods:
+        return Check(
+            "pkce",
+            FAIL,
+            f"The provider supports PKCE {', '.join(methods)}, not S256.",
+            "Enable PKCE with S256 for this client at the provider: sign-in refuses to run without it.",
+        )
+    return Check("pkce", PASS, f"Supported: {', '.join(methods)}.")
+
+
+def _scopes(requested: list[str], found: _Found) -> Check:
+    if "openid" not in requested:
+        return Check("scopes", FAIL, f"'openid' is not requested ({' '.join(requested)}).", "Add 'openid' to scopes.")
+    supported = (found.document or {}).get("scopes_supported")
+    if not supported:
+        return Check("scopes", WARN, f"Requested {' '.join(requested)}; the provider does not list its scopes.")
+    project = [s for s in requested if s.startswith(_ZITADEL_PREFIX)]
+    unknown = [s for s in requested if s not in supported and s not in project]
+    plain = [s for s in unknown if ":" not in s and "/" not in s]
+    if plain:
+        return Check(
+            "scopes",
+            FAIL,
+            f"Not supported by the provider: {' '.join(plain)} (it lists {' '.join(supported)}).",
+            "Remove them from scopes, or have the provider admin create them for this client.",
+        )
+    if unknown:
+        return Check(
+            "scopes",
+            WARN,
+            f"Not listed by the provider: {' '.join(unknown)} (resource scopes are often unlisted).",
+            "Check the spelling with the provider admin.",
+        )
+    note = "" if "offline_access" in requested else " No offline_access: some providers then issue no refresh token."
+    extra = f" Project audience: {' '.join(project)}." if project else ""
+    return Check("scopes", WARN if note else PASS, f"{' '.join(s for s in requested if s not in project)}.{extra}{note}")
+
+
+def _grant_types(env: EnvironmentConfig, found: _Found) -> Check:
+    listed = (found.document or {}).get("grant_types_supported")
+    if not listed:
+        return Check("grant_types", PASS, "Not listed by the provider (the defaults include authorization_code).")
+    wanted = ["authorization_code", "refresh_token"] + (["password"] if env.allow_password_grant else [])
+    missing = [g for g in wanted if g not in listed]
+    if "authorization_code" in missing:
+        return Check(
+            "grant_types",
+            FAIL,
+            f"The provider does not offer authorization_code ({', '.join(listed)}).",
+            "Sign-in needs the Authorization Code grant.",
+        )
+    if missing:
+        return Check(
+            "grant_types",
+            WARN,
+            f"Not offered: {', '.join(missing)} ({', '.join(listed)}).",
+            "Without refresh_token, sessions end when the access token expires."
+            if "refresh_token" in missing
+            else "allow_password_grant is on, but the provider does not list the password grant.",
+        )
+    return Check("grant_types", PASS, f"{', '.join(wanted)} offered.")
+
+
+def _redirect_uri(broker: Any, env: EnvironmentConfig, redirect_uri: str) -> Check:
+    settings = broker.settings
+    if settings.redirect_uri:
+        source = "c.OIDCLogin.redirect_uri"
+    elif settings.redirect_mode == "local":
+        source = f"redirect_mode 'local', port {settings.redirect_port}"
+    elif settings.public_url:
+        source = "c.OIDCLogin.public_url"
+    else:
+        source = "the address of this request"
+    register = f"Register exactly this redirect URI for client {env.client_id or '(none)'} at the provider."
+    if source == "the address of this request":
+        register += " Set c.OIDCLogin.public_url if users reach this server under another address."
+    if urlsplit(redirect_uri).scheme != "https" and not _is_loopback(redirect_uri):
+        return Check(
+            "redirect_uri",
+            WARN,
+            f"{redirect_uri} (from {source}) is plain http on a non-loopback host.",
+            f"Most providers refuse such redirect URIs: serve Jupyter over https or set public_url. {register}",
+        )
+    return Check("redirect_uri", PASS, f"{redirect_uri} (from {source}).", register)
+
+
+async def _registration(
+    broker: Any, env: EnvironmentConfig, application: str | None, redirect_uri: str, found: _Found
+) -> Check:
+    """Ask the provider whether it knows the client and the redirect URI, with a pushed authorization request.
+
+    RFC 9126: the provider validates the request as if it were an authorization request and
+    answers 201 or an OAuth error, without anyone signing in. Only when the provider offers PAR.
+    """
+    from authlib.common.security import generate_token
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+    par = (found.document or {}).get("pushed_authorization_request_endpoint")
+    if not env.client_id:
+        return Check("registration", SKIP, "Needs a client id.")
+    if not par:
+        return Check(
+            "registration",
+            SKIP,
+            "The provider offers no pushed authorization requests, so registration cannot be checked from here.",
+            f"Make sure {redirect_uri} is registered for client {env.client_id}.",
+        )
+    data = {
+        "response_type": "code",
+        "client_id": env.client_id,
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(env.scopes_for(application)),
+        "state": generate_token(32),
+        "nonce": generate_token(32),
+        "code_challenge": create_s256_code_challenge(generate_token(64)),
+        "code_challenge_method": "S256",
+    }
+    auth = (env.client_id, env.client_secret) if env.client_secret else None
+    try:
+        response = await broker.http.request("preflight registration", "POST", par, data=data, auth=auth)
+    except OIDCError as e:
+        return Check("registration", WARN, f"The pushed authorization request failed: {e.message}")
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code in (200, 201):
+        return Check(
+            "registration",
+            PASS,
+            f"The provider accepts client {env.client_id} with redirect URI {redirect_uri} (pushed authorization request).",
+        )
+    error = str(body.get("error") or f"http_{response.status_code}") if isinstance(body, dict) else "?"
+    description = str(body.get("error_description") or "") if isinstance(body, dict) else ""
+    hints = {
+        "invalid_client": f"The provider does not know client {env.client_id!r} (or its secret): check client_id.",
+        "invalid_redirect_uri": f"Register exactly {redirect_uri} for client {env.client_id} at the provider.",
+        "invalid_scope": "Remove the scopes the provider does not accept.",
+        "unauthorized_client": "Allow the Authorization Code grant for this client at the provider.",
+    }
+    return Check(
+        "registration",
+        FAIL,
+        f"The provider refused a test authorization request: {error}" + (f" ({description})" if description else ""),
+        hints.get(error, "See the provider's client settings."),
+    )
