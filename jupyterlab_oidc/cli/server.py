@@ -1,0 +1,276 @@
+"""Find the user's running Jupyter server and call its ``{base_url}oidc/`` REST API.
+
+In this order: ``--url`` (with ``--token``); the server that started this process
+(``JUPYTERLAB_OIDC_SERVER_URL``, which the extension exports to its kernels and terminals);
+the user's own server under JupyterHub (``JUPYTERHUB_SERVICE_URL`` + ``JUPYTERHUB_API_TOKEN``);
+then the servers ``jupyter server list`` knows (``jpserver-*.json`` in the runtime
+directory), preferring one this process runs under, else the first that has jupyterlab_oidc.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+
+from ..errors import OIDCError
+from . import exits
+
+CONNECT_TIMEOUT_SECONDS = 3.0
+
+
+class CLIError(Exception):
+    """A failure the CLI reports and exits with: a message, an exit code, a stable code."""
+
+    def __init__(self, message: str, exit_code: int, code: str = "cli_error", **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+        self.code = code
+        self.details = details
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, "exit_code": self.exit_code, **self.details}
+
+
+def exit_code_for(error_code: str) -> int:
+    """The exit code for an error the server answered (``{error, message}``)."""
+    if error_code in ("not_authenticated", "session_expired"):
+        return exits.NOT_SIGNED_IN
+    if error_code in ("invalid_request", "unknown_environment"):
+        return exits.USAGE
+    return exits.ERROR
+
+
+@dataclass(frozen=True)
+class Server:
+    """Where the Jupyter server is and how to authenticate to it."""
+
+    url: str  # http(s)://host:port/base_url/ (ends with /)
+    token: str = field(default="", repr=False)
+    sock: str = ""
+    cert: str = ""
+    source: str = ""
+
+    def client(self, timeout: float) -> httpx.Client:
+        verify: Any = True
+        if self.cert:
+            # The server's own certificate is the trust anchor; it names the public host, not 127.0.0.1.
+            context = ssl.create_default_context(cafile=self.cert)
+            context.check_hostname = False
+            verify = context
+        transport = httpx.HTTPTransport(uds=self.sock, verify=verify) if self.sock else None
+        headers = {"Authorization": f"token {self.token}"} if self.token else {}
+        return httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT_SECONDS),
+            verify=verify,
+            transport=transport,
+            headers=headers,
+            trust_env=False,
+        )
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def _loopback(url: str) -> str:
+    """A wildcard bind address (0.0.0.0, ::, empty) is reached on 127.0.0.1."""
+    parts = urlsplit(url)
+    if parts.hostname in (None, "", "0.0.0.0", "::"):
+        netloc = f"127.0.0.1:{parts.port}" if parts.port else "127.0.0.1"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return url
+
+
+def _ancestors() -> list[int]:
+    """This process's parent, grandparent, ... (Linux /proc; elsewhere just the parent)."""
+    chain, pid = [], os.getppid()
+    for _ in range(32):
+        if pid <= 1 or pid in chain:
+            break
+        chain.append(pid)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    return chain
+
+
+def _from_info(info: Mapping[str, Any], source: str) -> Server:
+    sock = str(info.get("sock") or "")
+    if sock:
+        url = f"http://localhost{_with_slash(str(info.get('base_url') or '/'))}"
+    else:
+        url = _loopback(_with_slash(str(info.get("url") or "")))
+    return Server(url=url, token=str(info.get("token") or ""), sock=sock, source=source)
+
+
+def running_servers(runtime_dir: str | None = None) -> list[dict[str, Any]]:
+    """What ``jupyter server list`` shows (``jupyter_server.serverapp.list_running_servers``)."""
+    from jupyter_server.serverapp import list_running_servers
+
+    return list(list_running_servers(runtime_dir))
+
+
+def _same_server(info: Mapping[str, Any], url: str, sock: str) -> bool:
+    if sock:
+        return str(info.get("sock") or "") == sock
+    wanted, have = urlsplit(url), urlsplit(_loopback(_with_slash(str(info.get("url") or ""))))
+    return wanted.port == have.port and unquote(wanted.path or "/") == unquote(have.path or "/")
+
+
+def find_servers(
+    url: str | None = None, token: str | None = None, environ: Mapping[str, str] = os.environ
+) -> list[Server]:
+    """Candidate servers, best first (see the module docstring)."""
+    hub_token = environ.get("JUPYTERHUB_API_TOKEN", "")
+    if url:
+        url = _with_slash(url)
+        if token is None:
+            token = environ.get("JUPYTER_TOKEN") or hub_token or _runtime_token(url, "")
+        return [Server(url=url, token=token or "", source="--url")]
+    exported = environ.get("JUPYTERLAB_OIDC_SERVER_URL", "")
+    sock = environ.get("JUPYTERLAB_OIDC_SERVER_SOCK", "")
+    cert = environ.get("JUPYTERLAB_OIDC_SERVER_CERT", "")
+    if exported:
+        exported = _with_slash(exported)
+        found = token or hub_token or _runtime_token(exported, sock)
+        return [Server(url=exported, token=found or "", sock=sock, cert=cert, source="the server this terminal runs in")]
+    service = environ.get("JUPYTERHUB_SERVICE_URL", "")
+    if service and hub_token:
+        return [Server(url=_loopback(_with_slash(service)), token=token or hub_token, source="JupyterHub")]
+    infos = running_servers()
+    ancestors = _ancestors()
+    infos.sort(key=lambda i: ancestors.index(i["pid"]) if i.get("pid") in ancestors else len(ancestors) + 1)
+    servers = []
+    for info in infos:
+        server = _from_info(info, f"jupyter server list (pid {info.get('pid')})")
+        servers.append(Server(server.url, token or server.token, server.sock, server.cert, server.source))
+    return servers
+
+
+def _runtime_token(url: str, sock: str) -> str:
+    try:
+        infos: Iterable[Mapping[str, Any]] = running_servers()
+    except ImportError:
+        return ""
+    ancestors = _ancestors()
+    for info in infos:
+        if info.get("pid") in ancestors or _same_server(info, url, sock):
+            return str(info.get("token") or "")
+    return ""
+
+
+class ServerClient:
+    """The ``oidc/`` REST API of one Jupyter server; errors become ``CLIError`` with an exit code."""
+
+    def __init__(self, server: Server, timeout: float = 30.0) -> None:
+        self.server = server
+        self.timeout = timeout
+        self._http = server.client(timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ServerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> tuple[int, Any]:
+        """``{method} {base_url}oidc/{path}`` → (status, JSON body); typed errors raise ``CLIError``."""
+        url = f"{self.server.url}oidc/{path}"
+        kwargs: dict[str, Any] = {}
+        if body is not None:
+            kwargs["json"] = {k: v for k, v in body.items() if v is not None}
+        if params:
+            kwargs["params"] = {k: v for k, v in params.items() if v is not None}
+        if timeout is not None:
+            kwargs["timeout"] = httpx.Timeout(timeout, connect=CONNECT_TIMEOUT_SECONDS)
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.HTTPError as e:
+            raise CLIError(
+                f"Cannot reach the Jupyter server at {self.server.url} ({type(e).__name__}). Is it running? "
+                "Pass --url and --token (see `jupyter server list`).",
+                exits.NO_SERVER,
+                "server_unreachable",
+            ) from None
+        try:
+            reply = response.json()
+        except ValueError:
+            reply = None
+        if response.status_code < 400 and isinstance(reply, dict):
+            return response.status_code, reply
+        if isinstance(reply, dict) and reply.get("error"):
+            error = OIDCError.from_json(reply)
+            code = str(reply["error"])
+            raise CLIError(error.message, exit_code_for(code), code, **error.details)
+        if response.status_code in (401, 403):
+            raise CLIError(
+                f"The Jupyter server at {self.server.url} refused the credentials (HTTP {response.status_code}). "
+                "Pass its token with --token (`jupyter server list` shows it).",
+                exits.NO_SERVER,
+                "server_refused",
+            )
+        if response.status_code == 404:
+            raise CLIError(
+                f"The Jupyter server at {self.server.url} has no jupyterlab_oidc API (HTTP 404 on oidc/{path}). "
+                "Check `jupyter server extension list` and the server log: an invalid c.OIDCLogin "
+                "configuration stops the extension from loading.",
+                exits.NO_SERVER,
+                "extension_not_loaded",
+            )
+        raise CLIError(
+            f"The Jupyter server answered HTTP {response.status_code} to {method} oidc/{path}.",
+            exits.ERROR,
+            "http_error",
+            status=response.status_code,
+        )
+
+
+def connect(url: str | None, token: str | None, timeout: float, environ: Mapping[str, str] = os.environ) -> ServerClient:
+    """A client for the server to use: the only candidate, or the first that answers ``GET oidc/environments``."""
+    try:
+        candidates = find_servers(url, token, environ)
+    except ImportError:
+        candidates = []
+    if not candidates:
+        raise CLIError(
+            "No running Jupyter server found (`jupyter server list` shows none). Start JupyterLab, or "
+            "pass --url and --token.",
+            exits.NO_SERVER,
+            "server_not_found",
+        )
+    if len(candidates) == 1:
+        return ServerClient(candidates[0], timeout)
+    last: CLIError | None = None
+    for server in candidates:
+        client = ServerClient(server, timeout)
+        try:
+            client.call("GET", "environments")
+        except CLIError as e:
+            client.close()
+            if e.exit_code != exits.NO_SERVER:
+                raise
+            last = e
+            continue
+        return client
+    assert last is not None
+    last.message += f" (tried {len(candidates)} running servers; pick one with --url)"
+    raise last
