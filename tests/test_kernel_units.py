@@ -335,3 +335,128 @@ async def test_the_kernel_route_works_when_unauthenticated_access_is_off(
     response = await jp_fetch("oidc", "kernel", "status", method="GET",
                               headers={"X-JupyterLab-OIDC-Kernel": secret, "Authorization": ""})
     assert response.code == 200 and "environments" in json.loads(response.body)
+
+
+# ---------------------------------------------------------------------------- comm channel (stubbed kernel)
+
+
+class FakeComm:
+    """Records what the kernel side sends; ``deliver`` plays a frontend message."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs, self.sent, self.opened, self.closed = kwargs, [], None, False
+        self._on_msg: Any = None
+        self._on_close: Any = None
+
+    def on_msg(self, callback: Any) -> None:
+        self._on_msg = callback
+
+    def on_close(self, callback: Any) -> None:
+        self._on_close = callback
+
+    def open(self, data: dict[str, Any]) -> None:
+        self.opened = data
+
+    def send(self, data: dict[str, Any]) -> None:
+        self.sent.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def deliver(self, data: dict[str, Any], on_thread: bool = True) -> None:
+        msg = {"content": {"data": data}}
+        if on_thread:
+            thread = threading.Thread(target=self._on_msg, args=(msg,))
+            thread.start()
+            thread.join()
+        else:
+            self._on_msg(msg)
+
+
+@pytest.fixture
+def fake_kernel(monkeypatch: pytest.MonkeyPatch) -> list[FakeComm]:
+    """A running 'ipykernel' as CommChannel sees it, and the comms it creates."""
+    import sys
+    import types
+
+    import comm
+
+    created: list[FakeComm] = []
+
+    class Kernel:
+        _supports_kernel_subshells = True
+        shell_channel_thread = object()
+
+        @classmethod
+        def initialized(cls) -> bool:
+            return True
+
+        @classmethod
+        def instance(cls) -> Kernel:
+            return cls()
+
+    module = types.ModuleType("ipykernel.kernelbase")
+    module.Kernel = Kernel  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ipykernel.kernelbase", module)
+    monkeypatch.setattr(comm, "create_comm", lambda **kw: created.append(FakeComm(**kw)) or created[-1])
+    return created
+
+
+def test_the_comm_is_live_only_when_ready_arrives_beside_the_main_thread(fake_kernel: list[FakeComm]) -> None:
+    from jupyterlab_oidc.kernel.comm_channel import CommChannel
+
+    channel = CommChannel(lambda _u: None)
+    channel.ensure_open()
+    [comm] = fake_kernel
+    assert comm.kwargs["target_name"] == "jupyterlab-oidc" and comm.opened["type"] == "hello"
+    assert comm.opened["kernel"]["subshells"] is True
+    comm.deliver({"v": 1, "type": "ready"}, on_thread=False)  # main thread: waited behind the cell
+    assert channel.attached and not channel.live
+    comm.deliver({"v": 1, "type": "ready"})  # a subshell thread
+    assert channel.live
+
+
+def test_a_comm_request_is_answered_from_another_thread_and_a_silent_one_times_out(fake_kernel: list[FakeComm]) -> None:
+    from jupyterlab_oidc.kernel import comm_channel
+
+    channel = comm_channel.CommChannel(lambda _u: None)
+    channel.ensure_open()
+    [comm] = fake_kernel
+    comm.deliver({"v": 1, "type": "ready"})
+    request = messages.token_request("prod", None, 60)
+    timer = threading.Timer(0.05, comm.deliver, ({"v": 1, "type": "token_reply", "id": request["id"], "token": TOKEN},))
+    timer.start()
+    assert channel.request(request)["token"] == TOKEN
+    started = time.monotonic()
+    with pytest.raises(comm_channel.ChannelUnavailable):
+        channel.request(messages.token_request("prod", None, 60), timeout=0.2)
+    assert time.monotonic() - started < 0.5
+    assert comm.closed and not channel.live  # gave up on that frontend: HTTP from now on
+
+
+def test_a_closed_comm_releases_waiting_requests(fake_kernel: list[FakeComm]) -> None:
+    from jupyterlab_oidc.kernel import comm_channel
+
+    channel = comm_channel.CommChannel(lambda _u: None)
+    channel.ensure_open()
+    [comm] = fake_kernel
+    comm.deliver({"v": 1, "type": "ready"})
+    threading.Timer(0.05, comm._on_close, ({},)).start()
+    started = time.monotonic()
+    with pytest.raises(comm_channel.ChannelUnavailable):
+        channel.request(messages.token_request("prod", None, 60), timeout=5)
+    assert time.monotonic() - started < 1
+
+
+def test_malformed_and_unknown_comm_messages_are_ignored(fake_kernel: list[FakeComm]) -> None:
+    from jupyterlab_oidc.kernel.comm_channel import CommChannel
+
+    updates: list[dict[str, Any]] = []
+    channel = CommChannel(updates.append)
+    channel.ensure_open()
+    [comm] = fake_kernel
+    for data in ({"v": 9, "type": "ready"}, {"type": "token_update"}, "nonsense", {"v": 1, "type": "launch"}):
+        comm.deliver(data)  # type: ignore[arg-type]
+    assert not channel.attached and updates == []
+    comm.deliver({"v": 1, "type": "token_update", "reason": "sign_out", "environment": "prod", "token": None})
+    assert updates and updates[0]["reason"] == "sign_out"

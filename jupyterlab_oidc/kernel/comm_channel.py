@@ -24,8 +24,10 @@ log = logging.getLogger("jupyterlab_oidc.kernel")
 REQUEST_TIMEOUT_SECONDS = 1.5
 #: Without ``ready`` within this time, the next pull says ``hello`` again (a tab may have opened).
 READY_WAIT_SECONDS = 30.0
-#: After a timeout or a close, wait this long before opening the comm again.
+#: After a timeout or a close, wait this long before opening the comm again; the wait
+#: doubles while no frontend says ``ready`` (a JupyterLab without the bridge closes it).
 REOPEN_AFTER_SECONDS = 10.0
+MAX_REOPEN_AFTER_SECONDS = 600.0
 
 
 class ChannelUnavailable(Exception):
@@ -75,6 +77,7 @@ class CommChannel:
         self._ready = False
         self._concurrent = False
         self._waiters: dict[str, _Waiter] = {}
+        self._reopen_after = REOPEN_AFTER_SECONDS
         #: What the frontend said in ``ready`` (name, version, subshell).
         self.frontend: dict[str, Any] = {}
 
@@ -99,8 +102,10 @@ class CommChannel:
         with self._lock:
             if self._ready or time.monotonic() < self._next_open_at:
                 return
-            self._next_open_at = time.monotonic() + READY_WAIT_SECONDS
             old, self._comm = self._comm, None
+            if old is not None:  # nobody answered the last hello
+                self._reopen_after = min(self._reopen_after * 2, MAX_REOPEN_AFTER_SECONDS)
+            self._next_open_at = time.monotonic() + max(READY_WAIT_SECONDS, self._reopen_after)
         if old is not None:
             self._close_quietly(old)
         try:
@@ -159,7 +164,7 @@ class CommChannel:
                 return
             self._comm = None
             self._ready = self._concurrent = False
-            self._next_open_at = time.monotonic() + REOPEN_AFTER_SECONDS
+            self._back_off()
         self._close_quietly(channel)
 
     # ---------------------------------------------------------------- incoming
@@ -176,6 +181,7 @@ class CommChannel:
             # Handled on a subshell thread: answers can reach a cell that blocks the main thread.
             self._concurrent = threading.current_thread() is not threading.main_thread()
             self._ready = True
+            self._reopen_after = REOPEN_AFTER_SECONDS
             if self._on_ready is not None:
                 self._on_ready(data)
             return
@@ -193,10 +199,15 @@ class CommChannel:
         with self._lock:
             self._comm = None
             self._ready = self._concurrent = False
-            self._next_open_at = time.monotonic() + REOPEN_AFTER_SECONDS
+            self._back_off()
         for waiter in list(self._waiters.values()):
             waiter.reply = {"type": messages.ERROR, "error": "unavailable", "message": "the frontend closed the comm"}
             waiter.event.set()
+
+    def _back_off(self) -> None:
+        """Called with the lock held: wait before the next ``hello``, longer each time."""
+        self._next_open_at = time.monotonic() + self._reopen_after
+        self._reopen_after = min(self._reopen_after * 2, MAX_REOPEN_AFTER_SECONDS)
 
     @staticmethod
     def _close_quietly(channel: Any) -> None:
