@@ -192,6 +192,18 @@ export class OidcAPI implements IOidcAPI {
     return this._get(`jwks${URLExt.objectToQueryString({ environment })}`);
   }
 
+  /**
+   * Any route under `oidc/`, answered as it came (status and body, error or not): what the
+   * kernel bridge relays for a kernel. A `GET` sends no body.
+   */
+  relay(method: 'GET' | 'POST', endPoint: string, body: object = {}, signal?: AbortSignal): Promise<IRawReply> {
+    const init: RequestInit =
+      method === 'GET'
+        ? { method, signal }
+        : { method, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, signal };
+    return sendAPI(endPoint, init, this.serverSettings);
+  }
+
   private _get<T>(endPoint: string, signal?: AbortSignal): Promise<T> {
     return requestAPI<T>(endPoint, { method: 'GET', signal }, this.serverSettings);
   }
@@ -224,18 +236,28 @@ export namespace OidcAPI {
   }
 }
 
+/** An answer of the server extension as it came: HTTP status and parsed JSON body. */
+export interface IRawReply {
+  /** The HTTP status. */
+  status: number;
+  /** Whether the status is 2xx. */
+  ok: boolean;
+  /** The parsed JSON body; `undefined` when it was empty or not JSON. */
+  body: unknown;
+}
+
 /**
- * Call `{baseUrl}oidc/{endPoint}` and answer its JSON body.
+ * Call `{baseUrl}oidc/{endPoint}` and answer its status and JSON body, whatever the status
+ * (the kernel bridge relays both to a kernel).
  *
- * Throws `OidcError`: the server's code for an OIDC error body, `http_error` for any other
- * failed answer, `network_error` when there was no answer, `aborted` when `init.signal`
- * aborted, `invalid_response` when a successful answer is not JSON.
+ * Throws `OidcError` only when there was no answer: `network_error`, or `aborted` when
+ * `init.signal` aborted.
  */
-export async function requestAPI<T>(
+export async function sendAPI(
   endPoint: string,
   init: RequestInit,
   settings: ServerConnection.ISettings
-): Promise<T> {
+): Promise<IRawReply> {
   const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endPoint);
   let response: Response;
   try {
@@ -255,13 +277,27 @@ export async function requestAPI<T>(
       body = undefined;
     }
   }
-  if (!response.ok) {
-    throw OidcError.fromResponse(response.status, body);
+  return { status: response.status, ok: response.ok, body };
+}
+
+/**
+ * Call `{baseUrl}oidc/{endPoint}` and answer its JSON body.
+ *
+ * Throws `OidcError`: the server's code for an OIDC error body, `http_error` for any other
+ * failed answer, `network_error` when there was no answer, `aborted` when `init.signal`
+ * aborted, `invalid_response` when a successful answer is not JSON.
+ */
+export async function requestAPI<T>(
+  endPoint: string,
+  init: RequestInit,
+  settings: ServerConnection.ISettings
+): Promise<T> {
+  const { status, ok, body } = await sendAPI(endPoint, init, settings);
+  if (!ok) {
+    throw OidcError.fromResponse(status, body);
   }
   if (!isRecord(body)) {
-    throw new OidcError('invalid_response', `The answer of ${endPoint} is not a JSON object.`, {
-      status: response.status
-    });
+    throw new OidcError('invalid_response', `The answer of ${endPoint} is not a JSON object.`, { status });
   }
   return body as T;
 }

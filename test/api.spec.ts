@@ -159,6 +159,35 @@ describe('OidcAPI', () => {
       await expect(api.jwks('prod')).rejects.toMatchObject({ code: 'http_error', status: 404 });
     });
   });
+  describe('#relay', () => {
+    it('should POST the body and answer status and body of a success', async () => {
+      const { api, requests } = stubbedSettings({ status: 202, body: { status: 'pending' } });
+      const reply = await api.relay('POST', 'await', { state: 's', wait_seconds: 20 });
+      expect(reply).toEqual({ status: 202, ok: true, body: { status: 'pending' } });
+      expect(requests[0]).toMatchObject({ method: 'POST', url: `${BASE_URL}oidc/await`, contentType: 'application/json' });
+      expect(JSON.parse(requests[0].body)).toEqual({ state: 's', wait_seconds: 20 });
+    });
+
+    it('should answer an error body as it came instead of throwing', async () => {
+      const { api } = stubbedSettings({ status: 401, body: { error: 'not_authenticated', message: 'sign in' } });
+      await expect(api.relay('POST', 'token', {})).resolves.toEqual({
+        status: 401,
+        ok: false,
+        body: { error: 'not_authenticated', message: 'sign in' }
+      });
+    });
+
+    it('should send a GET without a body', async () => {
+      const { api, requests } = stubbedSettings({ status: 200, body: { sessions: [] } });
+      await api.relay('GET', 'status', { ignored: true });
+      expect(requests[0]).toMatchObject({ method: 'GET', url: `${BASE_URL}oidc/status`, body: '' });
+    });
+
+    it('should throw network_error when the server does not answer', async () => {
+      const { api } = stubbedSettings(new TypeError('Failed to fetch'));
+      await expect(api.relay('GET', 'status')).rejects.toMatchObject({ code: 'network_error' });
+    });
+  });
 });
 
 describe('requestAPI', () => {
