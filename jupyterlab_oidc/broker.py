@@ -45,6 +45,8 @@ from .store import FileStore, MemoryStore, SessionStore
 RESULT_GRACE_SECONDS = 120.0
 #: Background retries back off up to this (provider down).
 MAX_BACKOFF_SECONDS = 30.0
+#: After a failed refresh, a request for an expired token asks the provider again at most this often.
+MIN_RETRY_SECONDS = 1.0
 #: Without ``expires_in`` in the token response, assume this lifetime.
 DEFAULT_LIFETIME_SECONDS = 300.0
 
@@ -76,6 +78,8 @@ class Broker:
         self._changed = asyncio.Event()
         self._refreshes: dict[str, asyncio.Task[Session]] = {}
         self._keepers: dict[str, asyncio.Task[None]] = {}
+        #: Per session: failed refreshes in a row, when the last one failed, and its error.
+        self._failures: dict[str, tuple[int, float, OIDCError]] = {}
 
     # ---------------------------------------------------------------- life cycle
 
@@ -439,6 +443,7 @@ class Broker:
 
     async def _store_session(self, session: Session) -> None:
         self.sessions[session.key] = session
+        self._failures.pop(session.key, None)
         self._save()
         self._keep_fresh(session.key)
         self._bump()
@@ -464,6 +469,15 @@ class Broker:
             )
         return session
 
+    def token_reply(self, session: Session) -> dict[str, Any]:
+        """What ``POST token`` answers: tokens (the refresh token only if the admin allows it),
+        identity, and ``lifetime``/``refresh_margin`` so clients cap ``min_valid`` as we do."""
+        return {
+            **session.token_response(self.settings.kernel_refresh_token),
+            "lifetime": session.lifetime,
+            "refresh_margin": self.margin(session),
+        }
+
     def margin(self, session: Session) -> float:
         """How early to refresh: ``refresh_margin``, at most half the token's lifetime."""
         lifetime = session.lifetime or DEFAULT_LIFETIME_SECONDS
@@ -475,6 +489,12 @@ class Broker:
         wanted = min(max(min_valid, 0.0), self.margin(session))
         if session.expires_in() >= wanted:
             return session
+        failure = self._failures.get(session.key)
+        if failure is not None and self._retry_in(session.key, expired=session.expires_in() <= 0) > 0:
+            # The provider failed a moment ago: don't ask it again on every request.
+            if session.expires_in() > 0:
+                return session
+            raise type(failure[2])(failure[2].message, **failure[2].details)
         try:
             return await self.refresh(session.key)
         except (ProviderUnavailableError, RefreshFailedError):
@@ -492,7 +512,33 @@ class Broker:
             task = asyncio.ensure_future(self._refresh_once(key))
             self._refreshes[key] = task
             task.add_done_callback(lambda t: self._refreshes.pop(key, None) if self._refreshes.get(key) is t else None)
+            task.add_done_callback(lambda t: self._note_outcome(key, t))
         return await asyncio.shield(task)
+
+    def _note_outcome(self, key: str, task: asyncio.Task[Session]) -> None:
+        """Count transient failures in a row, so retries back off; a success or an end resets."""
+        if task.cancelled():
+            return
+        error = task.exception()
+        if isinstance(error, OIDCError) and not isinstance(error, (SessionExpiredError, NotAuthenticatedError)):
+            count = self._failures[key][0] + 1 if key in self._failures else 1
+            self._failures[key] = (count, time.monotonic(), error)
+        else:
+            self._failures.pop(key, None)
+
+    def _retry_in(self, key: str, expired: bool = False) -> float:
+        """Seconds before the provider may be asked again for ``key`` (back-off after failures).
+
+        While the access token is valid: 1, 2, 4 ... up to ``MAX_BACKOFF_SECONDS`` after each
+        failure in a row. Once it has expired, someone is waiting for a token: at most one
+        attempt per ``MIN_RETRY_SECONDS``, so the session recovers as soon as the provider does.
+        """
+        failure = self._failures.get(key)
+        if failure is None:
+            return 0.0
+        count, failed_at, _ = failure
+        wait = MIN_RETRY_SECONDS if expired else min(2.0 ** (count - 1), MAX_BACKOFF_SECONDS)
+        return failed_at + wait - time.monotonic()
 
     async def _refresh_once(self, key: str) -> Session:
         session = self.sessions[key]
@@ -554,26 +600,24 @@ class Broker:
 
     async def _keeper(self, key: str) -> None:
         """Background refresh before expiry; transient failures back off while the token lasts."""
-        failures = 0
         while (session := self.sessions.get(key)) is not None:
             delay = session.expires_in() - self.margin(session)
-            if failures:
-                delay = min(2.0 ** (failures - 1), MAX_BACKOFF_SECONDS)
+            if key in self._failures:
+                delay = self._retry_in(key)
             if delay > 0:
                 await asyncio.sleep(delay)
-            if self.sessions.get(key) is not session:
-                return
+                continue  # look again: a request may have refreshed, or failed, meanwhile
             try:
                 await self.refresh(key)
                 return  # _refresh_once started a new keeper for the new expiry
             except (SessionExpiredError, NotAuthenticatedError):
                 return
             except OIDCError as e:
-                failures += 1
                 self.log.warning("jupyterlab_oidc: background refresh of %s failed (%s); retrying", key, e.code)
 
     async def _end_session(self, key: str) -> None:
         session = self.sessions.pop(key, None)
+        self._failures.pop(key, None)
         keeper = self._keepers.pop(key, None)
         if keeper is not None and keeper is not asyncio.current_task():
             keeper.cancel()

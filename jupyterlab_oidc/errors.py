@@ -149,6 +149,20 @@ class StoreError(OIDCError):
     status = 500
 
 
+class ForbiddenError(OIDCError):
+    """A kernel route was called without the server's kernel secret."""
+
+    code = "forbidden"
+    status = 403
+
+
+class ServerUnreachableError(OIDCError):
+    """A kernel could not reach the Jupyter server (stopped, or not the one that started it)."""
+
+    code = "server_unreachable"
+    status = 503
+
+
 ERRORS_BY_CODE: dict[str, type[OIDCError]] = {
     cls.code: cls
     for cls in (
@@ -168,5 +182,7 @@ ERRORS_BY_CODE: dict[str, type[OIDCError]] = {
         RefreshFailedError,
         GrantNotAllowedError,
         StoreError,
+        ForbiddenError,
+        ServerUnreachableError,
     )
 }

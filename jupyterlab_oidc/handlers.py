@@ -163,7 +163,8 @@ class TokenHandler(OIDCHandler):
         session = await self.broker.get_token(
             _text(body, "environment"), _text(body, "application"), _number(body, "min_valid", 60.0) or 0.0
         )
-        self.finish(session.token_response(self.broker.settings.kernel_refresh_token))
+        self.set_header("Cache-Control", "no-store")
+        self.finish(self.broker.token_reply(session))
 
 
 class RefreshHandler(OIDCHandler):

@@ -34,7 +34,7 @@ from typing import Any
 from jupyter_server.auth.decorator import allow_unauthenticated
 
 from .broker import Broker
-from .errors import OIDCError
+from .errors import ForbiddenError, OIDCError
 from .handlers import OIDCHandler, _number, _text
 
 KERNEL_HEADER = "X-JupyterLab-OIDC-Kernel"
@@ -47,13 +47,6 @@ EXPORTED = (ENV_SECRET, ENV_URL, ENV_SESSIONS_FILE, ENV_SOCK, ENV_CERT)
 #: How often the sessions file is brought up to date with the broker (sign-out reaches kernels this fast).
 SESSIONS_POLL_SECONDS = 0.2
 WILDCARD_HOSTS = {"", "*", "0.0.0.0", "::", "localhost"}
-
-
-class KernelForbiddenError(OIDCError):
-    """A kernel route was called without the right ``X-JupyterLab-OIDC-Kernel`` header."""
-
-    code = "forbidden"
-    status = 403
 
 
 def server_url(ip: str, port: int, base_url: str, https: bool = False) -> str:
@@ -183,7 +176,7 @@ class KernelHandler(OIDCHandler):
     async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()
         if not self.kernel_access.allows(self.request.headers.get(KERNEL_HEADER)):
-            raise KernelForbiddenError(
+            raise ForbiddenError(
                 f"This route is for kernels started by this Jupyter server; send the {KERNEL_HEADER} "
                 f"header with the value of {ENV_SECRET}."
             )
@@ -206,9 +199,7 @@ class KernelTokenHandler(KernelHandler):
         else:
             min_valid = _number(body, "min_valid", 60.0) or 0.0
             session = await self.broker.get_token(environment, application, min_valid)
-        reply = session.token_response(self.broker.settings.kernel_refresh_token)
-        reply["lifetime"] = session.lifetime
-        reply["refresh_margin"] = self.broker.margin(session)
+        reply = self.broker.token_reply(session)
         self.set_header("Cache-Control", "no-store")
         self.finish(reply)
 

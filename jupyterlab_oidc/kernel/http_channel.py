@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError, OIDCError
+from ..errors import ConfigError, OIDCError, ServerUnreachableError
 
 KERNEL_HEADER = "X-JupyterLab-OIDC-Kernel"
 #: Connect quickly (the server is local); allow a refresh at the provider to finish.
@@ -55,13 +55,6 @@ class ServerEndpoint:
     @property
     def has_kernel_access(self) -> bool:
         return bool(self.url and self.secret)
-
-
-class ServerUnreachableError(OIDCError):
-    """The kernel could not reach the Jupyter server (stopped, or not the one that started it)."""
-
-    code = "server_unreachable"
-    status = 503
 
 
 def jupyter_credentials(endpoint: ServerEndpoint, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
