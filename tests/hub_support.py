@@ -94,6 +94,7 @@ c.SimpleLocalProcessSpawner.home_dir_template = {home_template!r}
 c.Spawner.cmd = [{singleuser!r}]
 c.Spawner.args = [
     "--allow-root",
+    "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, for the Chromium test (as galata does)
     # Not needed here; they only slow the start down.
     "--ServerApp.jpserver_extensions=jupyter_lsp=False",
     "--ServerApp.jpserver_extensions=jupyter_server_terminals=False",
@@ -373,6 +374,71 @@ class HubUser:
 
     def close(self) -> None:
         self.http.close()
+
+
+#: Chromium (Debian's, never a downloaded one) driven by playwright-core from node_modules, as
+#: ui-tests/ does. Reads HUB_URL, USER_URL, HUB_USER, HUB_PASSWORD, EMAIL; prints one JSON line.
+CHROMIUM_SIGN_IN = r"""
+import { chromium } from 'playwright-core';
+const env = process.env;
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+         '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+const out = {};
+const logs = [];
+try {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(60000);
+  const page = await context.newPage();
+  page.on('console', m => logs.push(`${m.type()}: ${m.text()}`.slice(0, 300)));
+  page.on('pageerror', e => logs.push(`pageerror: ${e}`.slice(0, 300)));
+  await page.goto(`${env.HUB_URL}hub/login`);
+  await page.fill('#username_input', env.HUB_USER);
+  await page.fill('#password_input', env.HUB_PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.click('#login_submit')]);
+  await page.goto(`${env.USER_URL}lab?reset`);
+  await page.waitForFunction(() => window.jupyterapp?.isPluginActivated?.('jupyterlab-oidc:sidebar'));
+  await page.evaluate(() => window.jupyterapp.restored);
+  await page.evaluate(() => window.jupyterapp.commands.execute('oidc:open-panel'));
+  const panel = page.locator('#jp-oidc-panel');
+  await panel.locator('.jp-oidc-body[data-phase=ready]').waitFor();
+  await panel.locator('#jp-oidc-email').fill(env.EMAIL);
+  const opened = context.waitForEvent('page');
+  await panel.locator('#jp-oidc-sign-in').click();
+  const popup = await opened;
+  out.popup_urls = [];
+  popup.on('request', r => { if (r.isNavigationRequest()) out.popup_urls.push(r.url()); });
+  await popup.waitForURL(/\/interaction\//);
+  await popup.locator('#sign-in').click();
+  await popup.waitForURL(/\/oidc\/callback\?/);
+  out.result = await popup.locator('#oidc-result').textContent();
+  const card = panel.locator('[data-test=oidc-card][data-environment=prod] [data-test=oidc-card-email]');
+  await card.waitFor();
+  out.card_email = await card.textContent();
+} catch (e) {
+  out.error = String(e);
+  out.pages = browser.contexts().flatMap(c => c.pages()).map(p => p.url());
+  out.logs = logs.slice(-30);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def sign_in_with_chromium(user: HubUser) -> dict[str, Any]:
+    """The person in Chromium: hub login form, JupyterLab, the panel, the provider's tab.
+
+    Returns ``{result, card_email, popup_urls}`` (or ``{error}``)."""
+    env = {**os.environ, "HUB_URL": user.hub.url, "USER_URL": user.url, "HUB_USER": user.name,
+           "HUB_PASSWORD": PASSWORD, "EMAIL": user.email}
+    done = subprocess.run(["node", "--input-type=module", "-e", CHROMIUM_SIGN_IN], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=150)
+    lines = done.stdout.strip().splitlines()
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    return json.loads(lines[-1])
 
 
 def relative_hub_path(location: str) -> bool:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 import pytest
 
-from .hub_support import BASE_URL, DIRECT, Hub, HubUser, hub, relative_hub_path  # noqa: F401 (fixture)
+from .hub_support import BASE_URL, DIRECT, Hub, HubUser, hub, relative_hub_path, sign_in_with_chromium  # noqa: F401
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -79,6 +79,19 @@ def test_bob_signs_in_concurrently_and_gets_his_own(hub: Hub) -> None:
         token = user.oidc("POST", "token", {})
         assert token.status == 200 and "refresh_token" not in token.body
         assert hub.idp.userinfo(token.body["access_token"]).json()["email"] == user.email
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")
+def test_bob_signs_in_through_the_panel_in_chromium(hub: Hub) -> None:
+    bob = hub.user("bob")
+    bob.oidc("POST", "logout", {})
+    seen = sign_in_with_chromium(bob)
+    assert "error" not in seen, seen
+    assert seen["result"] == "Signed in as bob@example.com" and seen["card_email"] == "bob@example.com"
+    # The provider's tab went through the hub service, then on to bob's own server.
+    service = next(i for i, url in enumerate(seen["popup_urls"]) if url.startswith(hub.service_url))
+    assert seen["popup_urls"][service + 1].startswith(f"{bob.url}oidc/callback?")
+    assert [s["email"] for s in bob.sessions()] == ["bob@example.com"]
 
 
 # ------------------------------------------------------------------ isolation
