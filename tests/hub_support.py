@@ -1,9 +1,11 @@
-"""A real JupyterHub on loopback for the hub tests: configurable-http-proxy from node_modules,
-a shared-password authenticator (DummyAuthenticator's successor),
-SimpleLocalProcessSpawner running ``jupyterhub-singleuser`` with the
-extension, and the callback forwarder as a managed service, all as an admin would set them up
-(docs/jupyterhub.md): issuer, client and redirect URI reach the single-user servers as
-environment variables.
+"""A real JupyterHub on loopback for the hub tests.
+
+configurable-http-proxy from node_modules, a shared-password authenticator (DummyAuthenticator
+with a password, as JupyterHub >= 5.3 spells it), SimpleLocalProcessSpawner running
+``jupyterhub-singleuser`` with the extension, and the callback forwarder as a managed service,
+set up as docs/jupyterhub.md tells an admin: issuer, client and redirect URI reach the
+single-user servers as environment variables, ``store = "file"`` comes from a
+``jupyter_server_config.json`` in a system config directory.
 
 The hub has a base URL (``/jh/``) so every route is checked behind a prefix. Users:
 
@@ -12,10 +14,11 @@ The hub has a base URL (``/jh/``) so every route is checked behind a prefix. Use
 - ``dave@example.org``: no redirect URI configured, so his server computes its own
   (``JUPYTERHUB_PUBLIC_URL`` + ``/jh/user/dave@example.org/oidc/callback``).
 
-One hub per test module (``hub`` fixture); servers are started on first use and left running.
-Tests talk to a user's server with that user's own hub token (``HubUser.oidc``), play the
-browser with a client logged in to the hub (``HubUser.browser``), and run code in a kernel of
-the user's server over the kernel websocket (``HubUser.run_cell``).
+One hub per test module (``hub`` fixture); the three servers start in parallel with it and
+stay up. Tests talk to a user's server with that user's own hub token (``HubUser.oidc``),
+play the browser with httpx (``HubUser.browser``: logged in to the hub) or with Chromium
+(``sign_in_with_chromium``), and run code in a kernel of the user's server over the kernel
+websocket (``HubUser.run_cell``).
 """
 
 from __future__ import annotations

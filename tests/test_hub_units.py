@@ -113,7 +113,8 @@ def test_other_parameters_never_move_the_target(extra: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "base", ["jh/", "//evil.example/", "/\\evil.example/", "http://evil.example/", "/a//b/", "/a?b/", "/a#b/", "/a b/"]
+    "base", ["jh/", "//evil.example/", "/\\evil.example/", "http://evil.example/", "/a//b/", "/a?b/", "/a#b/", "/a b/", "/a/../",
+             "/./", "/jh/\n", "/jh\n/"]
 )
 def test_a_hub_base_url_must_be_a_plain_path(base: str) -> None:
     with pytest.raises(ValueError, match="not a hub base URL"):

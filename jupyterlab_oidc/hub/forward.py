@@ -21,7 +21,7 @@ MAX_QUERY_LENGTH = 8192
 #: More fields than this is not a provider's answer.
 MAX_FIELDS = 32
 #: A hub base URL: absolute path of unreserved/sub-delim/pct-encoded segments, ending in ``/``.
-BASE_URL = re.compile(r"^/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+/)*$")
+BASE_URL = re.compile(r"/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+/)*")
 
 
 class ForwardRefused(ValueError):  # noqa: N818 (a refusal, not a crash)
@@ -36,10 +36,10 @@ def hub_base_url(value: str) -> str:
     """Validate the hub's base URL (``JUPYTERHUB_BASE_URL``): ``/`` or ``/prefix/``, nothing more.
 
     Raises ``ValueError`` for anything that is not a plain absolute path: a scheme, a host,
-    ``//``, a backslash, a query or a fragment.
+    ``//``, a backslash, ``.`` or ``..`` segments, a query or a fragment.
     """
     base = value if value.endswith("/") else value + "/"
-    if not BASE_URL.match(base) or "//" in base or base.startswith("/\\"):
+    if not BASE_URL.fullmatch(base) or any(segment in (".", "..") for segment in base.split("/")):
         raise ValueError(f"not a hub base URL (an absolute path such as '/' or '/hub-prefix/'): {value!r}")
     return base
 
