@@ -15,16 +15,21 @@ The store is a file (``store="file"``) unless a test's ``oidc`` marker says othe
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from ..conftest import PROJECT_IDS, get_idp
 from ..idp import CLIENT_ID, IdentityProvider
 from ..misbehaving_provider import MisbehavingProvider
+
+# Hypothesis keeps caches in ./.hypothesis by default; not in the repository.
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "jupyterlab-oidc-hypothesis"))
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -109,3 +114,10 @@ class Snapshot:
 def snapshot(broker: Any, store_path: Path) -> Any:
     """``snapshot()`` → :class:`Snapshot` of the broker's sessions and the store file now."""
     return lambda: Snapshot.take(broker, store_path)
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: Any) -> Any:
+    """The suite's server, without the terminals extension pytest-jupyter adds (faster start)."""
+    jp_server_config["ServerApp"]["jpserver_extensions"]["jupyter_server_terminals"] = False
+    return jp_server_config
