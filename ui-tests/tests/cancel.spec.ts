@@ -25,7 +25,7 @@ test.describe('Cancel a waiting sign-in', () => {
 
     // The provider tab is still open: finishing it now must not sign anyone in.
     const result = await completeProviderPage(popup);
-    await expect(result).not.toHaveAttribute('data-status', 'signed_in');
+    await expect(result).toHaveAttribute('data-status', 'state_mismatch');
     expect((await oidc.status()).sessions).toEqual([]);
     await expect(panel.locator('[data-test=oidc-card]')).toHaveCount(0);
   });
