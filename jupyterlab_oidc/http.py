@@ -51,7 +51,10 @@ class ProviderHTTP:
                 f"Could not reach the provider ({label}: {type(e).__name__}). Is it running and reachable?",
                 during=label,
             ) from e
-        self.log.debug("oidc %s %s %s -> %s", label, method, redact_url(url), response.status_code)
+        self.log.debug(
+            "oidc %s %s %s -> %s in %.1f ms",
+            label, method, redact_url(url), response.status_code, response.elapsed.total_seconds() * 1000,
+        )
         if response.status_code >= 500:
             raise ProviderUnavailableError(
                 f"The provider failed with HTTP {response.status_code} ({label}). Try again in a moment.",
