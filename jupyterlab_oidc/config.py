@@ -232,6 +232,9 @@ class OIDCLogin(Configurable):
         Use it when the URI registered with the provider cannot be derived from
         :attr:`public_url` (for example a hub-wide callback service). Must end up at this
         server's ``oidc/callback`` route (or the local listener in ``local`` mode).
+
+        Default: ``JUPYTERLAB_OIDC_REDIRECT_URI`` (under JupyterHub, the callback service:
+        ``https://hub.example.com/services/oidc-callback/``, see docs/jupyterhub.md).
         """,
     )
 
@@ -250,9 +253,9 @@ class OIDCLogin(Configurable):
         config=True,
         help="""Scheme and host the browser uses to reach this server (``https://hub.example.com``).
 
-        Default: ``JUPYTERHUB_PUBLIC_URL`` when set; otherwise taken from the request that
-        starts the sign-in (honouring ``X-Forwarded-Proto``/``Host`` only when the server
-        trusts them, as jupyter_server does).
+        Default: the scheme and host of ``JUPYTERHUB_PUBLIC_URL`` when set; otherwise taken
+        from the request that starts the sign-in (honouring ``X-Forwarded-Proto``/``Host``
+        only when the server trusts them, as jupyter_server does).
         """,
     )
 

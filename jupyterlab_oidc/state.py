@@ -22,10 +22,12 @@ SEPARATOR = "."
 def make_state(user: str = "") -> str:
     """A fresh single-use state; ``user.`` prefix (base64url, unpadded) under JupyterHub."""
     nonce = generate_token(43)
-    if not user:
-        return nonce
-    prefix = base64.urlsafe_b64encode(user.encode("utf-8")).rstrip(b"=").decode("ascii")
-    return f"{prefix}{SEPARATOR}{nonce}"
+    return f"{make_prefix(user)}{SEPARATOR}{nonce}" if user else nonce
+
+
+def make_prefix(user: str) -> str:
+    """The user as unpadded base64url."""
+    return base64.urlsafe_b64encode(user.encode("utf-8")).rstrip(b"=").decode("ascii")
 
 
 def user_of_state(state: str) -> str | None:
@@ -37,4 +39,7 @@ def user_of_state(state: str) -> str | None:
         user = base64.urlsafe_b64decode(prefix + "=" * (-len(prefix) % 4)).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    return user if USER_NAME.match(user) and user not in (".", "..") else None
+    # Only the exact encoding make_state() writes: no padding, no stray bits, no "+" or "/".
+    if make_prefix(user) != prefix:
+        return None
+    return user if USER_NAME.fullmatch(user) and user.isprintable() and user not in (".", "..") else None
