@@ -4,9 +4,9 @@
  * - `:session` provides `IOidcSession` (the model that follows the server extension);
  * - `:sidebar` adds the sign-in panel and `oidc:open-panel`;
  * - `:status` adds the status bar item;
- * - `:commands` adds the other commands and their palette entries.
- * The `:kernel-bridge` plugin (kernels' comm channel) will require `IOidcSession` and use
- * `getToken()` to answer kernels and `sessionsChanged` to push token updates to them.
+ * - `:commands` adds the other commands and their palette entries;
+ * - `:kernel-bridge` answers kernels on the `jupyterlab-oidc` comm and pushes token
+ *   updates to them (docs/kernel-protocol.md).
  */
 import {
   ILayoutRestorer,
@@ -14,12 +14,14 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator } from '@jupyterlab/translation';
 
 import { OidcAPI } from './api';
+import { KernelBridge } from './bridge/bridge';
 import { addCommands, addOpenPanelCommand, addToPalette, CommandIDs } from './commands';
 import { loadTranslation } from './errors';
 import { OidcSessionModel } from './model';
@@ -130,4 +132,28 @@ const commandsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [sessionPlugin, sidebarPlugin, statusPlugin, commandsPlugin];
+/** The `jupyterlab-oidc` comm on every notebook's and console's kernel, across restarts. */
+const kernelBridgePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-oidc:kernel-bridge',
+  description: 'Answers token requests of notebook and console kernels and pushes token updates to them.',
+  autoStart: true,
+  requires: [IOidcSession],
+  optional: [INotebookTracker, IConsoleTracker],
+  activate: (
+    app: JupyterFrontEnd,
+    session: IOidcSession,
+    notebooks: INotebookTracker | null,
+    consoles: IConsoleTracker | null
+  ): void => {
+    const server = new OidcAPI({ serverSettings: app.serviceManager.serverSettings });
+    const bridge = new KernelBridge({ session, server });
+    for (const tracker of [notebooks, consoles]) {
+      if (tracker) {
+        bridge.follow(tracker);
+      }
+    }
+    session.disposed.connect(() => bridge.dispose());
+  }
+};
+
+export default [sessionPlugin, sidebarPlugin, statusPlugin, commandsPlugin, kernelBridgePlugin];

@@ -41,12 +41,13 @@ function fakeApp() {
 }
 
 describe('plugins', () => {
-  it('should export the four plugins, each described', () => {
+  it('should export the five plugins, each described', () => {
     expect((plugins as AnyPlugin[]).map(p => p.id)).toEqual([
       'jupyterlab-oidc:session',
       'jupyterlab-oidc:sidebar',
       'jupyterlab-oidc:status',
-      'jupyterlab-oidc:commands'
+      'jupyterlab-oidc:commands',
+      'jupyterlab-oidc:kernel-bridge'
     ]);
     for (const p of plugins as AnyPlugin[]) {
       expect(p.description).toBeTruthy();

@@ -1,0 +1,62 @@
+/**
+ * Journey (issue 3, test 2, comm half): one cell runs for more than three access-token
+ * lifetimes (10 s tokens, 32 s) and calls get_token() every second; every token it gets is
+ * accepted by the provider's userinfo endpoint at that moment. The tokens reach the busy
+ * cell through the comm (pulls answered on the comm's subshell, pushes on rotation), never
+ * through HTTP.
+ */
+import { ALICE, expect, test } from './fixtures';
+import { IPreludeResult, NotebookDriver, PRELUDE, result, setAccessTtl, signInInSeparatePage } from './kernel-support';
+
+const LIFETIME_S = 10;
+const CELL_S = 32;
+
+test.describe('Kernel: a long cell through the comm', () => {
+  test.afterEach(async ({ oidc }) => {
+    await setAccessTtl(oidc, 30); // the demo stack's lifetime, for the other journeys
+  });
+
+  test('should get a token accepted by userinfo every second for three lifetimes', async ({ lab, oidc }) => {
+    test.setTimeout(120_000);
+    await setAccessTtl(oidc, LIFETIME_S);
+    await signInInSeparatePage(lab, oidc, ALICE.email);
+    const notebook = await NotebookDriver.create(lab);
+    try {
+      const prelude = result<IPreludeResult>(await notebook.run(PRELUDE));
+      expect(prelude).toMatchObject({ live: true, frontend: 'jupyterlab-oidc 0.1.0' });
+
+      const output = await notebook.run(
+        `
+statuses, fingerprints, emails, slowest_ms = {}, set(), set(), 0.0
+end = time.monotonic() + ${CELL_S}
+while time.monotonic() < end:
+    started = time.perf_counter()
+    token = get_token()
+    slowest_ms = max(slowest_ms, (time.perf_counter() - started) * 1000)
+    status = userinfo_status(token)
+    statuses[status] = statuses.get(status, 0) + 1
+    fingerprints.add(hashlib.sha256(token.access_token.encode()).hexdigest())
+    emails.add(token.email)
+    time.sleep(1)
+print("RESULT " + json.dumps({"statuses": statuses, "distinct_tokens": len(fingerprints), "emails": sorted(emails),
+                              "slowest_ms": round(slowest_ms, 1), **counts()}))
+`,
+        (CELL_S + 30) * 1000
+      );
+      const run = result<
+        IPreludeResult & { statuses: Record<string, number>; distinct_tokens: number; emails: string[]; slowest_ms: number }
+      >(output);
+      test.info().annotations.push({ type: 'long cell', description: JSON.stringify(run) });
+      const calls = Object.values(run.statuses).reduce((a, b) => a + b, 0);
+      expect(calls).toBeGreaterThanOrEqual(CELL_S - 4);
+      expect(run.statuses).toEqual({ '200': calls }); // every token accepted when returned
+      expect(run.emails).toEqual([ALICE.email]);
+      expect(run.distinct_tokens).toBeGreaterThanOrEqual(3); // rotated across three lifetimes
+      expect(run.http_requests).toBe(0); // never HTTP: the comm carried everything
+      expect(run.comm_pulls + run.pushes).toBeGreaterThanOrEqual(3);
+      expect(run.comm_pulls).toBeGreaterThanOrEqual(1);
+    } finally {
+      await notebook.dispose();
+    }
+  });
+});
