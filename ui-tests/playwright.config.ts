@@ -2,19 +2,38 @@
  * End-to-end tests in Debian's Chromium (never a downloaded browser) against the demo
  * stack: the dev OpenID provider and a real JupyterLab with the extension (dev/demo.py).
  */
+import * as path from 'path';
+
 import { defineConfig } from '@playwright/test';
 
-export const LAB_PORT = 18890;
-export const IDP_PORT = 18891;
+/**
+ * JupyterLab's port; the provider listens on the next one. Set OIDC_UI_LAB_PORT to run
+ * beside another run of this suite (each run keeps its files in its own output folder).
+ */
+const DEFAULT_LAB_PORT = 18890;
+export const LAB_PORT = Number(process.env.OIDC_UI_LAB_PORT || DEFAULT_LAB_PORT);
+export const IDP_PORT = LAB_PORT + 1;
 export const TOKEN = 'e2e-test-token';
 export const BASE_URL = `http://127.0.0.1:${LAB_PORT}/`;
 export const ISSUER = `http://127.0.0.1:${IDP_PORT}`;
 
 export default defineConfig({
   testDir: './tests',
-  outputDir: './test-results',
+  outputDir: `./test-results/port-${LAB_PORT}`,
   timeout: 120_000,
-  expect: { timeout: 15_000 },
+  expect: {
+    timeout: 15_000,
+    toHaveScreenshot: {
+      // The README's pictures (screenshots.spec.ts). They show the provider's URL, so a run
+      // on another port keeps its pictures in its output folder.
+      pathTemplate:
+        LAB_PORT === DEFAULT_LAB_PORT
+          ? path.resolve(__dirname, '..', 'docs', 'screenshots', '{arg}{ext}')
+          : path.resolve(__dirname, 'test-results', `port-${LAB_PORT}`, 'screenshots', '{arg}{ext}')
+    }
+  },
+  // Pictures are rewritten when they no longer match (and only then), never a failure.
+  updateSnapshots: 'changed',
   fullyParallel: false,
   workers: 1,
   retries: 0,
@@ -37,7 +56,7 @@ export default defineConfig({
     }
   },
   webServer: {
-    command: `python ../dev/demo.py --json --expose-app --lab-port ${LAB_PORT} --idp-port ${IDP_PORT} --token ${TOKEN} --access-ttl 30 --workdir ./test-results/lab`,
+    command: `python ../dev/demo.py --json --expose-app --lab-port ${LAB_PORT} --idp-port ${IDP_PORT} --token ${TOKEN} --access-ttl 30 --workdir ./test-results/port-${LAB_PORT}/lab`,
     url: `${BASE_URL}api/status`,
     timeout: 120_000,
     reuseExistingServer: false,

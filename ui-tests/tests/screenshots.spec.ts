@@ -1,20 +1,20 @@
 /**
  * The README's screenshots: the sign-in panel signed out, waiting for the provider,
- * showing an error (identity mismatch) and signed in, in the light and the dark theme.
- * Saved to docs/screenshots/panel-<state>-<theme>.png, cropped to the panel's content.
+ * showing an error (identity mismatch) and signed in, in the light and the dark theme:
+ * docs/screenshots/panel-<state>-<theme>.png, cropped to the panel's content.
  *
- * The pictures are reproducible: the countdowns are stopped at fixed values (the page
- * runs on Playwright's clock) and tokens last an hour, so a run over an unchanged panel
- * rewrites identical PNGs and leaves `git status` clean.
+ * They are written by `toHaveScreenshot` with `updateSnapshots: 'changed'`
+ * (playwright.config.ts): a picture is rewritten only when the panel looks different,
+ * so a run over an unchanged panel leaves `git status` clean. For that the pictures are
+ * reproducible: hour-long tokens, countdowns stopped at fixed values (the page runs on
+ * Playwright's clock), a fixed sidebar width, no focus or hover.
  */
-import * as path from 'path';
-
 import { Locator, Page, request } from '@playwright/test';
 
 import { ISSUER } from '../playwright.config';
 import { ALICE, BOB, completeProviderPage, expect, setTheme, signInThroughPanel, test as base } from './fixtures';
 
-/** The page's clock is Playwright's: real time until a test pauses it. */
+/** The page's clock is Playwright's: real time until the test pauses it. */
 const test = base.extend({
   page: async ({ page }, use) => {
     await page.clock.install();
@@ -22,11 +22,6 @@ const test = base.extend({
   }
 });
 
-const SCREENSHOTS = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
-const THEMES = [
-  { name: 'light', theme: 'JupyterLab Light' },
-  { name: 'dark', theme: 'JupyterLab Dark' }
-] as const;
 /** The test stack's 30 s tokens would show "expires in 0:29"; these show a realistic hour. */
 const SCREENSHOT_ACCESS_TTL = 3600;
 const TEST_ACCESS_TTL = 30; // --access-ttl in playwright.config.ts
@@ -40,47 +35,74 @@ test.describe('Screenshots of the panel', () => {
   test.use({ viewport: { width: 1280, height: 1200 } });
 
   test.afterEach(async () => {
-    await setAccessTtl(TEST_ACCESS_TTL);
+    await provider('/_test/ttl', { access: TEST_ACCESS_TTL });
   });
 
-  for (const { name, theme } of THEMES) {
-    test(`should save the panel's states in the ${name} theme`, async ({ lab, panel }) => {
-      await setAccessTtl(SCREENSHOT_ACCESS_TTL);
-      await setTheme(lab, theme);
-      await resizeSidebar(panel, SIDEBAR_WIDTH);
+  test('should save the panel signed out, waiting, failed and signed in, light and dark', async ({ lab, panel }) => {
+    await provider('/_test/ttl', { access: SCREENSHOT_ACCESS_TTL });
+    await resizeSidebar(panel, SIDEBAR_WIDTH);
+    const card = panel.locator('[data-test=oidc-card][data-environment=prod]');
 
-      await panel.locator('#jp-oidc-email').fill(ALICE.email);
-      await capture(panel, `panel-signed-out-${name}`);
+    // Light: signed out → waiting → error → signed in.
+    await setTheme(lab, 'JupyterLab Light');
+    await captureSignedOut(panel, 'light');
+    await captureWaitingAndError(panel, 'light');
+    await panel.locator('[data-test=oidc-error-dismiss]').click();
+    const popup = await signInThroughPanel(panel, ALICE.email);
+    await completeProviderPage(popup);
+    await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(ALICE.email);
+    await captureSignedIn(panel, 'light');
 
-      const mismatch = await signInThroughPanel(panel, ALICE.email);
-      const pending = panel.locator('[data-test=oidc-pending][data-own=true]');
-      await expect(pending).toBeVisible();
-      await expect(mismatch.locator('#email')).toBeVisible();
-      await lab.bringToFront();
-      await pauseCountdown(lab, 'pending', PENDING_SECONDS_LEFT);
-      await expect(pending.locator('[data-test=oidc-pending-countdown]')).toHaveText('4:30');
-      await capture(panel, `panel-waiting-${name}`);
-      await lab.clock.resume();
-
-      await completeProviderPage(mismatch, BOB.email);
-      await expect(panel.locator('.jp-oidc-error[data-error-code=identity_mismatch]')).toBeVisible();
-      await lab.bringToFront();
-      await capture(panel, `panel-error-${name}`);
-
-      await panel.locator('[data-test=oidc-error-dismiss]').click();
-      const popup = await signInThroughPanel(panel, ALICE.email);
-      await completeProviderPage(popup);
-      const card = panel.locator('[data-test=oidc-card][data-environment=prod]');
-      await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(ALICE.email);
-      await lab.bringToFront();
-      await pauseCountdown(lab, 'session', SESSION_SECONDS_LEFT);
-      await expect(card.locator('[data-test=oidc-card-expiry]')).toHaveText('expires in 59:30');
-      await capture(panel, `panel-signed-in-${name}`);
-    });
-  }
+    // Dark: signed in (fresh tokens: the clock only moves forward) → signed out → waiting → error.
+    await setTheme(lab, 'JupyterLab Dark');
+    const expiry = card.locator('[data-test=oidc-card-expiry]');
+    await card.locator('[data-test=oidc-refresh]').click();
+    await expect(expiry).toHaveText(/^expires in 59:5\d$/); // counting down from the new hour
+    await captureSignedIn(panel, 'dark');
+    await card.locator('[data-test=oidc-sign-out]').click();
+    await panel.locator('[data-test=oidc-notice-dismiss]').click();
+    await provider('/_test/revoke-all', {}); // forget the provider's browser session (no single sign-on)
+    await captureSignedOut(panel, 'dark');
+    await captureWaitingAndError(panel, 'dark');
+  });
 });
 
-/** Save the panel, cropped below its content so the image stays small and readable. */
+async function captureSignedOut(panel: Locator, theme: string): Promise<void> {
+  await expect(panel.locator('[data-test=oidc-form]')).toBeVisible();
+  await panel.locator('#jp-oidc-email').fill(ALICE.email);
+  await capture(panel, `panel-signed-out-${theme}`);
+}
+
+/** Sign in as alice, capture the waiting panel, finish as bob: capture the error. */
+async function captureWaitingAndError(panel: Locator, theme: string): Promise<void> {
+  const page = panel.page();
+  const popup = await signInThroughPanel(panel, ALICE.email);
+  const pending = panel.locator('[data-test=oidc-pending][data-own=true]');
+  await expect(pending).toBeVisible();
+  await expect(popup.locator('#email')).toBeVisible();
+  await page.bringToFront();
+  await pauseCountdown(page, 'pending', PENDING_SECONDS_LEFT);
+  await expect(pending.locator('[data-test=oidc-pending-countdown]')).toHaveText('4:30');
+  await capture(panel, `panel-waiting-${theme}`);
+  await page.clock.resume();
+
+  await completeProviderPage(popup, BOB.email);
+  await expect(panel.locator('.jp-oidc-error[data-error-code=identity_mismatch]')).toBeVisible();
+  await page.bringToFront();
+  await capture(panel, `panel-error-${theme}`);
+  await popup.close();
+}
+
+async function captureSignedIn(panel: Locator, theme: string): Promise<void> {
+  const page = panel.page();
+  await page.bringToFront();
+  await pauseCountdown(page, 'session', SESSION_SECONDS_LEFT);
+  await expect(panel.locator('[data-test=oidc-card-expiry]')).toHaveText('expires in 59:30');
+  await capture(panel, `panel-signed-in-${theme}`);
+  await page.clock.resume();
+}
+
+/** Compare the panel (cropped below its content) with its picture; rewritten when it differs. */
 async function capture(panel: Locator, name: string): Promise<void> {
   const page = panel.page();
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
@@ -90,11 +112,8 @@ async function capture(panel: Locator, name: string): Promise<void> {
   const content = await panel.locator('.jp-oidc-body').boundingBox();
   expect(box && content).toBeTruthy();
   const bottom = Math.min(box!.y + box!.height, content!.y + content!.height + 8);
-  await page.screenshot({
-    path: path.join(SCREENSHOTS, `${name}.png`),
-    clip: { x: box!.x, y: box!.y, width: box!.width, height: bottom - box!.y },
-    animations: 'disabled',
-    caret: 'hide'
+  await expect(page).toHaveScreenshot(`${name}.png`, {
+    clip: { x: box!.x, y: box!.y, width: box!.width, height: bottom - box!.y }
   });
 }
 
@@ -130,15 +149,15 @@ async function resizeSidebar(panel: Locator, width: number): Promise<void> {
   await page.mouse.down();
   await page.mouse.move(x + width - box!.width, y, { steps: 5 });
   await page.mouse.up();
-  await expect.poll(async () => Math.round((await panel.boundingBox())!.width)).toBeGreaterThanOrEqual(width - 2);
+  await expect.poll(async () => Math.round((await panel.boundingBox())!.width)).toBe(width);
 }
 
-/** Lifetime of the access tokens the provider issues from now on (dev/idp `/_test/ttl`). */
-async function setAccessTtl(seconds: number): Promise<void> {
+/** POST a test-control route of the provider (dev/idp/README.md). */
+async function provider(route: string, data: object): Promise<void> {
   const context = await request.newContext();
   try {
-    const response = await context.post(`${ISSUER}/_test/ttl`, { data: { access: seconds } });
-    expect(response.ok()).toBe(true);
+    const response = await context.post(`${ISSUER}${route}`, { data });
+    expect(response.ok(), `${route} → ${response.status()}`).toBe(true);
   } finally {
     await context.dispose();
   }
