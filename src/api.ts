@@ -114,6 +114,29 @@ export interface IJwksReply {
   discovery_mode?: string;
 }
 
+/** One line of a preflight report: what was checked, what was found, how to fix it. */
+export interface IPreflightCheck {
+  name: string;
+  title: string;
+  outcome: 'pass' | 'warn' | 'fail' | 'skip';
+  message: string;
+  hint: string;
+}
+
+/** `GET preflight?environment=`: the configuration check of an environment. */
+export interface IPreflightReport {
+  environment: string;
+  issuer: string;
+  client_id: string;
+  discovery_mode: string;
+  /** The redirect URI sign-ins will use (to register with the provider). */
+  redirect_uri: string;
+  /** No check failed (warnings allowed). */
+  ok: boolean;
+  counts: { pass: number; warn: number; fail: number; skip: number };
+  checks: IPreflightCheck[];
+}
+
 /** Which session a request is about; the server's defaults apply when left out. */
 export interface ITarget {
   environment?: string;
@@ -190,6 +213,11 @@ export class OidcAPI implements IOidcAPI {
   /** Discovery document and JWKS of an environment, fetched by the server. */
   jwks(environment: string): Promise<IJwksReply> {
     return this._get(`jwks${URLExt.objectToQueryString({ environment })}`);
+  }
+
+  /** The configuration check of an environment (discovery, keys, PKCE, scopes, redirect URI). */
+  preflight(environment: string): Promise<IPreflightReport> {
+    return this._get(`preflight${URLExt.objectToQueryString({ environment })}`);
   }
 
   /**

@@ -11,10 +11,11 @@ import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { copyAccessToken, startSignIn } from './actions';
-import { IJwksReply, OidcAPI } from './api';
+import { IJwksReply, IPreflightReport, OidcAPI } from './api';
 import { describeError, loadTranslation, OidcError, OidcErrorCode } from './errors';
 import { formatClock, formatTime } from './format';
 import { keyIcon } from './icons';
+import { PreflightView } from './preflightview';
 import { TokenCheckView } from './tokencheckview';
 import { IOidcSession, ITarget } from './tokens';
 
@@ -36,6 +37,7 @@ export class OidcPanel extends ReactWidget {
       copyToken: target => copyAccessToken(this._model, target, this._trans).then(() => undefined),
       retry: () => void this._model.refresh().catch(() => undefined),
       fetchJwks: environment => api.jwks(environment),
+      fetchPreflight: environment => api.preflight(environment),
       ...options.actions
     };
     this.id = PANEL_ID;
@@ -90,7 +92,7 @@ export namespace OidcPanel {
     model: IOidcSession;
     translator?: ITranslator | null;
     /** For the token check's discovery and JWKS (default: a new `OidcAPI`). */
-    api?: Pick<OidcAPI, 'jwks'>;
+    api?: Pick<OidcAPI, 'jwks' | 'preflight'>;
     /** Replace actions (tests). */
     actions?: Partial<IActions>;
   }
@@ -104,6 +106,7 @@ export namespace OidcPanel {
     copyToken(target: ITarget): Promise<void>;
     retry(): void;
     fetchJwks(environment: string): Promise<IJwksReply>;
+    fetchPreflight(environment: string): Promise<IPreflightReport>;
   }
 }
 
@@ -383,6 +386,7 @@ function SignInForm(props: IViewProps & { hidden: boolean }): JSX.Element {
   const [application, setApplication] = React.useState('');
   const [email, setEmail] = React.useState<string | null>(null);
   const [invalid, setInvalid] = React.useState(false);
+  const [testing, setTesting] = React.useState(false);
   const environments = model.environments;
   const selected = environment ?? model.preferredEnvironment;
   const applications = environments.find(env => env.name === selected)?.applications ?? [];
@@ -485,6 +489,11 @@ function SignInForm(props: IViewProps & { hidden: boolean }): JSX.Element {
       <button type="submit" id="jp-oidc-sign-in" className="jp-mod-styled jp-mod-accept jp-oidc-button" data-test="oidc-sign-in">
         {trans.__('Sign in')}
       </button>
+      <button type="button" className="jp-mod-styled jp-oidc-button" data-test="oidc-test-configuration"
+        aria-expanded={testing} onClick={() => setTesting(!testing)}>
+        {testing ? trans.__('Hide configuration test') : trans.__('Test configuration')}
+      </button>
+      {testing && <PreflightView environment={selected} fetchPreflight={actions.fetchPreflight} trans={trans} />}
     </form>
   );
 }

@@ -1,0 +1,83 @@
+/**
+ * "Test configuration": the server's preflight of an environment (`GET oidc/preflight`) —
+ * discovery, issuer, endpoints, JWKS, PKCE, scopes, redirect URI — one line per check with
+ * what was found and how to fix it. The same report as `jupyter oidc preflight`.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+
+import { IPreflightReport } from './api';
+import { OidcError } from './errors';
+
+/** Props of `PreflightView`. */
+export interface IPreflightViewProps {
+  environment: string;
+  /** The report of an environment, from the server. */
+  fetchPreflight: (environment: string) => Promise<IPreflightReport>;
+  trans: TranslationBundle;
+}
+
+type PreflightState =
+  | { phase: 'running' }
+  | { phase: 'done'; report: IPreflightReport }
+  | { phase: 'failed'; message: string };
+
+const MARKS: Record<string, string> = { pass: '✓', warn: '!', fail: '✗', skip: '–' };
+
+/** The configuration check of `environment`, run when shown and on "Test again". */
+export function PreflightView(props: IPreflightViewProps): JSX.Element {
+  const { environment, fetchPreflight, trans } = props;
+  const [run, setRun] = React.useState(0);
+  const [state, setState] = React.useState<PreflightState>({ phase: 'running' });
+
+  React.useEffect(() => {
+    let current = true;
+    setState({ phase: 'running' });
+    fetchPreflight(environment).then(
+      report => current && setState({ phase: 'done', report }),
+      error => current && setState({ phase: 'failed', message: OidcError.from(error).message })
+    );
+    return () => {
+      current = false;
+    };
+  }, [run, environment]);
+
+  return (
+    <section className="jp-oidc-check" data-test="oidc-preflight" aria-label={trans.__('Configuration test')}
+      aria-busy={state.phase === 'running'}>
+      {state.phase === 'running' && <p className="jp-oidc-hint">{trans.__('Testing the configuration…')}</p>}
+      {state.phase === 'failed' && <p className="jp-oidc-check-failed" role="alert">{state.message}</p>}
+      {state.phase === 'done' && (
+        <>
+          <p className="jp-oidc-check-summary" data-valid={state.report.ok} role="status">
+            {state.report.ok
+              ? trans.__('Ready to sign in (%1 warning(s)).', state.report.counts.warn)
+              : trans.__('%1 check(s) failed: fix them before signing in.', state.report.counts.fail)}
+          </p>
+          <ol className="jp-oidc-check-steps">
+            {state.report.checks.map(check => (
+              <li key={check.name} className={`jp-oidc-check-step jp-mod-${check.outcome}`}
+                data-step={check.name} data-outcome={check.outcome}>
+                <span className="jp-oidc-check-mark" aria-hidden="true">{MARKS[check.outcome] ?? '?'}</span>
+                <span className="jp-oidc-check-title">
+                  {check.title}
+                  <span className="jp-oidc-sr-only"> {check.outcome}</span>
+                </span>
+                <span className="jp-oidc-check-detail">
+                  {check.message}
+                  {check.hint && check.outcome !== 'pass' && check.outcome !== 'skip' && (
+                    <span className="jp-oidc-preflight-hint"> {check.hint}</span>
+                  )}
+                </span>
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+      <button type="button" className="jp-mod-styled jp-oidc-button" data-test="oidc-preflight-again"
+        disabled={state.phase === 'running'} onClick={() => setRun(run + 1)}>
+        {trans.__('Test again')}
+      </button>
+    </section>
+  );
+}
