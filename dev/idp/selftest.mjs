@@ -214,12 +214,12 @@ describe('id_token profile', () => {
   before(async () => { idp = await startIdp(['--access-ttl', '10']); });
   after(async () => { await idp.stop(); });
 
-  it('prints one JSON line and starts fast', () => {
+  // Start-up time is measured (bench/), never asserted: a loaded CI machine is slow.
+  it('prints one JSON line naming the issuer', () => {
     assert.match(idp.issuer, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(idp.issuer, `http://127.0.0.1:${idp.port}`);
     assert.equal(idp.profile, 'id_token');
     assert.equal(idp.pid, idp.child.pid);
-    assert.ok(idp.startupMs < 1500, `startup took ${idp.startupMs} ms`);
   });
 
   it('serves discovery with the expected endpoints', async () => {
