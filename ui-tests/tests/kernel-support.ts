@@ -70,6 +70,13 @@ export function result<T = Record<string, unknown>>(output: string): T {
   return JSON.parse(line!.slice('RESULT '.length)) as T;
 }
 
+/** A cell that was started. */
+export interface IRunningCell {
+  readonly index: number;
+  /** Wait until the cell ran; answers the text of its outputs. */
+  done(timeout?: number): Promise<string>;
+}
+
 /** A notebook in the JupyterLab page, driven through JupyterLab's commands. */
 export class NotebookDriver {
   /** A new notebook with a python3 kernel (`notebook:create-new`), its kernel idle. */
@@ -113,6 +120,11 @@ export class NotebookDriver {
    * count, and answer the text of its outputs (read from the DOM).
    */
   async run(code: string, timeout = 60_000): Promise<string> {
+    return (await this.start(code)).done(timeout);
+  }
+
+  /** Append a code cell and start it; `done()` waits for it and answers its output text. */
+  async start(code: string): Promise<IRunningCell> {
     const index = await this._eval((panel, source) => {
       const notebook = panel.content;
       const at = notebook.model.cells.length;
@@ -123,8 +135,13 @@ export class NotebookDriver {
       return at as number;
     }, code);
     const cell = this.page.locator(`[id="${this.id}"] .jp-Notebook .jp-Cell`).nth(index);
-    await expect(cell.locator('.jp-InputPrompt')).toHaveText(/\[\d+\]/, { timeout });
-    return (await cell.locator('.jp-OutputArea-output').allInnerTexts()).join('\n');
+    return {
+      index,
+      done: async (timeout = 60_000) => {
+        await expect(cell.locator('.jp-InputPrompt')).toHaveText(/\[\d+\]/, { timeout });
+        return (await cell.locator('.jp-OutputArea-output').allInnerTexts()).join('\n');
+      }
+    };
   }
 
   /** The cell's link to the provider (`OIDCAuth.start_login` shows it), from the DOM. */
@@ -133,11 +150,6 @@ export class NotebookDriver {
       .locator(`[id="${this.id}"] .jp-Notebook .jp-Cell`)
       .nth(index)
       .locator(`.jp-OutputArea-output a[href^="${new URL(ISSUER).origin}"]`);
-  }
-
-  /** Number of cells (the next `run` uses this index). */
-  cellCount(): Promise<number> {
-    return this._eval(panel => panel.content.model.cells.length);
   }
 
   /** Restart the kernel as a user does: the command, then Restart in its dialog. */
