@@ -201,7 +201,6 @@ export class NotebookDriver {
         if (!panel) {
           throw new Error(`no notebook ${id}`);
         }
-        // eslint-disable-next-line no-new-func
         return new Function('panel', 'arg', `return (${source})(panel, arg);`)(panel, arg);
       },
       { id: this.id, source: fn.toString(), arg }
