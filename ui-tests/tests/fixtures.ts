@@ -10,7 +10,7 @@
  */
 import {
   APIRequestContext,
-  BrowserContext,
+  APIResponse,
   expect,
   Locator,
   Page,
@@ -98,9 +98,9 @@ export class OidcRest {
     }
   }
 
-  private async _json<T>(response: Awaited<ReturnType<APIRequestContext['get']>>): Promise<T> {
+  private async _json<T>(response: APIResponse): Promise<T> {
     expect(response.ok(), `${response.url()} → ${response.status()} ${await response.text()}`).toBe(true);
-    return response.json();
+    return (await response.json()) as T;
   }
 }
 
@@ -193,15 +193,6 @@ export async function setTheme(page: Page, theme: 'JupyterLab Light' | 'JupyterL
   await page.evaluate(name => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: name }), theme);
   await expect(page.locator('body')).toHaveAttribute('data-jp-theme-name', theme);
   await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', String(theme === 'JupyterLab Light'));
-}
-
-/** Close every page of `context` except `keep` (provider tabs left open by a test). */
-export async function closeOtherPages(context: BrowserContext, keep: Page): Promise<void> {
-  for (const other of context.pages()) {
-    if (other !== keep) {
-      await other.close();
-    }
-  }
 }
 
 interface IFixtures {
