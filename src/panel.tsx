@@ -228,7 +228,7 @@ function SignOutNotice(props: {
 function PendingCard(props: IViewProps & { pending: IOidcSession.IPending }): JSX.Element {
   const { model, trans, pending } = props;
   const left = model.secondsLeft(pending.expiresAt);
-  const name = Private.label(pending.environment, pending.application);
+  const name = Private.label(Private.displayName(model, pending.environment), pending.application);
   const who = pending.login_hint || trans.__('any account');
   return (
     <section
