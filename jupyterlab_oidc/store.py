@@ -13,6 +13,10 @@ from .errors import StoreError
 from .session import Session
 
 STORE_VERSION = 1
+#: Temporary files of ``FileStore.save``: ``{prefix}random{suffix}`` beside the store.
+TEMP_PREFIX, TEMP_SUFFIX = ".sessions-", ".tmp"
+#: A temporary file this old was left by a writer that died before its rename.
+STALE_TEMP_SECONDS = 10.0
 
 
 class SessionStore(Protocol):
@@ -42,6 +46,7 @@ class FileStore:
 
     def load(self) -> dict[str, Session]:
         """Read the file; an unusable file raises ``StoreError`` and is never overwritten blindly."""
+        self._remove_stale_temporaries()
         try:
             info = os.stat(self.path)
         except FileNotFoundError:
@@ -84,7 +89,7 @@ class FileStore:
             "version": STORE_VERSION,
             "sessions": {key: s.to_record() for key, s in sessions.items()},
         }
-        fd, tmp = tempfile.mkstemp(prefix=".sessions-", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -103,6 +108,26 @@ class FileStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+    def _remove_stale_temporaries(self) -> None:
+        """A writer killed between writing its temporary file and the rename leaves it behind,
+        with every refresh token in it (possibly a newer one than the store's). Remove ours."""
+        directory = os.path.dirname(self.path)
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            return
+        for name in names:
+            if not (name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)):
+                continue
+            path = os.path.join(directory, name)
+            try:
+                info = os.lstat(path)
+                stale = time.time() - info.st_mtime > STALE_TEMP_SECONDS
+                if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and stale:
+                    os.unlink(path)
+            except OSError:
+                pass
 
     def _move_aside(self) -> str:
         aside = f"{self.path}.corrupt-{int(time.time())}"
