@@ -189,7 +189,8 @@ class LogoutHandler(OIDCHandler):
 
 def _query_selector(handler: OIDCHandler) -> tuple[str | None, str | None]:
     """``?environment=&application=`` (empty means the default)."""
-    return handler.get_query_argument("environment", None) or None, handler.get_query_argument("application", None) or None
+    environment = handler.get_query_argument("environment", None) or None
+    return environment, handler.get_query_argument("application", None) or None
 
 
 class UserinfoHandler(OIDCHandler):

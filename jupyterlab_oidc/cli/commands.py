@@ -112,7 +112,8 @@ def status(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
     )
     pending = [p for p in body.get("pending", []) if not args.env or p.get("environment") == args.env]
     for p in pending:
-        text += f"\nSign-in waiting: {p.get('login_hint') or '-'} to {p.get('environment')} ({duration(p.get('expires_in'))} left)"
+        left = duration(p.get("expires_in"))
+        text += f"\nSign-in waiting: {p.get('login_hint') or '-'} to {p.get('environment')} ({left} left)"
     if body.get("store_error"):
         text += f"\nToken store problem: {body['store_error'].get('message')}"
     out.result(text, body)

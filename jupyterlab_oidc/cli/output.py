@@ -41,7 +41,8 @@ def outcome_lines(items: list[dict[str, Any]], detail_key: str, hints: bool = Tr
     width = max((len(i["name"]) for i in items), default=0)
     lines = []
     for item in items:
-        lines.append(f"{LABELS.get(item['outcome'], item['outcome'].upper())}  {item['name'].ljust(width)}  {item[detail_key]}")
+        label = LABELS.get(item["outcome"], item["outcome"].upper())
+        lines.append(f"{label}  {item['name'].ljust(width)}  {item[detail_key]}")
         if hints and item.get("hint") and item["outcome"] in ("warn", "fail"):
             lines.append(f"{' ' * (width + 8)}→ {item['hint']}")
     return "\n".join(lines)

@@ -139,8 +139,11 @@ def check_id_token(
     elif isinstance(algs, list) and algs and alg not in algs:
         report.add("discovery", FAIL, f"The provider does not list {alg} among its id_token algorithms ({', '.join(algs)}).")
     else:
-        facts = [f"mode {jwks_reply.get('discovery_mode')}" if jwks_reply.get("discovery_mode") else "",
-                 f"issuer {named}" if named else "", f"jwks_uri {discovery.get('jwks_uri')}" if discovery.get("jwks_uri") else ""]
+        facts = [
+            f"mode {jwks_reply.get('discovery_mode')}" if jwks_reply.get("discovery_mode") else "",
+            f"issuer {named}" if named else "",
+            f"jwks_uri {discovery.get('jwks_uri')}" if discovery.get("jwks_uri") else "",
+        ]
         report.add("discovery", PASS, " · ".join(f for f in facts if f) or "No discovery document (manual endpoints).")
     try:
         keys = KeySet.import_key_set(jwks_reply.get("jwks") or {"keys": []})  # type: ignore[arg-type]
@@ -195,7 +198,8 @@ def _claims(report: Report, issuer: str, client_id: str, leeway: float, now: flo
     if not isinstance(exp, (int, float)):
         report.add("exp", FAIL, "missing")
     elif exp + leeway < now:
-        report.add("exp", FAIL, f"Expired {int(now - exp)} s ago ({_when(exp)}). Refreshes do not always renew the id_token.")
+        ago = f"Expired {int(now - exp)} s ago ({_when(exp)})."
+        report.add("exp", FAIL, f"{ago} Refreshes do not always renew the id_token.")
     else:
         report.add("exp", PASS, f"Valid for {int(exp - now)} s more ({_when(exp)})")
     if not isinstance(iat, (int, float)):
