@@ -3,7 +3,8 @@
  * ready (after the comm's subshell), answers to token requests and relayed calls, token
  * updates, following notebooks' kernels across changes and restarts, and disposal.
  */
-import { Kernel, KernelMessage } from '@jupyterlab/services';
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { Kernel, KernelMessage, ServerConnection } from '@jupyterlab/services';
 import { PromiseDelegate } from '@lumino/coreutils';
 import { Signal } from '@lumino/signaling';
 
@@ -13,6 +14,7 @@ import { followKernels, ISessionWidget } from '../src/bridge/follow';
 import * as Protocol from '../src/bridge/protocol';
 import { KernelRequests } from '../src/bridge/requests';
 import { OidcError } from '../src/errors';
+import plugins from '../src/index';
 import { IOidcSession } from '../src/tokens';
 import { flushPromises, NOW_S, sessionInfo } from './utils';
 
@@ -188,6 +190,7 @@ class FakeSession {
   defaultEnvironment = 'prod';
   sessions: IOidcSession.ISession[] = [];
   sessionsChanged = new Signal<FakeSession, IOidcSession.ISessionsChange>(this);
+  disposed = new Signal<FakeSession, void>(this);
 
   change(change: Partial<IOidcSession.ISessionsChange>): void {
     this.sessionsChanged.emit({ added: [], updated: [], removed: [], ...change });
@@ -819,5 +822,33 @@ describe('followKernels', () => {
     tracker.add(new FakeWidget(new FakeKernel('c')));
     open.changeKernel(new FakeKernel('d'));
     expect(attacher.events).toEqual(['+a', '+b', '-a', '-b']);
+  });
+});
+
+describe('jupyterlab-oidc:kernel-bridge', () => {
+  describe('#activate', () => {
+    it('should follow the kernels of notebooks and consoles at once, until the session model goes', () => {
+      const plugin = (plugins as JupyterFrontEndPlugin<unknown>[]).find(p => p.id === 'jupyterlab-oidc:kernel-bridge')!;
+      expect(plugin.requires).toEqual([IOidcSession]);
+      const serverSettings = ServerConnection.makeSettings({ baseUrl: 'http://localhost:8888/' });
+      const app = { serviceManager: { serverSettings } } as unknown as JupyterFrontEnd;
+      const model = new FakeSession();
+      const notebookKernel = new FakeKernel('notebook');
+      const consoleKernel = new FakeKernel('console');
+      const consoles = new FakeTracker();
+      const returned = plugin.activate(app, model.asSession(), new FakeTracker([new FakeWidget(notebookKernel)]), consoles);
+      expect(returned).toBeUndefined(); // never awaits
+      consoles.add(new FakeWidget(consoleKernel));
+      expect(notebookKernel.targets.has(Protocol.TARGET_NAME)).toBe(true);
+      expect(consoleKernel.targets.has(Protocol.TARGET_NAME)).toBe(true);
+      model.disposed.emit();
+      expect(notebookKernel.targets.size + consoleKernel.targets.size).toBe(0);
+    });
+
+    it('should work without notebook and console trackers', () => {
+      const plugin = (plugins as JupyterFrontEndPlugin<unknown>[]).find(p => p.id === 'jupyterlab-oidc:kernel-bridge')!;
+      const app = { serviceManager: { serverSettings: ServerConnection.makeSettings() } } as unknown as JupyterFrontEnd;
+      expect(() => plugin.activate(app, new FakeSession().asSession(), null, null)).not.toThrow();
+    });
   });
 });

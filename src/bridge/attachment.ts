@@ -132,9 +132,6 @@ export class KernelAttachment implements IObservableDisposable {
     }
     current.subshell = subshell;
     current.ready = Private.send(comm, Protocol.ready({ subshell, defaultEnvironment: this._options.defaultEnvironment() }));
-    if (current.ready) {
-      this._options.onReady?.(this);
-    }
   }
 
   /** A request from the kernel: answered on the comm it came from; never holds the kernel's messages. */
@@ -183,8 +180,6 @@ export namespace KernelAttachment {
     answer(request: Protocol.KernelRequest): Promise<Protocol.FrontendMessage>;
     /** The server's default environment, for `ready` ('' when not known yet). */
     defaultEnvironment(): string;
-    /** Called when a comm was answered `ready`. */
-    onReady?(attachment: KernelAttachment): void;
   }
 }
 
