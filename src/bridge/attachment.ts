@@ -50,6 +50,7 @@ export class KernelAttachment implements IObservableDisposable {
     return this._disposed;
   }
 
+  /** Whether `dispose()` was called. */
   get isDisposed(): boolean {
     return this._isDisposed;
   }

@@ -38,6 +38,7 @@ export class KernelBridge implements IObservableDisposable {
     return this._disposed;
   }
 
+  /** Whether `dispose()` was called. */
   get isDisposed(): boolean {
     return this._isDisposed;
   }

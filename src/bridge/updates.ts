@@ -24,6 +24,7 @@ export class TokenUpdates implements IDisposable {
     this._session.sessionsChanged.connect(this._onChanged, this);
   }
 
+  /** Whether `dispose()` was called. */
   get isDisposed(): boolean {
     return this._isDisposed;
   }
@@ -33,6 +34,7 @@ export class TokenUpdates implements IDisposable {
     return Promise.all([...this._inFlight]).then(() => undefined);
   }
 
+  /** Stop following the session model; pushes in flight are dropped. */
   dispose(): void {
     if (this._isDisposed) {
       return;
