@@ -11,7 +11,7 @@ TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json ts
 LABEXT := jupyterlab_oidc/labextension/package.json
 SHARED_LABEXT := $(VENV)/share/jupyter/labextensions/jupyterlab-oidc
 
-.PHONY: demo test test-js test-idp test-py test-ui install build dist clean
+.PHONY: demo test test-security bench install build dist clean
 
 demo: build
 	$(PY) dev/demo.py
@@ -21,6 +21,19 @@ test: build /usr/bin/chromium
 	node --test dev/idp/selftest.mjs
 	$(PY) -m pytest
 	@if [ -f ui-tests/playwright.config.ts ]; then npx playwright test -c ui-tests/playwright.config.ts; fi
+
+# The security suite with its full budgets: 10,000+ fuzzed requests per endpoint, a 30 s
+# provider outage, 100 SIGKILLs during store writes (make test runs smaller ones).
+test-security: build
+	OIDC_SECURITY_FULL=1 $(PY) -m pytest tests/security
+
+# Benchmarks (figures and ratios against baselines measured in the same run) -> docs/performance.md
+bench: build /usr/bin/chromium /usr/bin/wrk
+	$(PY) bench/run_all.py
+
+/usr/bin/wrk:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk
 
 install: $(VENV)/.installed node_modules/.installed
 
