@@ -81,7 +81,7 @@ CASES = [
          "`session_expired`, 401; the session ends; nothing of the answer kept"),
     Case("refresh-iss-mismatch", R, MIS, "refresh returns an id_token of another issuer",
          "`session_expired`, 401; the session ends; nothing of the answer kept"),
-    Case("fuzz-routes", "Input fuzzing", "-", "every `oidc/*` route (18 route/verb pairs, kernel routes and the "
+    Case("fuzz-routes", "Input fuzzing", "-", "every `oidc/*` route (17 route/verb pairs, kernel routes and the "
          "callback included): generated JSON bodies, non-objects, invalid JSON, bytes, query strings, headers",
          "0 responses 5xx (only `grants/refresh-token` relays a provider's refusal of a made-up token as "
          "`provider_error` 502, by design); 0 changes to the session or the store file; no token in any answer but "

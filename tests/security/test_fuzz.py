@@ -1,7 +1,7 @@
 """Input fuzzing of every ``/oidc/*`` route and the callback, with hypothesis.
 
 Each route gets ``OIDC_FUZZ_EXAMPLES`` generated requests (100 by default, 600 with
-``OIDC_SECURITY_FULL=1``: 18 routes → 10,800, plus the live-state callbacks). Bodies are JSON objects with the route's
+``OIDC_SECURITY_FULL=1``: 17 route/verb pairs → 10,200, plus 600 live-state callbacks). Bodies are JSON objects with the route's
 fields set to anything JSON can carry (huge integers, NaN, Infinity, nested values, long
 and odd strings), non-object JSON, invalid JSON and random bytes; query strings are
 random pairs and raw malformed snippets. Oracle, after every request:

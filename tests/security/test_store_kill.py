@@ -144,7 +144,7 @@ def test_sigkill_during_refresh_and_store_writes_never_corrupts_or_loses_the_tok
             answered = phases[-1][-1] if phases[-1][0] == "answered" else None
             assert short_hash(stored) in (last_saved, answered), f"an older or unknown token was stored; {where}"
             newest = short_hash(stored) == (answered or last_saved) and phases[-1][0] != "send"
-            state = "idle" if phases[-1][0] in ("ready", "saved") else "in flight"
+            state = {"ready": "idle", "saved": "idle", "send": "request sent"}.get(phases[-1][0], "answer received")
             verdict = asyncio.run(restart_and_refresh(settings))
             outcomes[f"{state}, {'newest' if newest else 'previous'} token stored: {verdict}"] += 1
             assert verdict == "accepted" or not newest, f"the newest token was stored but refused; {where}"
