@@ -94,6 +94,9 @@ CASES = [
          "every token request gets the current token while it is valid; provider asked at 1, 2, 4 ... s, then at "
          "most once a second while requests wait, never once per request; after expiry `provider_unavailable` 503 "
          "with a clear message; a fresh token within a second of the provider's return"),
+    Case("provider-hangs", "Faults", MIS, "provider accepts connections and never answers (HTTP timeout 1 s) "
+         "while a refresh is due", "every token request gets the current token; only requests that meet an "
+         "attempt wait for its timeout, the others answer at once"),
     Case("slow-provider", "Faults", MIS, "refresh takes 5 s; 50 concurrent token requests just after it fell due",
          "one refresh at the provider, never two in flight; all 50 get the same new token in ~5 s; meanwhile "
          "status and `min_valid: 0` answer at once with the current token"),

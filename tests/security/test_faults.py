@@ -8,7 +8,6 @@ provider goes away and the token expires in the middle of the outage.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,26 +23,27 @@ from .conftest import ALICE, budget
 OUTAGE_SECONDS = budget("OIDC_OUTAGE_SECONDS", 8, 30)
 
 
-class Records(logging.Handler):
-    """Keeps (time, message) of every record."""
+class Attempts:
+    """When the broker sent each token request, by label (white-box: wraps its HTTP helper)."""
 
     def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[tuple[float, str]] = []
+        self.sent: list[tuple[float, str]] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append((time.monotonic(), record.getMessage()))
-
-    def attempts(self, label: str, since: float, until: float) -> list[float]:
-        return [t for t, m in self.lines if m.startswith(f"oidc {label} POST") and since <= t <= until]
+    def between(self, label: str, since: float, until: float) -> list[float]:
+        return [t for t, name in self.sent if name == label and since <= t <= until]
 
 
 @pytest.fixture
-def broker_log(broker: Any) -> Any:
-    handler = Records()
-    broker.log.addHandler(handler)
-    yield handler
-    broker.log.removeHandler(handler)
+def attempts(broker: Any, monkeypatch: pytest.MonkeyPatch) -> Attempts:
+    record = Attempts()
+    post_form = broker.http.post_form
+
+    async def counted(label: str, *args: Any, **kwargs: Any) -> Any:
+        record.sent.append((time.monotonic(), label))
+        return await post_form(label, *args, **kwargs)
+
+    monkeypatch.setattr(broker.http, "post_form", counted)
+    return record
 
 
 @dataclass
@@ -57,7 +57,7 @@ class Ask:
 @pytest.mark.security_case("outage-refresh-due")
 @pytest.mark.timeout(OUTAGE_SECONDS * 3 + 60)
 async def test_provider_down_while_a_refresh_is_due(
-    sign_in: Any, api: Any, broker: Any, bad_idp: MisbehavingProvider, broker_log: Records
+    sign_in: Any, api: Any, broker: Any, bad_idp: MisbehavingProvider, attempts: Attempts
 ) -> None:
     # Given a session whose access token lives as long as the outage will
     bad_idp.access_ttl = OUTAGE_SECONDS
@@ -91,19 +91,44 @@ async def test_provider_down_while_a_refresh_is_due(
         assert "provider" in a.body["message"].lower() and "token" not in a.body
     # ... the provider is asked with back-off (1, 2, 4 ... s) while the token lasts, then at
     # most once a second while requests wait for a token, never once per request
-    attempts = broker_log.attempts("refresh", down_at, up_at)
-    while_valid = [t for t in attempts if t < expiry]
+    tried = attempts.between("refresh", down_at, up_at)
+    while_valid = [t for t in tried if t < expiry]
     gaps = [b - a for a, b in zip(while_valid, while_valid[1:])]
     assert all(g >= 0.9 * 2**i for i, g in enumerate(gaps)), gaps
-    after_expiry = [t for t in attempts if t >= expiry]
+    after_expiry = [t for t in tried if t >= expiry]
     assert len(after_expiry) <= (up_at - expiry) / MIN_RETRY_SECONDS + 1
-    assert all(b - a >= 0.9 * MIN_RETRY_SECONDS for a, b in zip(attempts, attempts[1:]))
-    assert len(attempts) < len(asks) / 3, f"{len(attempts)} attempts for {len(asks)} requests"
+    assert all(b - a >= 0.9 * MIN_RETRY_SECONDS for a, b in zip(tried, tried[1:]))
+    assert len(tried) < len(asks) / 3, f"{len(tried)} attempts for {len(asks)} requests"
     # ... and within a second of the provider's return, requests get a fresh token
     assert recovered.status == 200, recovered.body
     assert recovered.body["access_token"] != first_token and recovered.body["expires_in"] > OUTAGE_SECONDS - 2
     assert recovered_after < MIN_RETRY_SECONDS + 1
-    print(f"outage {OUTAGE_SECONDS}s: {len(asks)} token requests, {len(attempts)} provider attempts")
+    print(f"outage {OUTAGE_SECONDS}s: {len(asks)} token requests, {len(tried)} provider attempts")
+
+
+@pytest.mark.security_case("provider-hangs")
+@pytest.mark.oidc(http_timeout_seconds=1)
+async def test_a_provider_that_hangs_costs_one_timeout_not_one_per_request(
+    sign_in: Any, api: Any, broker: Any, bad_idp: MisbehavingProvider, attempts: Attempts
+) -> None:
+    bad_idp.access_ttl = 8
+    assert (await sign_in(ALICE)).status == 200
+    session = broker.sessions["prod"]
+    first_token = session.access_token
+    bad_idp.token_delay_seconds = 60  # accepts the connection, never answers in time
+    await asyncio.sleep(session.expires_in() - broker.margin(session) + 0.1)
+    took: list[float] = []
+    while session.expires_in() > 1:
+        started = time.monotonic()
+        reply = await api("POST", "token", {})
+        took.append(time.monotonic() - started)
+        assert reply.status == 200 and reply.body["access_token"] == first_token
+        await asyncio.sleep(0.1)
+    tried = attempts.between("refresh", 0, time.monotonic())
+    slow = [t for t in took if t > 0.5]
+    # Each attempt costs the 1 s timeout once (requests joining it wait with it); the others answer at once
+    assert len(slow) <= len(tried) and len(took) >= 2 * len(slow), (took, len(tried))
+    assert max(took) < 2.5
 
 
 @pytest.fixture
