@@ -27,7 +27,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -97,7 +97,6 @@ class Grant:
     nonce: str | None
     scope: str
     revoked: bool = False
-    refresh_tokens: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -124,7 +123,6 @@ class MisbehavingProvider:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: HTTPServer | None = None
-        self._lock = threading.Lock()
         self.reset()
 
     # ---------------------------------------------------------------- knobs
@@ -308,7 +306,6 @@ class MisbehavingProvider:
         refresh_token = "rt-" + secrets.token_urlsafe(32)
         self.access_tokens[access_token] = grant
         self.refresh_tokens[refresh_token] = grant
-        grant.refresh_tokens.append(refresh_token)
         body: dict[str, Any] = {
             "access_token": access_token,
             "refresh_token": refresh_token,
@@ -324,11 +321,6 @@ class MisbehavingProvider:
         if id_token:
             self.secrets["id_token"].add(id_token)
         return body
-
-    def refresh_token_valid(self, refresh_token: str) -> bool:
-        """Would a refresh with this token succeed right now (not consumed, grant alive)?"""
-        grant = self.refresh_tokens.get(refresh_token)
-        return grant is not None and not grant.revoked and refresh_token not in self.consumed_refresh_tokens
 
 
 class _Handler(RequestHandler):
@@ -462,9 +454,8 @@ class _Revoke(_Handler):
         p = self.provider
         p.calls["revocation"] += 1
         token = self.get_body_argument("token", "")
-        grant = p.refresh_tokens.get(token) or p.access_tokens.get(token)
-        if grant is not None and p.refresh_tokens.get(token) is grant:
-            grant.revoked = True
+        if token in p.refresh_tokens:
+            p.refresh_tokens[token].revoked = True  # RFC 7009 §2.1: revoking a refresh token ends its grant
         p.access_tokens.pop(token, None)
         self.set_status(200)
         self.finish()
