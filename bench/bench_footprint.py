@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stack import ROOT, demo_stack
+from stack import ROOT, demo_stack, free_port
 
 STATIC = ROOT / "jupyterlab_oidc" / "labextension" / "static"
 
@@ -82,7 +82,7 @@ def rss_kb(pid: int) -> int:
 
 
 def server_memory() -> dict[str, int]:
-    with demo_stack(18975, 18976, "--extra-environments", "49") as stack:
+    with demo_stack(free_port(), free_port(), "--extra-environments", "49") as stack:
         pid = int(subprocess.run(["pgrep", "-P", str(stack.process.pid), "-f", "jupyter_server"],
                                  capture_output=True, text=True).stdout.split()[0])
         baseline = rss_kb(pid)

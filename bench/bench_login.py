@@ -4,38 +4,29 @@ Starts the demo stack (dev/demo.py: dev provider + a real Jupyter server with th
 extension), then signs in N times through the REST API with an HTTP client playing the
 browser. Phases: POST login (discovery cached after the first), the provider's pages
 (excluded: a person's time), GET callback (code exchange + id_token verification +
-identity check + store), POST await (result delivery). Prints medians and p95.
+identity check + store), POST await (result delivery). One warm-up sign-in first.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
+from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from stack import demo_stack, free_port, percentile
+from tests.idp import provider_login
 
-from tests.idp import provider_login  # noqa: E402
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+RUNS = 30
+PHASES = ("login", "provider (excluded)", "callback", "await", "total excl. provider")
 
 
-async def run(base: str, token: str, n: int, profile: str) -> dict[str, list[float]]:
-    phases: dict[str, list[float]] = {"login": [], "provider (excluded)": [], "callback": [], "await": [], "total excl. provider": []}
-    headers = {"Authorization": f"token {token}"}
-    async with httpx.AsyncClient(headers=headers, timeout=30) as api:
+async def _sign_ins(base: str, token: str, n: int) -> dict[str, list[float]]:
+    phases: dict[str, list[float]] = {name: [] for name in PHASES}
+    async with httpx.AsyncClient(headers={"Authorization": f"token {token}"}, timeout=30) as api:
         for i in range(n + 1):
             async with httpx.AsyncClient(timeout=30) as browser:
                 t0 = time.perf_counter()
@@ -50,34 +41,35 @@ async def run(base: str, token: str, n: int, profile: str) -> dict[str, list[flo
                 assert page.status_code == 200 and result.status_code == 200, result.text
             if i == 0:
                 continue  # warm-up: discovery and JWKS fetch, connection set-up
-            for name, value in (("login", t1 - t0), ("provider (excluded)", t2 - t1), ("callback", t3 - t2),
-                                ("await", t4 - t3), ("total excl. provider", (t1 - t0) + (t4 - t2))):
+            for name, value in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, (t1 - t0) + (t4 - t2))):
                 phases[name].append(value * 1000)
     return phases
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("-n", type=int, default=30)
-    parser.add_argument("--profile", default="userinfo", choices=["id_token", "userinfo"])
-    args = parser.parse_args()
-    demo = subprocess.Popen(
-        [sys.executable, str(ROOT / "dev" / "demo.py"), "--app", "server", "--json", "--lab-port", "18961",
-         "--idp-port", "18962", "--profile", args.profile],
-        stdout=subprocess.PIPE, text=True, env={**os.environ},
-    )
-    try:
-        assert demo.stdout is not None
-        ready = json.loads(demo.stdout.readline())
-        phases = asyncio.run(run(ready["base_url"], ready["token"], args.n, args.profile))
-    finally:
-        demo.terminate()
-        demo.wait(15)
-    print(f"sign-in against the local dev provider ({args.profile} profile), {args.n} runs, ms")
-    print(f"{'phase':<24}{'median':>10}{'p95':>10}")
-    for name, values in phases.items():
-        print(f"{name:<24}{statistics.median(values):>10.1f}{percentile(values, 95):>10.1f}")
+def run(runs: int = RUNS, profile: str = "userinfo") -> dict[str, Any]:
+    with demo_stack(free_port(), free_port(), "--profile", profile) as stack:
+        phases = asyncio.run(_sign_ins(stack.base_url, stack.token, runs))
+    return {
+        "runs": runs,
+        "profile": profile,
+        "phases": {name: {"p50": statistics.median(v), "p95": percentile(v, 95)} for name, v in phases.items()},
+    }
+
+
+def report(r: dict[str, Any]) -> str:
+    lines = [
+        f"{r['runs']} sign-ins through the REST API, provider profile `{r['profile']}` (email from userinfo, "
+        "as Zitadel by default).",
+        "",
+        "| phase, ms | median | p95 |",
+        "|---|---:|---:|",
+    ]
+    for name, v in r["phases"].items():
+        lines.append(f"| {name} | {v['p50']:.1f} | {v['p95']:.1f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    main()
+    result = run()
+    print(json.dumps(result, indent=1))
+    print(report(result))

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from stack import ROOT, demo_stack
+from stack import ROOT, demo_stack, free_port
 
 DURATION_SECONDS = 5
 SCRIPT = """
@@ -50,7 +50,7 @@ def wrk(url: str, token: str, concurrency: int, body: str) -> dict[str, float]:
 def run() -> dict[str, Any]:
     results: dict[str, Any] = {"rows": []}
     extensions = "--ServerApp.jpserver_extensions={'jupyterlab_oidc': True, 'ceiling_ext': True}"
-    with demo_stack(18971, 18972, "--", extensions, env={"PYTHONPATH": str(ROOT / "bench")}) as stack:
+    with demo_stack(free_port(), free_port(), "--", extensions, env={"PYTHONPATH": str(ROOT / "bench")}) as stack:
         stack.sign_in()
         httpx.post(f"{stack.issuer}/_test/reset-stats").raise_for_status()
         for concurrency in (1, 16, 64):

@@ -74,3 +74,26 @@ def machine() -> str:
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+_T0 = __import__("time").monotonic()
+
+
+def progress(message: str) -> None:
+    """A progress line on stderr (the reports go to stdout and docs/performance.md)."""
+    import time
+
+    print(f"[bench {time.monotonic() - _T0:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (benches run beside other people's test runs)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def load_average() -> tuple[float, float, float]:
+    return os.getloadavg()
