@@ -29,7 +29,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "oidc(profile, access_ttl, **traits): provider profile and OIDCLogin config")
 
 
-_providers: dict[tuple[str, int], IdentityProvider] = {}
+_providers: dict[tuple[str, int, str], IdentityProvider] = {}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -39,9 +39,13 @@ def _stop_providers() -> Iterator[None]:
         provider.stop()
 
 
-def get_idp(profile: str = "id_token", access_ttl: int = 300) -> IdentityProvider:
-    """One provider process per (profile, access token lifetime), shared by the session."""
-    key = (profile, access_ttl)
+def get_idp(profile: str = "id_token", access_ttl: int = 300, owner: str = "") -> IdentityProvider:
+    """One provider process per (profile, access token lifetime, owner), shared by the session.
+
+    Long-lived harnesses (the kernel tests' server, the hub) pass an ``owner``: their
+    sessions refresh in the background, which must not show up in other tests' counts.
+    """
+    key = (profile, access_ttl, owner)
     if key not in _providers or _providers[key].process.poll() is not None:
         _providers[key] = start_idp(profile=profile, access_ttl=access_ttl)
     return _providers[key]

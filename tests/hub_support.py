@@ -458,7 +458,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     """A running hub for this module (its users' servers start on first use)."""
     if shutil.which("node") is None:
         pytest.skip("node is needed for configurable-http-proxy")
-    running = Hub(tmp_path_factory.mktemp("hub"), get_idp("id_token", 300))
+    running = Hub(tmp_path_factory.mktemp("hub"), get_idp("id_token", 300, owner="hub"))
     try:
         running.users_running(*FORWARDED, DIRECT)
         yield running
