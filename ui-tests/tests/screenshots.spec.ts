@@ -140,9 +140,17 @@ async function pauseCountdown(page: Page, what: 'pending' | 'session', secondsLe
 /** Drag the sidebar's split handle, as a user would, until the panel is `width` wide. */
 async function resizeSidebar(panel: Locator, width: number): Promise<void> {
   const page = panel.page();
-  const box = await panel.boundingBox();
-  const grip = await page.locator('#jp-main-split-panel > .lm-SplitPanel-handle').first().boundingBox();
-  expect(box && grip).toBeTruthy();
+  const handle = page.locator('#jp-main-split-panel > .lm-SplitPanel-handle').first();
+  // The layout may still be settling right after load: wait until both are laid out.
+  await expect(panel).toBeVisible();
+  await expect(handle).toBeVisible();
+  let box = await panel.boundingBox();
+  let grip = await handle.boundingBox();
+  await expect.poll(async () => {
+    box = await panel.boundingBox();
+    grip = await handle.boundingBox();
+    return Boolean(box && grip && box.width > 0);
+  }).toBe(true);
   const x = grip!.x + grip!.width / 2;
   const y = grip!.y + grip!.height / 2;
   await page.mouse.move(x, y);
