@@ -11,7 +11,6 @@ from __future__ import annotations
 import queue
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,12 +72,3 @@ def run_cells(kernels: list[RealKernel], code: str, timeout: float = 300) -> lis
         if result is None or result.error:
             raise RuntimeError(f"a bench cell failed: {result.error if result else 'no result'}")
     return results
-
-
-def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
