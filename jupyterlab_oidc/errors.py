@@ -79,6 +79,20 @@ class StateMismatchError(OIDCError):
     status = 400
 
 
+class BrowserMismatchError(OIDCError):
+    """The callback came from a browser that did not start this sign-in (RFC 9700 §4.7.1)."""
+
+    code = "browser_mismatch"
+    status = 403
+
+
+class RedirectMismatchError(OIDCError):
+    """The callback arrived at another environment's redirect path (mix-up, RFC 9700 §4.4)."""
+
+    code = "redirect_mismatch"
+    status = 400
+
+
 class LoginTimeoutError(OIDCError, TimeoutError):
     """No callback arrived within ``callback_timeout`` seconds."""
 
@@ -172,6 +186,8 @@ ERRORS_BY_CODE: dict[str, type[OIDCError]] = {
         DiscoveryFailedError,
         ProviderUnavailableError,
         StateMismatchError,
+        BrowserMismatchError,
+        RedirectMismatchError,
         LoginTimeoutError,
         LoginCancelledError,
         ProviderError,
