@@ -19,6 +19,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from .config import EnvironmentConfig, OIDCLogin
 from .discovery import Discovery, ProviderMetadata
 from .errors import (
+    BrowserMismatchError,
     ConfigError,
     DiscoveryFailedError,
     InvalidIdTokenError,
@@ -29,15 +30,18 @@ from .errors import (
     OIDCError,
     ProviderError,
     ProviderUnavailableError,
+    RedirectMismatchError,
     RefreshFailedError,
     SessionExpiredError,
     StateMismatchError,
     StoreError,
 )
 from .http import ProviderHTTP
+from .binding import matches, new_binding
 from .identity import enforce_login_hint, identity_of, merge_userinfo
 from .pending import PendingLogin
 from .session import Session, session_key
+from .redirects import redirect_uri
 from .state import make_state
 from .store import FileStore, MemoryStore, SessionStore
 
@@ -180,14 +184,20 @@ class Broker:
 
     # ---------------------------------------------------------------- sign-in
 
-    def redirect_uri(self, origin: str) -> str:
+    def redirect_uri(self, origin: str, environment: str | None = None) -> str:
         """Where the provider sends the browser back (see ``OIDCLogin.redirect_mode``)."""
-        if self.settings.redirect_uri:
-            return self.settings.redirect_uri
-        if self.settings.redirect_mode == "local":
-            return f"http://localhost:{self.settings.redirect_port}/callback"
-        public = (self.settings.public_url or origin).rstrip("/")
-        return f"{public}{self.base_url}oidc/callback"
+        return self._redirect(origin, self.settings.environment(environment).name)[0]
+
+    def _redirect(self, origin: str, environment: str) -> tuple[str, str | None]:
+        return redirect_uri(
+            environment=environment,
+            environments=len(self.settings.all_environments()),
+            configured=self.settings.redirect_uri,
+            mode=self.settings.redirect_mode,
+            port=self.settings.redirect_port,
+            public=self.settings.public_url or origin,
+            base_url=self.base_url,
+        )
 
     async def start_login(
         self, environment: str | None, application: str | None, login_hint: str, origin: str
@@ -203,6 +213,7 @@ class Broker:
                 environment=env.name,
             )
         verifier = generate_token(64)
+        redirect, redirect_environment = self._redirect(origin, env.name)
         pending = PendingLogin(
             state=make_state(self.settings.hub_user),
             environment=env.name,
@@ -210,8 +221,12 @@ class Broker:
             login_hint=login_hint.strip(),
             code_verifier=verifier,
             nonce=generate_token(32),
-            redirect_uri=self.redirect_uri(origin),
+            redirect_uri=redirect,
+            redirect_environment=redirect_environment,
             expires_at=time.time() + self.settings.callback_timeout,
+        )
+        pending.start_url = f"{(self.settings.public_url or origin).rstrip('/')}{self.base_url}oidc/start?" + urlencode(
+            {"state": pending.state}
         )
         params = {
             "response_type": "code",
@@ -227,6 +242,7 @@ class Broker:
             params["login_hint"] = pending.login_hint
         separator = "&" if "?" in metadata.authorization_url else "?"
         url = f"{metadata.authorization_url}{separator}{urlencode(params)}"
+        pending.authorization_url = url
         if self.settings.redirect_mode == "local" and self.local_listener_start:
             await self.local_listener_start(self)
         pending.timer = asyncio.get_running_loop().call_later(
@@ -235,7 +251,25 @@ class Broker:
         self.pending[pending.state] = pending
         self._bump()
         self.log.info("jupyterlab_oidc: sign-in started for environment %s", env.name)
-        return {"url": url, "state": pending.state, "expires_in": self.settings.callback_timeout}
+        return {
+            "url": url,
+            "state": pending.state,
+            "expires_in": self.settings.callback_timeout,
+            "start_url": pending.start_url,
+        }
+
+    def bind_browser(self, state: str) -> tuple[str, PendingLogin]:
+        """A new binding secret for the browser that asks (``POST login``, the start link).
+
+        Callers make sure that browser is the owner's (a Jupyter login). Answers the secret
+        for the cookie; the pending sign-in keeps only its digest.
+        """
+        pending = self._pending(state)
+        if not pending.accepts_callback():
+            raise StateMismatchError("This sign-in has already finished or expired. Start the sign-in again.")
+        secret, digest = new_binding()
+        pending.bindings.add(digest)
+        return secret, pending
 
     def _expire(self, state: str) -> None:
         pending = self.pending.get(state)
@@ -288,15 +322,46 @@ class Broker:
         session: Session = pending.result.result()
         return session.status()
 
-    async def handle_callback(self, params: dict[str, str]) -> Session:
-        """The provider's redirect: named checks, then exchange, verification and identity."""
-        state = params.get("state") or ""
+    def pending_for_callback(self, state: str, path_environment: str | None) -> PendingLogin:
+        """The sign-in a callback with ``state`` at ``path_environment``'s path is for.
+
+        Refuses an unknown, used or expired state, and a callback at another environment's
+        redirect path (mix-up). Consumes nothing: a refused callback leaves the sign-in waiting.
+        """
         pending = self.pending.get(state) if state else None
         if pending is None or not pending.accepts_callback():
             self.log.warning("jupyterlab_oidc: callback with unknown, used or expired state refused")
             raise StateMismatchError(
                 "This sign-in link is unknown, was already used, or has expired. Nothing was "
-                "stored. Start the sign-in again from JupyterLab."
+                "stored. Start the sign-in again from Jupyter."
+            )
+        if path_environment != pending.redirect_environment:
+            self.log.warning("jupyterlab_oidc: callback for %s arrived at another redirect path", pending.environment)
+            raise RedirectMismatchError(
+                f"This answer arrived at the redirect URI of {path_environment or 'the shared path'!r}, but the "
+                f"sign-in was for {pending.environment!r} (a provider may be trying a mix-up). Nothing was "
+                "stored; the sign-in still waits for its own provider's answer.",
+                environment=pending.environment,
+            )
+        return pending
+
+    async def handle_callback(
+        self, params: dict[str, str], binding: str | None = None, path_environment: str | None = None
+    ) -> Session:
+        """The provider's redirect: named checks, then exchange, verification and identity.
+
+        ``binding`` is the secret of the binding cookie the browser sent (see ``binding.py``):
+        without the one this sign-in handed out, nothing is exchanged and the sign-in waits on.
+        """
+        pending = self.pending_for_callback(params.get("state") or "", path_environment)
+        if not matches(binding, pending.bindings):
+            self.log.warning("jupyterlab_oidc: callback from a browser that did not start the sign-in refused")
+            raise BrowserMismatchError(
+                "This sign-in was started in another browser, or by someone else, so it cannot be "
+                "completed here. Nothing was sent to the provider and nothing was stored. If you "
+                "started it, open the sign-in link from the same browser (from Jupyter's panel, or "
+                "the link your notebook cell or terminal printed).",
+                environment=pending.environment,
             )
         pending.callback_received = True
         try:
@@ -345,6 +410,12 @@ class Broker:
             claims = merge_userinfo(claims, userinfo)
         email = enforce_login_hint(claims, pending.login_hint, self.settings.require_verified_email)
         session = self._new_session(env, pending.application, tokens, claims, email)
+        if pending.result.done():
+            # Cancelled or timed out while we talked to the provider: store nothing, and hand
+            # the tokens back so they do not outlive the sign-in that was given up.
+            asyncio.ensure_future(self._revoke(env, metadata, session))
+            error = None if pending.result.cancelled() else pending.result.exception()
+            raise error if isinstance(error, OIDCError) else LoginCancelledError("The sign-in was cancelled.")
         await self._store_session(session)
         self.log.info("jupyterlab_oidc: signed in to %s", session.key)
         return session
@@ -469,11 +540,12 @@ class Broker:
             )
         return session
 
-    def token_reply(self, session: Session) -> dict[str, Any]:
-        """What ``POST token`` answers: tokens (the refresh token only if the admin allows it),
-        identity, and ``lifetime``/``refresh_margin`` so clients cap ``min_valid`` as we do."""
+    def token_reply(self, session: Session, for_kernel: bool = False) -> dict[str, Any]:
+        """What ``POST token`` answers: tokens, identity, and ``lifetime``/``refresh_margin`` so
+        clients cap ``min_valid`` as we do. The refresh token only on the kernel routes, and only
+        when the admin allows it (``kernel_refresh_token``): never to the browser."""
         return {
-            **session.token_response(self.settings.kernel_refresh_token),
+            **session.token_response(for_kernel and self.settings.kernel_refresh_token),
             "lifetime": session.lifetime,
             "refresh_margin": self.margin(session),
         }

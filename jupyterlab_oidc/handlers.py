@@ -7,17 +7,18 @@ which is protected by the single-use ``state`` and PKCE instead.
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
+from .binding import cookie_name
 from .broker import Broker
-from .errors import InvalidRequestError, OIDCError
-from .session import Session
+from .errors import DiscoveryFailedError, InvalidRequestError, OIDCError
+from .pages import PAGE_HEADERS, error_page, render_callback_page
 
 AUTH_RESOURCE = "oidc"
 
@@ -111,6 +112,9 @@ class LoginHandler(OIDCHandler):
         result = await self.broker.start_login(
             _text(body, "environment"), _text(body, "application"), _text(body, "login_hint") or "", self.origin()
         )
+        # The browser that asked is the owner's (Jupyter login + XSRF): bind the sign-in to it.
+        secret, pending = self.broker.bind_browser(result["state"])
+        set_binding_cookie(self, self.broker.base_url, pending.state, secret, pending.expires_in())
         self.finish(result)
 
 
@@ -267,48 +271,82 @@ class PasswordGrantHandler(OIDCHandler):
         self.finish(session.status())
 
 
-CALLBACK_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font-family:system-ui,sans-serif;margin:4rem auto;max-width:36rem;padding:0 1rem;
-color:#1f1f1f;background:#fff}}@media (prefers-color-scheme:dark){{body{{color:#e6e6e6;background:#111}}}}
-h1{{font-size:1.4rem}} code{{font-size:.9em}}</style></head>
-<body><main><h1 id="oidc-result" data-status="{status}">{title}</h1><p>{detail}</p></main></body></html>
-"""
+def set_binding_cookie(handler: JupyterHandler, base_url: str, state: str, secret: str, max_age: float) -> None:
+    """The browser's proof that it started ``state``: HttpOnly, SameSite=Lax, callback path only."""
+    handler.set_cookie(
+        cookie_name(state),
+        secret,
+        path=f"{base_url}oidc/callback",
+        httponly=True,
+        samesite="Lax",
+        secure=handler.request.protocol == "https",
+        max_age=max(int(max_age), 1),
+    )
 
 
-def render_callback_page(result: Session | OIDCError) -> tuple[int, str]:
-    """The small page the provider's tab ends on: who signed in, or what went wrong."""
-    if isinstance(result, OIDCError):
-        title = "Sign-in failed"
-        detail = f"{html.escape(result.message)} <code>({html.escape(result.code)})</code>"
-        return result.status, CALLBACK_PAGE.format(title=title, detail=detail, status=html.escape(result.code))
-    title = f"Signed in as {html.escape(result.email or result.sub)}"
-    detail = f"Environment <b>{html.escape(result.environment)}</b>. You can close this tab and return to JupyterLab."
-    return 200, CALLBACK_PAGE.format(title=title, detail=detail, status="signed_in")
-
-
-class CallbackHandler(JupyterHandler):
-    """The provider's redirect. No Jupyter login needed: ``state`` + PKCE protect it."""
+class PageHandler(JupyterHandler):
+    """Base of the HTML routes a sign-in tab visits: the security headers of ``pages.py``."""
 
     @property
     def broker(self) -> Broker:
         return self.settings["jupyterlab_oidc_broker"]
 
-    @allow_unauthenticated
+    def page(self, status: int, body: str) -> None:
+        self.set_status(status)
+        for name, value in PAGE_HEADERS.items():
+            self.set_header(name, value)
+        self.finish(body)
+
+    def _request_summary(self) -> str:
+        """Tornado logs ``method uri (ip)``; the query holds a code or a state, so log the path."""
+        return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
+
+
+class StartHandler(PageHandler):
+    """The start link of a sign-in begun without this browser (a kernel cell, ``jupyter oidc login``).
+
+    It needs the server owner's Jupyter login (token or cookie, like any Jupyter page; without
+    one, Jupyter's login page first), binds this browser to the sign-in and sends it on to the
+    provider.
+    """
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @authorized
     async def get(self) -> None:
+        """303 to the provider's authorization URL, with the binding cookie set."""
+        try:
+            secret, pending = self.broker.bind_browser(self.get_query_argument("state", ""))
+            if urlsplit(pending.authorization_url).scheme not in ("http", "https"):
+                raise DiscoveryFailedError("The provider's authorization URL is not an http(s) URL; it was not opened.")
+        except OIDCError as e:
+            self.page(*error_page(e))
+            return
+        set_binding_cookie(self, self.broker.base_url, pending.state, secret, pending.expires_in())
+        for name, value in PAGE_HEADERS.items():
+            if name != "Content-Type":
+                self.set_header(name, value)
+        self.redirect(pending.authorization_url, status=303)
+
+
+class CallbackHandler(PageHandler):
+    """The provider's redirect. No Jupyter login needed: the binding cookie, ``state`` and PKCE protect it."""
+
+    @allow_unauthenticated
+    async def get(self, environment: str | None = None) -> None:
         """Finish the sign-in and show the result page."""
         params = {k: self.get_query_argument(k) for k in self.request.query_arguments}
+        state = params.get("state") or ""
         try:
-            result: Any = await self.broker.handle_callback(params)
+            result: Any = await self.broker.handle_callback(
+                params, binding=self.get_cookie(cookie_name(state)) if state else None, path_environment=environment
+            )
         except OIDCError as e:
             result = e
-        status, page = render_callback_page(result)
-        self.set_status(status)
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("Referrer-Policy", "no-referrer")
-        self.finish(page)
+        if not isinstance(result, OIDCError) or result.code not in ("browser_mismatch", "redirect_mismatch", "state_mismatch"):
+            self.clear_cookie(cookie_name(state), path=f"{self.broker.base_url}oidc/callback")
+        self.page(*render_callback_page(result))
 
     def check_xsrf_cookie(self) -> None:
         """GET only; nothing to check."""
@@ -321,12 +359,14 @@ def route_table() -> list[tuple[str, type[web.RequestHandler]]]:
     return [
         (r"/oidc/await", AwaitHandler),
         (r"/oidc/callback", CallbackHandler),
+        (r"/oidc/callback/([^/?#]+)", CallbackHandler),
         (r"/oidc/cancel", CancelHandler),
         (r"/oidc/environments", EnvironmentsHandler),
         (r"/oidc/jwks", JwksHandler),
         (r"/oidc/login", LoginHandler),
         (r"/oidc/logout", LogoutHandler),
         (r"/oidc/refresh", RefreshHandler),
+        (r"/oidc/start", StartHandler),
         (r"/oidc/status", StatusHandler),
         (r"/oidc/token", TokenHandler),
         *kernel_routes(),

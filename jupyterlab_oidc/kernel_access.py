@@ -199,7 +199,7 @@ class KernelTokenHandler(KernelHandler):
         else:
             min_valid = _number(body, "min_valid", 60.0) or 0.0
             session = await self.broker.get_token(environment, application, min_valid)
-        reply = self.broker.token_reply(session)
+        reply = self.broker.token_reply(session, for_kernel=True)
         self.set_header("Cache-Control", "no-store")
         self.finish(reply)
 

@@ -20,6 +20,14 @@ class PendingLogin:
     nonce: str = field(repr=False)
     redirect_uri: str
     expires_at: float
+    #: The environment the redirect URI's path names (None: the legacy shared path).
+    redirect_environment: str | None = None
+    #: The provider's authorization URL (the start link sends the browser there).
+    authorization_url: str = field(default="", repr=False)
+    #: ``{origin}{base_url}oidc/start?state=…``: binds the browser that opens it (needs the owner's login).
+    start_url: str = ""
+    #: SHA-256 of the binding secrets held by the browsers allowed to deliver the callback.
+    bindings: set[str] = field(default_factory=set, repr=False)
     result: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     callback_received: bool = False
     timer: asyncio.TimerHandle | None = None
@@ -41,4 +49,5 @@ class PendingLogin:
             "login_hint": self.login_hint,
             "expires_in": round(self.expires_in(), 3),
             "callback_received": self.callback_received,
+            "start_url": self.start_url,
         }

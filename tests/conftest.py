@@ -18,7 +18,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 from traitlets.config import Config
 
-from .idp import CLIENT_ID, IdentityProvider, provider_login, start_idp
+from .idp import CLIENT_ID, IdentityProvider, bind_browser, provider_login, start_idp
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -134,7 +134,26 @@ def callback_prefix(jp_http_port: int, jp_base_url: str) -> str:
 
 
 @pytest.fixture
-def sign_in(api: Any, browser: httpx.AsyncClient, callback_prefix: str) -> Any:
+def jupyter_token(jp_serverapp: Any) -> str:
+    """The test server's token: what the owner's browser logs in to Jupyter with."""
+    return str(jp_serverapp.identity_provider.token)
+
+
+@pytest.fixture
+def begin_sign_in(api: Any, browser: httpx.AsyncClient, jupyter_token: str) -> Any:
+    """``started, url = await begin_sign_in({...})``: ``POST login``, then the owner's browser
+    opens the start link (binding cookie) and ``url`` is the provider page it was sent to."""
+
+    async def run(body: dict[str, Any]) -> tuple[Reply, str]:
+        started = await api("POST", "login", body)
+        assert started.status == 200, started.body
+        return started, await bind_browser(browser, started.body["start_url"], jupyter_token)
+
+    return run
+
+
+@pytest.fixture
+def sign_in(api: Any, browser: httpx.AsyncClient, callback_prefix: str, begin_sign_in: Any) -> Any:
     """Full sign-in through the REST API: start, play the person, follow the callback, await.
 
     ``as_email`` signs in as someone other than ``login_hint``. Returns the await ``Reply``.
@@ -146,13 +165,12 @@ def sign_in(api: Any, browser: httpx.AsyncClient, callback_prefix: str) -> Any:
         environment: str | None = None,
         application: str | None = None,
     ) -> Reply:
-        started = await api(
-            "POST", "login", {"environment": environment, "application": application, "login_hint": login_hint}
-        )
-        assert started.status == 200, started.body
         if as_email:
             browser.cookies.clear()  # someone else at the keyboard: no provider session
-        callback = await provider_login(browser, started.body["url"], as_email, callback_prefix)
+        started, url = await begin_sign_in(
+            {"environment": environment, "application": application, "login_hint": login_hint}
+        )
+        callback = await provider_login(browser, url, as_email, callback_prefix)
         page = await browser.get(callback)
         assert "text/html" in page.headers["content-type"]
         return await api("POST", "await", {"state": started.body["state"]})

@@ -116,6 +116,14 @@ async def provider_login(
     raise AssertionError("too many redirects at the provider")
 
 
+async def bind_browser(client: httpx.AsyncClient, start_url: str, token: str) -> str:
+    """The owner's browser opens a sign-in's start link (with the Jupyter token): it receives
+    the binding cookie and is sent on to the provider. Returns that authorization URL."""
+    response = await client.get(start_url, headers={"Authorization": f"token {token}"}, follow_redirects=False)
+    assert response.status_code == 303, f"start link answered {response.status_code}: {response.text[:300]}"
+    return urljoin(start_url, response.headers["location"])
+
+
 def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.1) -> bool:
     """Poll ``predicate`` (sync) until true or ``timeout``."""
     deadline = time.monotonic() + timeout

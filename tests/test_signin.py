@@ -87,11 +87,10 @@ async def test_unknown_state_is_refused_with_400(browser: Any, callback_prefix: 
     assert (await api("GET", "status")).body["sessions"] == []
 
 
-async def test_replayed_callback_is_refused_and_changes_nothing(
-    api: Any, browser: Any, callback_prefix: str
+async def test_replayed_callback_is_refused_and_changes_nothing(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str
 ) -> None:
-    started = await api("POST", "login", {"login_hint": ALICE})
-    callback = await provider_login(browser, started.body["url"], None, callback_prefix)
+    started, url = await begin_sign_in({"login_hint": ALICE})
+    callback = await provider_login(browser, url, None, callback_prefix)
     assert (await browser.get(callback)).status_code == 200
     token_before = (await api("POST", "token", {})).body["access_token"]
     replay = await browser.get(callback)
@@ -100,11 +99,10 @@ async def test_replayed_callback_is_refused_and_changes_nothing(
     assert (await api("POST", "token", {})).body["access_token"] == token_before
 
 
-async def test_a_code_cannot_be_exchanged_twice_at_the_provider(
-    api: Any, browser: Any, callback_prefix: str, idp: Any
+async def test_a_code_cannot_be_exchanged_twice_at_the_provider(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str, idp: Any
 ) -> None:
-    started = await api("POST", "login", {"login_hint": ALICE})
-    callback = await provider_login(browser, started.body["url"], None, callback_prefix)
+    started, url = await begin_sign_in({"login_hint": ALICE})
+    callback = await provider_login(browser, url, None, callback_prefix)
     await browser.get(callback)
     # The code we already exchanged, presented again by someone holding the verifier-less URL.
     reuse = await browser.post(
@@ -116,9 +114,9 @@ async def test_a_code_cannot_be_exchanged_twice_at_the_provider(
     assert reuse.json()["error"] == "invalid_grant"
 
 
-async def test_provider_access_denied_is_provider_error(api: Any, browser: Any, callback_prefix: str) -> None:
-    started = await api("POST", "login", {"login_hint": ALICE})
-    callback = await provider_login(browser, started.body["url"], None, callback_prefix, deny=True)
+async def test_provider_access_denied_is_provider_error(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str) -> None:
+    started, url = await begin_sign_in({"login_hint": ALICE})
+    callback = await provider_login(browser, url, None, callback_prefix, deny=True)
     page = await browser.get(callback)
     assert page.status_code == 502
     result = await api("POST", "await", {"state": started.body["state"]})
@@ -135,20 +133,20 @@ async def test_no_callback_within_callback_timeout_is_login_timeout(api: Any) ->
 
 
 @pytest.mark.oidc(callback_timeout=1)
-async def test_callback_after_timeout_is_refused(api: Any, browser: Any, callback_prefix: str) -> None:
-    started = await api("POST", "login", {"login_hint": ALICE})
-    callback = await provider_login(browser, started.body["url"], None, callback_prefix)
+async def test_callback_after_timeout_is_refused(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str) -> None:
+    started, url = await begin_sign_in({"login_hint": ALICE})
+    callback = await provider_login(browser, url, None, callback_prefix)
     await api("POST", "await", {"state": started.body["state"]})
     assert (await browser.get(callback)).status_code == 400
     assert (await api("GET", "status")).body["sessions"] == []
 
 
-async def test_cancel_ends_the_pending_sign_in(api: Any, browser: Any, callback_prefix: str) -> None:
-    started = await api("POST", "login", {"login_hint": ALICE})
+async def test_cancel_ends_the_pending_sign_in(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str) -> None:
+    started, url = await begin_sign_in({"login_hint": ALICE})
     assert (await api("POST", "cancel", {"state": started.body["state"]})).status == 200
     result = await api("POST", "await", {"state": started.body["state"]})
     assert result.body["error"] == "login_cancelled"
-    callback = await provider_login(browser, started.body["url"], None, callback_prefix)
+    callback = await provider_login(browser, url, None, callback_prefix)
     assert (await browser.get(callback)).status_code == 400
 
 
@@ -166,11 +164,10 @@ async def test_authorization_request_uses_pkce_s256_state_nonce_and_login_hint(a
     assert query["scope"] == "openid profile email offline_access"
 
 
-async def test_application_adds_the_zitadel_project_audience_scope(
-    api: Any, browser: Any, callback_prefix: str, idp: Any
+async def test_application_adds_the_zitadel_project_audience_scope(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str, idp: Any
 ) -> None:
-    started = await api("POST", "login", {"login_hint": ALICE, "application": "spatial_engine"})
-    await provider_login(browser, started.body["url"], None, callback_prefix)
+    started, url = await begin_sign_in({"login_hint": ALICE, "application": "spatial_engine"})
+    await provider_login(browser, url, None, callback_prefix)
     scope = idp.last_authorization()["scope"]
     assert f"urn:zitadel:iam:org:project:id:{PROJECT_IDS['spatial_engine']}:aud" in scope.split()
 
