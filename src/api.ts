@@ -64,6 +64,11 @@ export interface IPendingInfo {
   /** Seconds left before the server abandons this sign-in. */
   expires_in: number;
   callback_received: boolean;
+  /**
+   * `{base_url}oidc/start?state=`: the link that binds a browser to this sign-in and sends it
+   * on to the provider; the one to open for a sign-in this page did not start.
+   */
+  start_url?: string | null;
 }
 
 /** `GET status`. */
@@ -77,9 +82,12 @@ export interface IStatusReply {
 
 /** `POST login`. */
 export interface ILoginReply {
+  /** The provider's authorization URL: for this browser only (its request got the binding cookie). */
   url: string;
   state: string;
   expires_in: number;
+  /** The start link (see `IPendingInfo.start_url`), for a browser that did not make this request. */
+  start_url?: string;
 }
 
 /** `POST await`: the session once signed in, or `pending` when `wait_seconds` elapsed. */

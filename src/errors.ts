@@ -19,6 +19,8 @@ export type ServerErrorCode =
   | 'discovery_failed'
   | 'provider_unavailable'
   | 'state_mismatch'
+  | 'browser_mismatch'
+  | 'redirect_mismatch'
   | 'login_timeout'
   | 'login_cancelled'
   | 'provider_error'
@@ -27,16 +29,20 @@ export type ServerErrorCode =
   | 'not_authenticated'
   | 'session_expired'
   | 'refresh_failed'
-  | 'store_error';
+  | 'grant_not_allowed'
+  | 'store_error'
+  | 'forbidden'
+  | 'server_unreachable';
 
 /**
  * Codes the browser raises itself:
  * - `network_error`: the Jupyter server did not answer;
  * - `http_error`: an answer without an OIDC error body (proxy, missing route, Jupyter login);
  * - `invalid_response`: an answer that is not the JSON the API promises;
- * - `aborted`: the request was cancelled (the model was disposed).
+ * - `aborted`: the request was cancelled (the model was disposed);
+ * - `unsafe_url`: the server sent an address to open that is not http(s) (`url_kind` says which).
  */
-export type ClientErrorCode = 'network_error' | 'http_error' | 'invalid_response' | 'aborted';
+export type ClientErrorCode = 'network_error' | 'http_error' | 'invalid_response' | 'aborted' | 'unsafe_url';
 
 /** Every code an `OidcError` may carry. */
 export type OidcErrorCode = ServerErrorCode | ClientErrorCode;
@@ -50,6 +56,8 @@ export const SERVER_ERROR_CODES: ReadonlyArray<ServerErrorCode> = [
   'discovery_failed',
   'provider_unavailable',
   'state_mismatch',
+  'browser_mismatch',
+  'redirect_mismatch',
   'login_timeout',
   'login_cancelled',
   'provider_error',
@@ -58,7 +66,10 @@ export const SERVER_ERROR_CODES: ReadonlyArray<ServerErrorCode> = [
   'not_authenticated',
   'session_expired',
   'refresh_failed',
-  'store_error'
+  'grant_not_allowed',
+  'store_error',
+  'forbidden',
+  'server_unreachable'
 ];
 
 /** Details the server may add to an error body (`expected`, `actual`, `check`, ...). */
@@ -190,6 +201,14 @@ export function describeError(error: OidcError, trans: TranslationBundle): strin
       return trans.__(
         'This sign-in is unknown, was already used, or has expired (the server may have restarted). Nothing was stored — start the sign-in again.'
       );
+    case 'browser_mismatch':
+      return trans.__(
+        'This sign-in was started in another browser, so it was refused here and nothing was stored. Finish it in the browser that started it, or start a new sign-in in this one.'
+      );
+    case 'redirect_mismatch':
+      return trans.__(
+        "The provider sent this sign-in back to another environment's address, so it was refused and nothing was stored. Start the sign-in again; if it persists, ask your admin to check the redirect URIs."
+      );
     case 'provider_error': {
       const providerError = error.detail('provider_error');
       return providerError === 'access_denied'
@@ -230,6 +249,14 @@ export function describeError(error: OidcError, trans: TranslationBundle): strin
       return trans.__(
         'The access token could not be refreshed and has expired. Try Refresh now in a moment, or sign in again.'
       );
+    case 'grant_not_allowed':
+      return trans.__(
+        "This environment does not allow this way of signing in. Use the provider's sign-in page instead, or ask your admin."
+      );
+    case 'forbidden':
+      return trans.__('The Jupyter server refused the request: only its own kernels may use it. Restart the kernel and try again.');
+    case 'server_unreachable':
+      return trans.__('The kernel could not reach the Jupyter server. Check that it is still running, then restart the kernel.');
     case 'store_error':
       return trans.__(
         'The token store on the Jupyter server cannot be read or written. Sessions are not kept across restarts until your admin fixes it.'
@@ -246,6 +273,14 @@ export function describeError(error: OidcError, trans: TranslationBundle): strin
       return trans.__('The Jupyter server sent an answer this extension does not understand. Reload JupyterLab.');
     case 'aborted':
       return trans.__('The request was cancelled.');
+    case 'unsafe_url':
+      return error.detail('url_kind') === 'end_session'
+        ? trans.__(
+            "The provider's sign-out address is not a web (http or https) address, so it was not opened. This Jupyter server no longer holds your tokens."
+          )
+        : trans.__(
+            'The sign-in address the server sent is not a web (http or https) address, so it was not opened and nothing was signed in. Ask your admin to check the provider configuration.'
+          );
     case 'oidc_error':
     default:
       return trans.__('The sign-in failed unexpectedly. Try again; if it persists, contact your admin.');

@@ -23,6 +23,7 @@ import {
 import { OidcError } from './errors';
 import { OidcPreferences } from './preferences';
 import { IOidcSession } from './tokens';
+import { closeWindow, httpUrl, openExternal } from './urls';
 
 /** The session model of jupyterlab-oidc. */
 export class OidcSessionModel implements IOidcSession {
@@ -157,13 +158,19 @@ export class OidcSessionModel implements IOidcSession {
         login_hint: loginHint
       });
     } catch (error) {
-      Private.closeWindow(win);
+      closeWindow(win);
       throw this._fail(error);
+    }
+    const opened = openExternal(win, reply.url);
+    if (opened === 'refused') {
+      // Never navigated: a javascript: URL would run in JupyterLab's origin.
+      void this._api.cancel(reply.state).catch(() => undefined);
+      throw this._fail(Private.unsafeUrl('authorization'));
     }
     void this.preferences.setLastEmail(loginHint).catch(() => undefined);
     this._own = {
-      url: reply.url,
-      windowOpened: Private.navigate(win, reply.url),
+      url: httpUrl(reply.url)!.href,
+      windowOpened: opened === 'navigated',
       info: {
         state: reply.state,
         environment: options.environment || this.preferredEnvironment,
@@ -207,14 +214,13 @@ export class OidcSessionModel implements IOidcSession {
     } catch (error) {
       throw this._fail(error);
     }
-    this._notice = {
-      environment,
-      application,
-      signedOut: reply.signed_out,
-      endSessionUrl: reply.end_session_url
-    };
+    const endSessionUrl = httpUrl(reply.end_session_url)?.href ?? null;
+    if (reply.end_session_url && !endSessionUrl) {
+      this._error = { error: Private.unsafeUrl('end_session'), source: 'action' };
+    }
+    this._notice = { environment, application, signedOut: reply.signed_out, endSessionUrl };
     this._setSessions(this._sessions.filter(s => s.key !== Private.key(environment, application)));
-    return reply;
+    return { ...reply, end_session_url: endSessionUrl };
   }
 
   async refreshSession(target: ITarget = {}): Promise<IOidcSession.ISession> {
@@ -532,7 +538,8 @@ namespace Private {
       key: key(info.environment, info.application),
       expiresAt: info.expiresAt ?? own?.expiresAt ?? Date.now() + info.expires_in * 1000,
       own: mine,
-      url: mine ? own.url : null,
+      // Started elsewhere (a kernel cell, the CLI, before a reload): its start link binds this browser.
+      url: mine ? own.url : httpUrl(info.start_url)?.href ?? null,
       windowOpened: mine ? own.windowOpened : false
     };
   }
@@ -551,26 +558,10 @@ namespace Private {
     return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
   }
 
-  /** Navigate a window opened in the click handler; false when there is none. */
-  export function navigate(win: Window | null, url: string): boolean {
-    if (!win || win.closed) {
-      return false;
-    }
-    try {
-      win.location.href = url;
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  export function closeWindow(win: Window | null): void {
-    try {
-      if (win && !win.closed) {
-        win.close();
-      }
-    } catch {
-      // the window is gone already
-    }
+  /** A server-provided address that is not http(s): refused, never navigated. */
+  export function unsafeUrl(kind: 'authorization' | 'start' | 'end_session'): OidcError {
+    return new OidcError('unsafe_url', `The ${kind} URL the server sent is not an http(s) URL; it was not opened.`, {
+      details: { url_kind: kind }
+    });
   }
 }

@@ -18,6 +18,7 @@ import { keyIcon } from './icons';
 import { PreflightView } from './preflightview';
 import { TokenCheckView } from './tokencheckview';
 import { IOidcSession, ITarget } from './tokens';
+import { httpUrl } from './urls';
 
 /** The id of the panel (ILayoutRestorer, `shell.activateById`, UI tests). */
 export const PANEL_ID = 'jp-oidc-panel';
@@ -197,6 +198,7 @@ function SignOutNotice(props: {
 }): JSX.Element {
   const { notice, trans } = props;
   const name = Private.label(notice.environment, notice.application);
+  const endSessionUrl = httpUrl(notice.endSessionUrl)?.href;
   return (
     <div className="jp-oidc-notice" data-test="oidc-signed-out" data-environment={notice.environment}>
       <p>
@@ -204,11 +206,11 @@ function SignOutNotice(props: {
           ? trans.__('Signed out of %1. This Jupyter server no longer holds its tokens.', name)
           : trans.__('You were not signed in to %1.', name)}
       </p>
-      {notice.endSessionUrl && (
+      {endSessionUrl && (
         <p>
           {trans.__('Your provider may still remember you in this browser.')}{' '}
           <a
-            href={notice.endSessionUrl}
+            href={endSessionUrl}
             target="_blank"
             rel="noopener noreferrer"
             data-test="oidc-end-session-link"
@@ -230,6 +232,8 @@ function PendingCard(props: IViewProps & { pending: IOidcSession.IPending }): JS
   const left = model.secondsLeft(pending.expiresAt);
   const name = Private.label(Private.displayName(model, pending.environment), pending.application);
   const who = pending.login_hint || trans.__('any account');
+  const href = httpUrl(pending.url)?.href;
+  const unsafe = !href && !!(pending.url || (!pending.own && pending.start_url));
   return (
     <section
       className="jp-oidc-pending"
@@ -251,12 +255,17 @@ function PendingCard(props: IViewProps & { pending: IOidcSession.IPending }): JS
           {formatClock(left)}
         </span>
       </p>
-      {pending.own && pending.url && (
+      {href && (
         <p>
-          {!pending.windowOpened && trans.__('Your browser blocked the new tab.') + ' '}
-          <a href={pending.url} target="_blank" rel="noopener" data-test="oidc-open-signin-page">
-            {pending.windowOpened ? trans.__('Open the sign-in page again') : trans.__('Open the sign-in page')}
+          {pending.own && !pending.windowOpened && trans.__('Your browser blocked the new tab.') + ' '}
+          <a href={href} target="_blank" rel="noopener" data-test="oidc-open-signin-page">
+            {pending.own && pending.windowOpened ? trans.__('Open the sign-in page again') : trans.__('Open the sign-in page')}
           </a>
+        </p>
+      )}
+      {unsafe && (
+        <p className="jp-oidc-field-error" role="alert" data-test="oidc-unsafe-url">
+          {describeError(new OidcError('unsafe_url', '', { details: { url_kind: 'start' } }), trans)}
         </p>
       )}
       <button

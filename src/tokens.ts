@@ -103,7 +103,10 @@ export namespace IOidcSession {
     readonly expiresAt: number;
   }
 
-  /** A pending sign-in; `own` and `url` are set for the one started here. */
+  /**
+   * A pending sign-in. `url` is the page to open: the provider's for the one started here
+   * (`own`), the server's start link for one started elsewhere; always http(s), else null.
+   */
   export interface IPending extends IPendingInfo {
     readonly key: string;
     readonly expiresAt: number;

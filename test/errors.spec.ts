@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
 import { nullTranslator } from '@jupyterlab/translation';
 
 import { describeError, isServerErrorCode, OidcError, OidcErrorCode, SERVER_ERROR_CODES } from '../src/errors';
@@ -54,10 +57,24 @@ describe('isServerErrorCode', () => {
     expect(isServerErrorCode('network_error')).toBe(false);
     expect(isServerErrorCode('ERR_JWT_EXPIRED')).toBe(false);
   });
+
+  it('should list the codes of jupyterlab_oidc/errors.py, in its order', () => {
+    const source = fs.readFileSync(path.join(__dirname, '..', 'jupyterlab_oidc', 'errors.py'), 'utf8');
+    const python = Array.from(source.matchAll(/^\s+code(?::[^=]+)? = "([a-z_]+)"$/gm), m => m[1]);
+    expect(python).toContain('browser_mismatch');
+    expect(SERVER_ERROR_CODES).toEqual(python);
+  });
 });
 
 describe('describeError', () => {
-  const ALL_CODES: OidcErrorCode[] = [...SERVER_ERROR_CODES, 'network_error', 'http_error', 'invalid_response', 'aborted'];
+  const ALL_CODES: OidcErrorCode[] = [
+    ...SERVER_ERROR_CODES,
+    'network_error',
+    'http_error',
+    'invalid_response',
+    'aborted',
+    'unsafe_url'
+  ];
 
   it.each(ALL_CODES.map(code => [code]))('should give %s a sentence of its own', code => {
     const sentence = describeError(new OidcError(code, 'SERVER TEXT'), trans);
@@ -85,6 +102,19 @@ describe('describeError', () => {
   it('should name the failed check of invalid_id_token', () => {
     const error = new OidcError('invalid_id_token', 'x', { details: { check: 'nonce' } });
     expect(describeError(error, trans)).toContain('nonce check');
+  });
+
+  it('should say a sign-in started in another browser stored nothing', () => {
+    const sentence = describeError(new OidcError('browser_mismatch', 'x', { status: 403 }), trans);
+    expect(sentence).toContain('started in another browser');
+    expect(sentence).toContain('nothing was stored');
+  });
+
+  it('should tell an unsafe sign-in address from an unsafe sign-out address', () => {
+    const signIn = describeError(new OidcError('unsafe_url', 'x', { details: { url_kind: 'authorization' } }), trans);
+    const signOut = describeError(new OidcError('unsafe_url', 'x', { details: { url_kind: 'end_session' } }), trans);
+    expect(signIn).toContain('nothing was signed in');
+    expect(signOut).toContain('sign-out address');
   });
 
   it('should tell a missing server extension from other HTTP errors', () => {

@@ -222,3 +222,21 @@ export async function rejection(promise: Promise<unknown>): Promise<OidcError> {
   }
   throw new Error('expected the promise to reject');
 }
+
+/** Addresses a server (or whoever controls its answer) may send that must never be navigated. */
+export const UNSAFE_URLS: ReadonlyArray<[string, string]> = [
+  ['javascript:', "javascript:localStorage.setItem('pwned','1')"],
+  ['mixed-case javascript:', 'JaVaScRiPt:alert(document.domain)'],
+  ['whitespace-prefixed javascript:', ' \t\n javascript:alert(1)'],
+  ['control-character-prefixed javascript:', '\u0000\u001fjavascript:alert(1)'],
+  ['javascript: split by a tab and a newline', 'java\tscr\nipt:alert(1)'],
+  ['data:', 'data:text/html,<script>alert(1)</script>'],
+  ['vbscript:', 'vbscript:msgbox(1)'],
+  ['blob:', 'blob:http://127.0.0.1:8888/0d3c1e2a'],
+  ['file:', 'file:///etc/passwd'],
+  ['relative path', '/oidc/start?state=abc'],
+  ['protocol-relative', '//evil.example/authorize'],
+  ['relative without slash', 'authorize?state=abc'],
+  ['empty', ''],
+  ['not a URL', 'http://']
+];
