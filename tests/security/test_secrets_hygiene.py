@@ -28,7 +28,7 @@ import pytest
 from jupyterlab_oidc.kernel_access import KERNEL_HEADER
 
 from ..conftest import query_of
-from ..idp import provider_login
+from ..idp import bind_browser, provider_login
 from ..misbehaving_provider import MisbehavingProvider
 from .conftest import ALICE
 
@@ -77,6 +77,7 @@ class Run:
     browser: httpx.AsyncClient
     callback_prefix: str
     broker: Any
+    token: str = ""
     clean: list[tuple[str, str]] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
 
@@ -100,7 +101,9 @@ class Run:
         self.note_broker_secrets()  # the code_verifier of this sign-in
         in_browser = IN_BROWSER.set(True)
         try:
-            callback = await provider_login(self.browser, started.body["url"], None, self.callback_prefix)
+            url = await bind_browser(self.browser, started.body["start_url"], self.token)
+            self.secrets |= {c.value for c in self.browser.cookies.jar if c.name.startswith("oidc-bind-")}
+            callback = await provider_login(self.browser, url, None, self.callback_prefix)
             page = await self.browser.get(callback + extra)
         finally:
             IN_BROWSER.reset(in_browser)
@@ -115,7 +118,7 @@ async def test_no_secret_in_any_log_line_error_message_or_error_body(
     capture: Capture, api: Any, browser: httpx.AsyncClient, callback_prefix: str, broker: Any,
     bad_idp: MisbehavingProvider, idp: Any, jp_serverapp: Any, jp_logging_stream: Any,
 ) -> None:
-    run = Run(api, browser, callback_prefix, broker)
+    run = Run(api, browser, callback_prefix, broker, str(jp_serverapp.identity_provider.token))
     kernel = {"headers": {KERNEL_HEADER: jp_serverapp.web_app.settings["jupyterlab_oidc_kernel_access"].secret}}
     import_marker, password_marker = "SECRET-import-" + "r" * 24, "SECRET-password-" + "p" * 24
     run.secrets |= {import_marker, password_marker}

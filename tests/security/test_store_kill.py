@@ -65,7 +65,8 @@ async def sign_in(settings: OIDCLogin) -> None:
         started = await broker.start_login("prod", None, ALICE, ORIGIN)
         async with httpx.AsyncClient() as browser:
             callback = await provider_login(browser, started["url"], None, f"{ORIGIN}/oidc/callback")
-        await broker.handle_callback(query_of(callback))
+        binding, _ = broker.bind_browser(started["state"])
+        await broker.handle_callback(query_of(callback), binding=binding)
     finally:
         await broker.stop()
 
