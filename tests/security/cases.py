@@ -33,9 +33,34 @@ def _idt(check: str, extra: str = "") -> str:
     return f"`invalid_id_token` (check `{check}`), 502; {extra}{UNTOUCHED}"
 
 
+B = "Sign-in bound to the browser, mix-up, local listener"
+NOTHING = "the code is never exchanged (0 calls at the token endpoint); nothing stored; the sign-in still waits"
 M = "Provider misbehaviour (sign-in)"
 R = "Provider misbehaviour (refresh)"
 CASES = [
+    Case("login-link-sent-to-victim", B, REAL, "another user starts `POST oidc/login` with the victim's email and "
+         "sends the victim the provider URL; the victim signs in and their browser delivers the code to the "
+         "attacker's server (also with a forged `oidc-bind-*` cookie)",
+         f"`browser_mismatch`, 403 page; {NOTHING} for its owner"),
+    Case("start-link-without-jupyter-login", B, REAL, "the start link of a sign-in begun in a kernel cell is opened "
+         "by a browser without the server owner's Jupyter login",
+         "Jupyter's login page (302) or 403; no binding cookie set; the provider is never visited"),
+    Case("binding-cookie-of-another-sign-in", B, REAL, "the binding cookie of the attacker's own sign-in presented "
+         "under the name of another sign-in's state", f"`browser_mismatch`, 403; {NOTHING}"),
+    Case("mix-up-redirect-path", B, REAL, "a code for environment `real` delivered at environment `prod`'s "
+         "redirect path, and at the shared legacy path (several environments configured)",
+         f"`redirect_mismatch`, 400; {NOTHING}; the honest answer at the right path still signs in"),
+    Case("cancel-during-exchange", B, REAL, "the sign-in is cancelled, or times out, while the provider answers "
+         "the code exchange", "`login_cancelled` / `login_timeout`; nothing stored; the tokens obtained are "
+         "revoked at the provider"),
+    Case("kernel-refresh-token-to-browser", B, REAL, "`kernel_refresh_token=True`, then `POST oidc/token` from "
+         "the browser", "no `refresh_token` in the browser's answer; only the kernel route (kernel secret) has it"),
+    Case("local-listener-dns-rebinding", B, REAL, "a page on another origin reaches the local listener "
+         "(`redirect_mode=local`) with its own `Host` header and a live state",
+         "400 page, no redirect; the code is never exchanged; the sign-in still waits"),
+    Case("local-listener-headers", B, REAL, "the local listener's pages",
+         "the callback page's headers: `no-store`, `no-referrer`, `nosniff`, CSP `default-src 'none'; "
+         "frame-ancestors 'none'`"),
     Case("alg-none", M, MIS, "id_token with `alg: none` and no signature", _idt("alg")),
     Case("bad-signature", M, MIS, "id_token signed by an unpublished key, naming the published `kid`", _idt("signature")),
     Case("hs256-public-key", M, MIS, "id_token HS256-signed with the provider's public JWK as the secret", _idt("alg")),
