@@ -214,7 +214,11 @@ class OIDCLogin(Configurable):
         ``server``: ``{public_url}{base_url}oidc/callback`` on this Jupyter server (works on a
         laptop, behind JupyterHub and on Binder). ``local``: a listener on
         ``http://localhost:{redirect_port}/callback`` started for the pending sign-in only
-        (compatible with clients registered for ``satorbis_kit.auth``).
+        (compatible with clients registered for ``satorbis_kit.auth``); it sends the browser on
+        to this server's callback, where the sign-in's browser binding is checked.
+
+        With more than one environment each gets its own path, ``…/callback/{environment}``
+        (mix-up defence); register one redirect URI per environment with its provider.
         """,
     )
 
@@ -231,7 +235,10 @@ class OIDCLogin(Configurable):
 
         Use it when the URI registered with the provider cannot be derived from
         :attr:`public_url` (for example a hub-wide callback service). Must end up at this
-        server's ``oidc/callback`` route (or the local listener in ``local`` mode).
+        server's ``oidc/callback`` route (or the local listener in ``local`` mode). With more
+        than one environment it must contain ``{environment}``, replaced by the environment's
+        name (``https://hub.example.com/services/oidc-callback/callback/{environment}``), so
+        that each environment has its own redirect URI; a shared one is refused.
 
         Default: ``JUPYTERLAB_OIDC_REDIRECT_URI`` (under JupyterHub, the callback service:
         ``https://hub.example.com/services/oidc-callback/``, see docs/jupyterhub.md).

@@ -359,7 +359,7 @@ def route_table() -> list[tuple[str, type[web.RequestHandler]]]:
     return [
         (r"/oidc/await", AwaitHandler),
         (r"/oidc/callback", CallbackHandler),
-        (r"/oidc/callback/([^/?#]+)", CallbackHandler),
+        (r"/oidc/callback/(?P<environment>[^/?#]+)", CallbackHandler),
         (r"/oidc/cancel", CancelHandler),
         (r"/oidc/environments", EnvironmentsHandler),
         (r"/oidc/jwks", JwksHandler),
