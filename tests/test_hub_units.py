@@ -1,5 +1,6 @@
-"""The hub forwarder without a hub: its decision table, command line, logs and footprint; the
-settings a single-user server takes from JupyterHub's environment; the documented examples."""
+"""The hub forwarder without a hub: its decision table (target, environment, browser user), its
+HTTP layer with a stub hub login, command line, logs and footprint; the settings a single-user
+server takes from JupyterHub's environment; the documented examples."""
 
 from __future__ import annotations
 
@@ -24,14 +25,26 @@ from traitlets.config import Config
 
 from jupyterlab_oidc.broker import Broker
 from jupyterlab_oidc.config import OIDCLogin
-from jupyterlab_oidc.hub import ForwardRefused, callback_target, hub_base_url, state_user
-from jupyterlab_oidc.hub.__main__ import parse_args
+from jupyterlab_oidc.hub import (
+    ForwardRefused,
+    OtherUsersSignIn,
+    callback_target,
+    check_browser_user,
+    environment_segment,
+    hub_base_url,
+    owner_of,
+    state_user,
+)
+from jupyterlab_oidc.hub.__main__ import cookie_secret, parse_args
 from jupyterlab_oidc.session import Session
 from jupyterlab_oidc.state import make_state
 from jupyterlab_oidc.store import FileStore
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples"
+#: What JupyterHub gives a managed service, enough to start (the hub API is never reached here).
+SERVICE_ENV = {"JUPYTERHUB_API_TOKEN": "service-token", "JUPYTERHUB_CLIENT_ID": "service-oidc-callback",
+               "JUPYTERHUB_API_URL": "http://127.0.0.1:9/hub/api", "JUPYTERHUB_SERVICE_NAME": "oidc-callback"}
 
 
 def b64(user: str) -> str:
@@ -113,6 +126,43 @@ def test_other_parameters_never_move_the_target(extra: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("environment", "segment"),
+    [("prod", "/prod"), ("dev eu", "/dev%20eu"), ("a+b", "/a%2Bb"), ("été", "/%C3%A9t%C3%A9"), ("a?b#c", "/a%3Fb%23c"),
+     ("a%2Fb", "/a%252Fb"), ("..x", "/..x"), ("~", "/~")],
+)
+def test_an_environment_becomes_one_requoted_path_segment(environment: str, segment: str) -> None:
+    assert environment_segment(environment) == segment
+    target = callback_target(f"code=abc&state={make_state('alice')}", "/jh/", environment)
+    assert urlsplit(target).path == f"/jh/user/alice/oidc/callback{segment}"
+    assert callback_target(f"state={make_state('alice')}", "/", None).startswith("/user/alice/oidc/callback?")
+
+
+@pytest.mark.parametrize(
+    "environment", ["", ".", "..", "a/b", "/", "a\\b", "a\nb", "a\x00", "a\x85", "a\u2028", "x" * 256],
+    ids=["empty", "dot", "dotdot", "slash", "only-slash", "backslash", "newline", "nul", "c1", "line-separator", "too-long"],
+)
+def test_environments_that_are_not_one_segment_are_refused(environment: str) -> None:
+    with pytest.raises(ForwardRefused, match="environment"):
+        environment_segment(environment)
+    with pytest.raises(ForwardRefused, match="environment"):
+        callback_target(f"code=abc&state={make_state('alice')}", "/", environment)
+
+
+def test_the_owner_is_the_user_named_in_the_state() -> None:
+    assert owner_of(f"code=abc&state={make_state('bob@example.com')}") == "bob@example.com"
+    with pytest.raises(ForwardRefused, match="no state"):
+        owner_of("code=abc")
+
+
+@pytest.mark.parametrize("browser_user", ["bob", "Alice", "alice ", "", "admin", "alice\n"])
+def test_only_the_user_named_in_the_state_may_bring_its_callback(browser_user: str) -> None:
+    check_browser_user("alice", "alice")
+    with pytest.raises(OtherUsersSignIn, match="another hub user") as refused:
+        check_browser_user("alice", browser_user)
+    assert refused.value.status == 403 and isinstance(refused.value, ForwardRefused)
+
+
+@pytest.mark.parametrize(
     "base", ["jh/", "//evil.example/", "/\\evil.example/", "http://evil.example/", "/a//b/", "/a?b/", "/a#b/", "/a b/", "/a/../",
              "/./", "/jh/\n", "/jh\n/"]
 )
@@ -126,7 +176,8 @@ def test_a_hub_base_url_must_be_a_plain_path(base: str) -> None:
 
 def test_help_names_the_jupyterhub_environment() -> None:
     result = subprocess.run([sys.executable, "-m", "jupyterlab_oidc.hub", "--help"], capture_output=True, text=True, check=True)
-    for name in ("JUPYTERHUB_SERVICE_URL", "JUPYTERHUB_SERVICE_PREFIX", "JUPYTERHUB_BASE_URL", "--hub-base-url"):
+    for name in ("JUPYTERHUB_SERVICE_URL", "JUPYTERHUB_SERVICE_PREFIX", "JUPYTERHUB_BASE_URL", "--hub-base-url",
+                 "JUPYTERHUB_CLIENT_ID", "JUPYTERLAB_OIDC_HUB_COOKIE_SECRET", "access:services!service=", "oauth_no_confirm"):
         assert name in result.stdout
 
 
@@ -147,6 +198,22 @@ def test_a_bad_base_url_stops_the_service_at_start() -> None:
     assert result.returncode == 2 and "not a hub base URL" in result.stderr
 
 
+def test_outside_a_hub_the_service_says_it_needs_the_hubs_oauth() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
+    result = subprocess.run([sys.executable, "-m", "jupyterlab_oidc.hub"], capture_output=True, text=True, env=env)
+    assert result.returncode == 2
+    assert "JUPYTERHUB_API_TOKEN and JUPYTERHUB_CLIENT_ID not set" in result.stderr and "managed service" in result.stderr
+
+
+def test_the_cookie_secret_comes_from_the_environment_or_is_random() -> None:
+    assert cookie_secret({"JUPYTERLAB_OIDC_HUB_COOKIE_SECRET": "ab" * 32}) == bytes([0xAB]) * 32
+    first, second = cookie_secret({}), cookie_secret({})
+    assert len(first) == 32 and first != second
+    for bad, reason in (("zz" * 32, "not hex"), ("ab" * 16, "shorter than 32 bytes")):
+        with pytest.raises(ValueError, match=reason):
+            cookie_secret({"JUPYTERLAB_OIDC_HUB_COOKIE_SECRET": bad})
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -155,20 +222,27 @@ def _free_port() -> int:
 
 def test_the_service_logs_paths_never_codes_or_states_and_stops_on_sigterm() -> None:
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "jupyterlab_oidc.hub", "--port", str(port)],
-                               stderr=subprocess.PIPE, text=True, env={**os.environ, "JUPYTERHUB_SERVICE_URL": ""})
+    process = subprocess.Popen([sys.executable, "-m", "jupyterlab_oidc.hub", "--port", str(port), "--log-level", "DEBUG"],
+                               stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, **SERVICE_ENV, "JUPYTERHUB_SERVICE_URL": ""})
     url = f"http://127.0.0.1:{port}/services/oidc-callback/"
     try:
         _wait_for(f"{url}health", process)
-        secrets = ["c0de-SECRET-1", f"{b64('alice')}.St4te-SECRET-2", "c0de-SECRET-3", "n0-user-St4te-SECRET-4"]
-        assert httpx.get(url, params={"code": secrets[0], "state": secrets[1]}).status_code == 303
+        secrets = ["c0de-SECRET-1", f"{b64('alice')}.St4te-SECRET-2", "c0de-SECRET-3", "n0-user-St4te-SECRET-4",
+                   "c0de-SECRET-5", f"{b64('bob')}.St4te-SECRET-6"]
+        login = httpx.get(url, params={"code": secrets[0], "state": secrets[1]})
+        assert login.status_code == 302  # to the hub's OAuth: no browser login yet
+        assert not [s for s in secrets if s in login.headers["location"]]
         assert httpx.get(f"{url}callback", params={"code": secrets[2], "state": secrets[3]}).status_code == 400
+        assert httpx.get(f"{url}callback/prod", params={"code": secrets[4], "state": secrets[5]}).status_code == 302
         assert httpx.get(f"{url}nowhere", params={"code": secrets[0]}).status_code == 404
+        assert httpx.get(f"{url}oauth_callback", params={"code": secrets[0], "state": secrets[1]}).status_code == 403
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0, stderr
-    assert "303 GET /services/oidc-callback/ " in stderr and "400 GET /services/oidc-callback/callback " in stderr
+    assert "302 GET /services/oidc-callback/ " in stderr and "400 GET /services/oidc-callback/callback " in stderr
+    assert "302 GET /services/oidc-callback/callback/prod " in stderr
     assert not [s for s in secrets if s in stderr], stderr
 
 
@@ -191,7 +265,7 @@ def test_under_internal_ssl_the_service_serves_https_to_clients_with_a_hub_certi
     store.create_signed_pair("proxy", "ca")
     service, proxy = store.store.get_record("service")["files"], store.store.get_record("proxy")["files"]
     port = _free_port()
-    env = {**os.environ, "JUPYTERHUB_SERVICE_URL": f"https://127.0.0.1:{port}", "JUPYTERHUB_SSL_KEYFILE": service["key"],
+    env = {**os.environ, **SERVICE_ENV, "JUPYTERHUB_SERVICE_URL": f"https://127.0.0.1:{port}", "JUPYTERHUB_SSL_KEYFILE": service["key"],
            "JUPYTERHUB_SSL_CERTFILE": service["cert"], "JUPYTERHUB_SSL_CLIENT_CA": service["ca"]}
     process = subprocess.Popen([sys.executable, "-m", "jupyterlab_oidc.hub"], env=env, stderr=subprocess.PIPE, text=True)
     url = f"https://127.0.0.1:{port}/services/oidc-callback/health"
@@ -208,11 +282,16 @@ def test_under_internal_ssl_the_service_serves_https_to_clients_with_a_hub_certi
     assert "forwarding https://127.0.0.1" in stderr
 
 
-def test_the_forwarder_needs_neither_jupyter_server_nor_jupyterhub() -> None:
-    code = ("import sys, json, jupyterlab_oidc.hub.service, jupyterlab_oidc.hub.__main__; "
-            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
-    loaded = set(json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout))
-    assert not loaded & {"jupyter_server", "jupyterhub", "jupyter_client", "traitlets", "httpx", "joserfc"}
+def _modules(imports: str) -> set[str]:
+    code = f"import sys, json, {imports}; print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    return set(json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout))
+
+
+def test_the_decision_needs_no_web_framework_and_the_service_only_the_hubs_own_packages() -> None:
+    assert not _modules("jupyterlab_oidc.hub.forward") & {"tornado", "jupyterhub", "jupyter_server", "traitlets"}
+    loaded = _modules("jupyterlab_oidc.hub.service, jupyterlab_oidc.hub.__main__")
+    assert "jupyterhub" in loaded  # its service OAuth, from the hub's own environment
+    assert not loaded & {"jupyter_server", "jupyter_client", "jupyterlab", "httpx", "joserfc"}
 
 
 # ------------------------------------------------------------------ a single-user server under JupyterHub
@@ -232,10 +311,16 @@ def test_public_url_from_jupyterhub_drops_the_servers_own_path(monkeypatch: pyte
 def test_the_hub_wide_redirect_uri_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     service = "https://hub.example.com/services/oidc-callback/"
     monkeypatch.setenv("JUPYTERLAB_OIDC_REDIRECT_URI", service)
+    monkeypatch.setenv("JUPYTERLAB_OIDC_ISSUER", "https://idp.example")
+    monkeypatch.setenv("JUPYTERLAB_OIDC_CLIENT_ID", "c")
     monkeypatch.setenv("JUPYTERHUB_USER", "alice")
     settings = OIDCLogin()
     assert settings.redirect_uri == service and settings.hub_user == "alice"
     assert Broker(settings, base_url="/user/alice/").redirect_uri("http://x") == service
+    # One path per environment on the forwarder, as docs/jupyterhub.md recommends.
+    monkeypatch.setenv("JUPYTERLAB_OIDC_REDIRECT_URI", f"{service}callback/{{environment}}")
+    per_environment = Broker(OIDCLogin(), base_url="/user/alice/")
+    assert per_environment.redirect_uri("http://x") == f"{service}callback/prod"
     config = Config({"OIDCLogin": {"redirect_uri": "https://other.example/cb"}})
     assert OIDCLogin(config=config).redirect_uri == "https://other.example/cb"  # config wins
 
@@ -273,23 +358,28 @@ def test_the_jupyterhub_config_example_declares_the_service_and_the_servers_envi
     exec(compile(source, "jupyterhub_config.py", "exec"), {"get_config": lambda: c, "c": c})
     (service,) = [s for s in c.JupyterHub.services if s["name"] == "oidc-callback"]
     assert service["command"][-2:] == ["-m", "jupyterlab_oidc.hub"] and service["url"].startswith("http://")
+    assert service["oauth_no_confirm"] is True and service.get("oauth_client_allowed_scopes", []) == []
+    (user_role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "user"]
+    assert {"self", "access:services!service=oidc-callback"} <= set(user_role["scopes"])
     environment = c.Spawner.environment
     assert {"JUPYTERLAB_OIDC_ISSUER", "JUPYTERLAB_OIDC_CLIENT_ID", "JUPYTERLAB_OIDC_REDIRECT_URI"} <= set(environment)
-    assert environment["JUPYTERLAB_OIDC_REDIRECT_URI"].endswith("/services/oidc-callback/")
+    assert environment["JUPYTERLAB_OIDC_REDIRECT_URI"].endswith("/services/oidc-callback/callback/{environment}")
 
 
 def test_the_z2jh_example_wires_image_environment_service_and_network() -> None:
     values = yaml.safe_load((EXAMPLES / "z2jh-values.yaml").read_text())
     env = values["singleuser"]["extraEnv"]
     assert {"JUPYTERLAB_OIDC_ISSUER", "JUPYTERLAB_OIDC_CLIENT_ID", "JUPYTERLAB_OIDC_REDIRECT_URI"} <= set(env)
-    assert env["JUPYTERLAB_OIDC_REDIRECT_URI"].endswith("/services/oidc-callback/")
+    assert env["JUPYTERLAB_OIDC_REDIRECT_URI"].endswith("/services/oidc-callback/callback/{environment}")
     # Jupyter reads settings from jupyter_server_config.json in a config directory, not from
     # jupyter_server_config.d/ (extension switches only); tests/hub_support.py does the same.
     (store,) = values["singleuser"]["extraFiles"].values()
     assert store["mountPath"] == "/usr/local/etc/jupyter/jupyter_server_config.json"
     assert store["data"] == {"OIDCLogin": {"store": "file"}}
     service = values["hub"]["services"]["oidc-callback"]
-    assert service["command"][1:3] == ["-m", "jupyterlab_oidc.hub"]
+    assert service["command"][1:3] == ["-m", "jupyterlab_oidc.hub"] and service["oauth_no_confirm"] is True
+    (user_role,) = [r for r in values["hub"]["loadRoles"].values() if r["name"] == "user"]
+    assert {"self", "access:services!service=oidc-callback"} <= set(user_role["scopes"])
     port = urlsplit(service["url"]).port
     assert str(port) in service["command"]
     assert port in [p["port"] for p in values["hub"]["service"]["extraPorts"]]

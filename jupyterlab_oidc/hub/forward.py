@@ -1,11 +1,17 @@
 """Where a provider's redirect goes: the pure decision of the hub-wide callback forwarder.
 
-No tornado in here. :func:`callback_target` reads the user from ``state`` and answers the
-*relative* path of that user's ``oidc/callback`` on this hub, or raises
-:class:`ForwardRefused`. Nothing else in the request can influence the target: the path
-is built from the hub's base URL (admin configuration), the literal ``user/``, the
-escaped user name and the literal ``/oidc/callback``; the query is re-encoded so it cannot
-carry a fragment, a second ``?`` or a line break.
+No tornado and no JupyterHub in here. :func:`callback_target` reads the user from ``state``
+and answers the *relative* path of that user's ``oidc/callback[/{environment}]`` on this
+hub, or raises :class:`ForwardRefused`. Nothing else in the request can influence the
+target: the path is built from the hub's base URL (admin configuration), the literal
+``user/``, the escaped user name, the literal ``/oidc/callback`` and the environment of the
+forwarder's own path (one segment, re-quoted); the query is re-encoded so it cannot carry a
+fragment, a second ``?`` or a line break.
+
+:func:`check_browser_user` is the second half: the browser that brings the callback must be
+logged in to the hub as the user named in the state. Otherwise another hub user could start
+a sign-in on their own server, send the provider's link to a victim, and receive the
+victim's code (the PKCE verifier is theirs, so the exchange would succeed).
 """
 
 from __future__ import annotations
@@ -24,12 +30,24 @@ MAX_FIELDS = 32
 BASE_URL = re.compile(r"/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+/)*")
 
 
+#: Longest environment name the forwarder passes on (in characters, before quoting).
+MAX_ENVIRONMENT = 255
+
+
 class ForwardRefused(ValueError):  # noqa: N818 (a refusal, not a crash)
     """The request cannot be forwarded; ``reason`` is short and safe to log and to show."""
+
+    status = 400
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class OtherUsersSignIn(ForwardRefused):  # noqa: N818
+    """The browser is logged in to the hub as someone other than the user named in the state."""
+
+    status = 403
 
 
 def hub_base_url(value: str) -> str:
@@ -65,13 +83,25 @@ def user_path(hub_base: str, user: str) -> str:
     return f"{hub_base}user/{quote(user, safe='@~')}/"
 
 
-def callback_target(query: str, hub_base: str) -> str:
-    """The relative URL to send the browser to, for the raw query string of the provider's redirect.
+def environment_segment(environment: str | None) -> str:
+    """``""`` for the legacy path, else ``/{environment}`` re-quoted as one path segment.
 
-    ``hub_base`` must come from :func:`hub_base_url`. Refuses (``ForwardRefused``): an
-    over-long query, undecodable or too many fields, no ``state`` or several, and a state
-    that names no valid JupyterHub user (see :func:`state_user`).
+    ``environment`` is the decoded path segment after ``callback/``. Refused: empty, longer
+    than :data:`MAX_ENVIRONMENT`, ``.`` or ``..``, a ``/`` or ``\\`` (from ``%2F``/``%5C``),
+    control or other unprintable characters.
     """
+    if environment is None:
+        return ""
+    if (
+        not environment or len(environment) > MAX_ENVIRONMENT or environment in (".", "..")
+        or any(c in environment for c in "/\\") or not environment.isprintable()
+    ):
+        raise ForwardRefused("the environment in the path is not valid")
+    return "/" + quote(environment, safe="")
+
+
+def _fields(query: str) -> tuple[str, list[tuple[str, str]]]:
+    """The user named by the query's single state, and the query's fields."""
     if len(query) > MAX_QUERY_LENGTH:
         raise ForwardRefused("the query is too long")
     try:
@@ -88,8 +118,38 @@ def callback_target(query: str, hub_base: str) -> str:
     user = state_user(states[0])
     if user is None:
         raise ForwardRefused("the state names no JupyterHub user")
-    target = f"{user_path(hub_base, user)}oidc/callback?{urlencode(fields, quote_via=quote, safe='')}"
+    return user, fields
+
+
+def owner_of(query: str) -> str:
+    """The JupyterHub user whose server started this sign-in (named in ``state``), or ``ForwardRefused``."""
+    return _fields(query)[0]
+
+
+def callback_target(query: str, hub_base: str, environment: str | None = None) -> str:
+    """The relative URL to send the browser to, for the raw query string of the provider's redirect.
+
+    ``hub_base`` must come from :func:`hub_base_url`; ``environment`` is the path segment
+    after ``callback/`` (None: the legacy ``oidc/callback``). Refuses (``ForwardRefused``):
+    an over-long query, undecodable or too many fields, no ``state`` or several, a state
+    that names no valid JupyterHub user (see :func:`state_user`), and an invalid environment
+    (see :func:`environment_segment`).
+    """
+    user, fields = _fields(query)
+    segment = environment_segment(environment)
+    target = f"{user_path(hub_base, user)}oidc/callback{segment}?{urlencode(fields, quote_via=quote, safe='')}"
     # Belt and braces: a same-origin absolute path under the hub, whatever happened above.
     if not target.startswith(f"{hub_base}user/") or target.startswith(("//", "/\\")) or any(c in target for c in "\\#\r\n"):
         raise ForwardRefused("the target is not a path on this hub")
     return target
+
+
+def check_browser_user(owner: str, browser_user: str) -> None:
+    """Forward only to the browser's own server: ``browser_user`` (the hub user the browser is
+    logged in as) must be ``owner`` (the user named in the state), exactly.
+
+    Raises :class:`OtherUsersSignIn` otherwise; admins get no exception either (an admin's
+    browser has no business delivering another user's code).
+    """
+    if browser_user != owner:
+        raise OtherUsersSignIn("this sign-in was started by another hub user")
