@@ -1,18 +1,28 @@
 """Running ``jupyter oidc`` against the test server: in-process (``main(argv)`` in a worker
-thread, so the server keeps serving on the test's event loop) or as a real subprocess."""
+thread, so the server keeps serving on the test's event loop) or as a real subprocess.
+
+Also :class:`EchoAPI`, a small HTTP API on a loopback address that records who called it with
+which credential: the protected API of the ``OIDCBearer`` tests, and the foreign listener that
+poses as a Jupyter server in the CLI's credential tests.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import os
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 from jupyterlab_oidc.cli import main
 
@@ -79,3 +89,95 @@ async def run_subprocess(*argv: str, env: Mapping[str, str] | None = None, timeo
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
     assert process.returncode is not None
     return Result(process.returncode, stdout.decode(), stderr.decode())
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request :class:`EchoAPI` received. Credentials only as digests."""
+
+    method: str
+    path: str
+    authorization: str | None  # sha256[:12] of the Authorization header, None without one
+    credential: bool  # any Authorization header, token query parameter or cookie
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:12]
+
+
+class EchoAPI:
+    """An HTTP API on ``host`` (a free port unless given), in a daemon thread.
+
+    ``GET /data`` answers 401 (``WWW-Authenticate: Bearer``) to the first ``reject`` calls,
+    then 200; ``GET /redirect?to=URL`` answers 302 to ``URL``; anything else answers
+    ``status`` with a JSON body. Every request is recorded in :attr:`seen`.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.seen: list[Seen] = []
+        self.reject = 0
+        self.status = 404
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                url = urlsplit(self.path)
+                query = parse_qs(url.query)
+                header = self.headers.get("Authorization")
+                credential = bool(header or self.headers.get("Cookie") or "token" in query)
+                api.seen.append(Seen(self.command, url.path, _digest(header) if header else None, credential))
+                if url.path == "/redirect":
+                    self._send(302, b"", {"Location": query["to"][0]})
+                elif url.path == "/data":
+                    calls = sum(1 for s in api.seen if s.path == "/data")
+                    status = 401 if calls <= api.reject else 200
+                    extra = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else {}
+                    self._send(status, b'{"ok": %s}' % (b"false" if status == 401 else b"true"), extra)
+                else:
+                    self._send(api.status, json.dumps({"message": "not a Jupyter server"}).encode())
+
+            do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.host, self.port = host, self.httpd.server_address[1]
+        self.origin = f"http://{host}:{self.port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str = "/") -> str:
+        return f"{self.origin}{path}"
+
+    def redirect_url(self, to: str) -> str:
+        """A URL on this API that redirects to ``to``."""
+        return self.url(f"/redirect?to={quote(to, safe='')}")
+
+    def reset(self, reject: int = 0, status: int = 404) -> None:
+        self.seen, self.reject, self.status = [], reject, status
+
+    @property
+    def tokens(self) -> list[str | None]:
+        """The Authorization digests ``GET /data`` received, in order."""
+        return [s.authorization for s in self.seen if s.path == "/data"]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@contextmanager
+def echo_api(host: str = "127.0.0.1", port: int = 0) -> Iterator[EchoAPI]:
+    api = EchoAPI(host, port)
+    try:
+        yield api
+    finally:
+        api.close()

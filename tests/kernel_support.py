@@ -29,7 +29,7 @@ import pytest
 from jupyter_client.blocking import BlockingKernelClient
 
 from .conftest import get_idp
-from .idp import CLIENT_ID, IdentityProvider, provider_login
+from .idp import CLIENT_ID, IdentityProvider, bind_browser, provider_login
 
 BASE_URL = "/x%40y/"
 ACCESS_TTL = 10
@@ -246,15 +246,19 @@ class JupyterServer:
         """Sign in through the REST API, playing the person at the provider."""
         started = self.oidc("POST", "login", {"environment": environment, "login_hint": email})
         assert started.status == 200, started.body
-        self.complete_login(started.body["url"], as_email)
+        self.complete_login(started.body.get("start_url") or started.body["url"], as_email)
         return self.oidc("POST", "await", {"state": started.body["state"]})
 
-    def complete_login(self, authorization_url: str, as_email: str | None = None) -> int:
-        """The person at the provider: sign in and follow the redirect to the server's callback."""
+    def complete_login(self, link: str, as_email: str | None = None) -> int:
+        """The owner's browser opens the sign-in link (the server's start link, with the Jupyter
+        token; or a provider URL), signs in at the provider and follows the redirect to the callback."""
 
         async def browse() -> int:
             async with httpx.AsyncClient(timeout=20) as browser:
-                callback = await provider_login(browser, authorization_url, as_email, f"{self.url}oidc/callback")
+                url = link
+                if url.startswith(f"{self.url}oidc/start"):
+                    url = await bind_browser(browser, url, self.token)
+                callback = await provider_login(browser, url, as_email, f"{self.url}oidc/callback")
                 return (await browser.get(callback)).status_code
 
         return asyncio.run(browse())

@@ -1,69 +1,32 @@
-"""OIDCBearer (requests, httpx) retries once after a 401; ServiceAuth uses client credentials."""
+"""OIDCBearer (requests, httpx) retries once after a 401 (from the same origin only); ServiceAuth uses client credentials."""
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
+from .cli_support import EchoAPI, echo_api
 from .idp import SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
 from .kernel_support import ALICE, JupyterServer, RealKernel, fresh_kernel, kernel, server  # noqa: F401
 
 
-class ProtectedAPI:
-    """A tiny API on 127.0.0.1: answers 401 to the first ``reject`` calls, then 200; records tokens."""
-
-    def __init__(self) -> None:
-        self.tokens: list[str] = []
-        self.reject = 1
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                header = self.headers.get("Authorization", "")
-                api.tokens.append(hashlib.sha256(header.encode()).hexdigest()[:12])
-                status = 401 if len(api.tokens) <= api.reject else 200
-                body = b'{"ok": %s}' % (b"false" if status == 401 else b"true")
-                self.send_response(status)
-                if status == 401:
-                    self.send_header("WWW-Authenticate", 'Bearer error="invalid_token"')
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/data"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def reset(self, reject: int) -> None:
-        self.tokens, self.reject = [], reject
-
-
 @pytest.fixture(scope="module")
-def protected_api() -> Iterator[ProtectedAPI]:
-    api = ProtectedAPI()
-    yield api
-    api.httpd.shutdown()
+def protected_api() -> Iterator[EchoAPI]:
+    with echo_api() as api:
+        yield api
 
 
 CLIENTS = {
     "requests": "import requests\nr = requests.get(URL, auth=OIDCBearer(), timeout=10)\nresult(r.status_code)",
-    "httpx": "import httpx\nwith httpx.Client(auth=OIDCBearer()) as c:\n    result(c.get(URL).status_code)",
-    "httpx-async": "import httpx\nasync with httpx.AsyncClient(auth=OIDCBearer()) as c:\n    result((await c.get(URL)).status_code)",
+    "httpx": "import httpx\nwith httpx.Client(auth=OIDCBearer(), follow_redirects=True) as c:\n    result(c.get(URL).status_code)",
+    "httpx-async": "import httpx\nasync with httpx.AsyncClient(auth=OIDCBearer(), follow_redirects=True) as c:\n    result((await c.get(URL)).status_code)",
 }
 
 
 @pytest.mark.parametrize("library", list(CLIENTS))
 def test_a_401_forces_one_refresh_and_one_retry(
-    library: str, server: JupyterServer, fresh_kernel: RealKernel, protected_api: ProtectedAPI
+    library: str, server: JupyterServer, fresh_kernel: RealKernel, protected_api: EchoAPI
 ) -> None:
     # Given a signed-in user and an API that refuses the first token it sees
     server.sign_in(ALICE)
@@ -71,7 +34,7 @@ def test_a_401_forces_one_refresh_and_one_retry(
     server.idp.reset_stats()
     protected_api.reset(reject=1)
     # When
-    cell = fresh_kernel.run(CLIENTS[library].replace("URL", repr(protected_api.url)))
+    cell = fresh_kernel.run(CLIENTS[library].replace("URL", repr(protected_api.url("/data"))))
     # Then: one retry, with a new token the server refreshed once for it
     assert cell.value == 200
     assert len(protected_api.tokens) == 2
@@ -81,20 +44,39 @@ def test_a_401_forces_one_refresh_and_one_retry(
 
 @pytest.mark.parametrize("library", list(CLIENTS))
 def test_a_second_401_is_returned_without_another_retry(
-    library: str, server: JupyterServer, fresh_kernel: RealKernel, protected_api: ProtectedAPI
+    library: str, server: JupyterServer, fresh_kernel: RealKernel, protected_api: EchoAPI
 ) -> None:
     server.sign_in(ALICE)
     fresh_kernel.run("from jupyterlab_oidc import OIDCBearer")
     server.idp.reset_stats()
     protected_api.reset(reject=100)
-    cell = fresh_kernel.run(CLIENTS[library].replace("URL", repr(protected_api.url)))
+    cell = fresh_kernel.run(CLIENTS[library].replace("URL", repr(protected_api.url("/data"))))
     assert cell.value == 401
     assert len(protected_api.tokens) == 2
     assert server.idp.token_calls("refresh_token") == 1
 
 
+@pytest.mark.parametrize("library", list(CLIENTS))
+def test_a_401_after_a_redirect_within_the_origin_is_retried_with_a_fresh_token(
+    library: str, server: JupyterServer, fresh_kernel: RealKernel, protected_api: EchoAPI
+) -> None:
+    # Given an API that redirects to another path of its own origin, which refuses the first token
+    server.sign_in(ALICE)
+    fresh_kernel.run("from jupyterlab_oidc import OIDCBearer, get_token\nget_token()")
+    server.idp.reset_stats()
+    protected_api.reset(reject=1)
+    url = protected_api.redirect_url(protected_api.url("/data"))
+    # When
+    cell = fresh_kernel.run(CLIENTS[library].replace("URL", repr(url)))
+    # Then: the same origin got the retry with a refreshed token
+    assert cell.value == 200
+    tokens = protected_api.tokens
+    assert len(tokens) == 2 and None not in tokens and tokens[0] != tokens[1]
+    assert server.idp.token_calls("refresh_token") == 1
+
+
 def test_a_401_from_a_token_another_caller_already_replaced_does_not_refresh_again(
-    server: JupyterServer, fresh_kernel: RealKernel, protected_api: ProtectedAPI
+    server: JupyterServer, fresh_kernel: RealKernel, protected_api: EchoAPI
 ) -> None:
     server.sign_in(ALICE)
     server.idp.reset_stats()

@@ -16,7 +16,7 @@ def _link(cell_displays: list[dict[str, str]]) -> str:
     return display["text/plain"].removeprefix("Sign in: ")
 
 
-def test_start_login_shows_a_link_and_await_callback_returns_the_tokens(
+def test_start_login_shows_the_start_link_and_await_callback_returns_the_tokens(
     server: JupyterServer, fresh_kernel: RealKernel
 ) -> None:
     # Given
@@ -27,12 +27,15 @@ def test_start_login_shows_a_link_and_await_callback_returns_the_tokens(
         url = auth.start_login("bob@example.com")
         """
     )
-    # When the person signs in at the provider
-    assert server.complete_login(_link(started.displays)) == 200
+    # Then the link is the server's start link, which binds the browser that opens it
+    link = _link(started.displays)
+    assert link.startswith(f"{server.url}oidc/start?state=")
+    # When the person opens it (with their Jupyter login) and signs in at the provider
+    assert server.complete_login(link) == 200
     # Then
     cell = fresh_kernel.run(
-        "t = auth.await_callback()\nresult([t.email, t.environment, t.refresh_token, bool(t.access_token), url.startswith(ISSUER)])"
-        .replace("ISSUER", repr(server.idp.issuer))
+        "t = auth.await_callback()\nresult([t.email, t.environment, t.refresh_token, bool(t.access_token), url == LINK])"
+        .replace("LINK", repr(link))
     )
     assert cell.value == [BOB, "dev", None, True, True]
     sessions = server.oidc("GET", "status").body["sessions"]

@@ -16,6 +16,7 @@ from .grants import PasswordAuth, RefreshTokenAuth, TokenManager, import_refresh
 from .oidcauth import OIDCAuth
 from .serviceauth import ServiceAuth
 from .tokenstore import TokenStore
+from .urls import UnsafeURLError
 
 
 def __getattr__(name: str) -> Any:
@@ -39,6 +40,7 @@ __all__ = [
     "TokenClient",
     "TokenManager",
     "TokenStore",
+    "UnsafeURLError",
     "default_client",
     "get_token",
     "get_token_async",

@@ -3,6 +3,12 @@
 ``requests.get(url, auth=OIDCBearer())`` and ``httpx.Client(auth=OIDCBearer())``. On a
 401 it asks the server extension for a token other than the refused one (the server
 refreshes unless another caller already did) and sends the request once more.
+
+The token goes only to the origin (scheme, host, port) of the request it was attached to.
+Redirects are the library's business (both drop the header when the origin changes, except
+httpx/requests keep it on a same-host http→https upgrade); a 401 retry, which attaches a fresh
+token, happens only when the 401 came from the original request's origin: after a redirect to
+another origin the 401 is returned as it is, and nothing is refreshed.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import httpx
 from .client import TokenClient, default_client, token_sha256
 from .environment import Environment, environment_name
 from .tokenstore import TokenStore
+from .urls import same_origin
 
 
 class OIDCBearer(httpx.Auth):
@@ -58,13 +65,16 @@ class OIDCBearer(httpx.Auth):
     def __call__(self, request: Any) -> Any:
         """requests' auth protocol: set the header and watch the response for a 401."""
         request.headers["Authorization"] = self.token().authorization
-        request.register_hook("response", self._retry_after_401)
+        # requests copies the hook onto redirected requests: remember where the token belongs.
+        request.register_hook("response", partial(self._retry_after_401, token_origin=str(request.url)))
         return request
 
-    def _retry_after_401(self, response: Any, **kwargs: Any) -> Any:
+    def _retry_after_401(self, response: Any, token_origin: str = "", **kwargs: Any) -> Any:
         sent = response.request
         if response.status_code != 401 or getattr(sent, "_oidc_retried", False):
             return response
+        if not same_origin(str(sent.url), token_origin):
+            return response  # a redirect took the request elsewhere: no token goes there
         refused = _bearer_of(sent.headers.get("Authorization"))
         token = self.refreshed(refused)
         response.content  # noqa: B018  (read it so the connection can be reused)
@@ -83,7 +93,7 @@ class OIDCBearer(httpx.Auth):
         token = self.token()
         request.headers["Authorization"] = token.authorization
         response = yield request
-        if response.status_code == 401:
+        if _retry(request, response):
             request.headers["Authorization"] = self.refreshed(token.access_token).authorization
             yield request
 
@@ -91,11 +101,16 @@ class OIDCBearer(httpx.Auth):
         token = await self.client.get_token_async(self.environment, self.application, self.min_valid)
         request.headers["Authorization"] = token.authorization
         response = yield request
-        if response.status_code == 401:
+        if _retry(request, response):
             loop = asyncio.get_running_loop()
             fresh = await loop.run_in_executor(None, partial(self.refreshed, token.access_token))
             request.headers["Authorization"] = fresh.authorization
             yield request
+
+
+def _retry(request: httpx.Request, response: httpx.Response) -> bool:
+    """A 401 from the request's own origin (httpx hands the flow the response after redirects)."""
+    return response.status_code == 401 and same_origin(str(response.request.url), str(request.url))
 
 
 def _bearer_of(header: str | None) -> str | None:

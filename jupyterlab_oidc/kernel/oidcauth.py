@@ -16,6 +16,7 @@ from ..errors import LoginTimeoutError, OIDCError
 from .client import TokenClient, default_client
 from .environment import Environment, environment_name
 from .tokenstore import TokenStore
+from .urls import UnsafeURLError, navigable_url
 
 #: satorbis_kit.auth default (the same as the server's ``DEFAULT_SCOPES``).
 DEFAULT_SCOPES = "openid profile email offline_access"
@@ -86,18 +87,29 @@ class OIDCAuth:
         raise NotImplementedError("Use start_login(email) and then await_callback() for the interactive sign-in.")
 
     def start_login(self, login_hint: str = "") -> str:
-        """Start the sign-in; returns the provider URL and shows it as a link in the notebook.
+        """Start the sign-in; returns the link to open and shows it as a link in the notebook.
 
+        The link is the Jupyter server's start link (``start_url``): it ties the sign-in to the
+        browser that opens it (with your Jupyter login) and sends that browser on to the provider.
         ``login_hint`` (an email) pre-fills the provider's page and is enforced: signing in as
         someone else raises ``IdentityMismatchError`` in :meth:`await_callback`.
+        Raises ``UnsafeURLError`` (and cancels the sign-in) when a link is not http(s).
         """
         body = {"environment": self.environment, "application": self.application, "login_hint": login_hint}
         reply = self.client.call("POST", "login", body)
-        self._state = str(reply["state"])
+        state = str(reply["state"])
+        try:
+            if reply.get("url"):
+                navigable_url(reply["url"], "provider's sign-in page")
+            link = navigable_url(reply.get("start_url") or reply.get("url"))
+        except UnsafeURLError:
+            self._cancel_quietly(state)
+            raise
+        self._state = state
         expires_in = float(reply.get("expires_in") or self.callback_timeout)
         self._deadline = time.monotonic() + min(float(self.callback_timeout), expires_in)
-        show_link(str(reply["url"]), login_hint)
-        return str(reply["url"])
+        show_link(link, login_hint)
+        return link
 
     def await_callback(self) -> TokenStore:
         """Block until the browser finished the sign-in; returns the tokens (refresh token: see class doc).
@@ -151,7 +163,11 @@ class OIDCAuth:
 
 
 def show_link(url: str, login_hint: str = "") -> None:
-    """Show a clickable sign-in link when running under IPython (plain URL in a terminal)."""
+    """Show a clickable sign-in link when running under IPython (plain URL in a terminal).
+
+    Only http(s) URLs: anything else raises ``UnsafeURLError`` and shows nothing.
+    """
+    url = navigable_url(url)
     try:
         from IPython import get_ipython
         from IPython.display import display
