@@ -100,6 +100,7 @@ class Reply:
 
     status: int
     body: Any
+    headers: Any = None
 
 
 @pytest.fixture
@@ -115,7 +116,7 @@ def api(jp_fetch: Any) -> Any:
             response = e.response
             assert response is not None, f"no response: {e}"
         raw = response.body.decode() if response.body else ""
-        return Reply(response.code, json.loads(raw) if raw.startswith(("{", "[")) else raw)
+        return Reply(response.code, json.loads(raw) if raw.startswith(("{", "[")) else raw, response.headers)
 
     return call
 

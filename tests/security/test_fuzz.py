@@ -215,9 +215,11 @@ class Fuzzer:
             found |= {t for t in (session.access_token, session.refresh_token, session.id_token) if t}
         return {s for s in found if s}
 
-    def send(self, route_name: str, query: str, body: bytes | None, headers: dict[str, str]) -> Any:
+    def send(
+        self, route_name: str, query: str, body: bytes | None, headers: dict[str, str], suffix: str = ""
+    ) -> Any:
         route = ROUTES[route_name]
-        url = f"{self.base_url}oidc/{route.path}" + (f"?{query}" if query else "")
+        url = f"{self.base_url}oidc/{route.path}{suffix}" + (f"?{query}" if query else "")
         kwargs: dict[str, Any] = {"method": route.method, "headers": headers, "raise_error": False, "request_timeout": 30}
         if route.method == "POST":
             kwargs["body"] = body or b""
@@ -296,6 +298,10 @@ def test_generated_requests_never_fail_change_or_leak(fuzzer: Fuzzer) -> None:
     print(f"fuzz: {fuzzer.sent} requests over {len(counts)} routes, {fuzzer.relayed} refusals relayed from the provider")
 
 
+#: The tags of the callback page itself (pages.py); anything else starting with ``<`` was reflected.
+PAGE_TAGS = re.compile(r"<!doctype html>|</?(?:html|head|meta|title|style|body|main|h1|p|code|b)(?:\s[^<>]*)?>")
+
+
 @pytest.mark.security_case("fuzz-callback-live-state")
 @pytest.mark.oidc(default_environment="dev")
 def test_callbacks_with_a_live_state_and_generated_parameters_end_in_typed_errors(fuzzer: Fuzzer) -> None:
@@ -316,13 +322,18 @@ def test_callbacks_with_a_live_state_and_generated_parameters_end_in_typed_error
         login = fuzzer.send("POST login", "", json.dumps({"environment": "prod", "login_hint": ALICE}).encode(),
                             fuzzer.auth_header)
         state = json.loads(login.body)["state"]
+        # The browser that started it: its binding cookie, so the fuzzed answer reaches every check.
+        binding = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("Set-Cookie") if c.startswith("oidc-bind-"))
         query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in {**params, "state": state}.items())
-        response = fuzzer.send("GET callback", query, None, {})
+        response = fuzzer.send("GET callback", query, None, {"Cookie": binding}, suffix="/prod")
         text = response.body.decode("utf-8", "replace")
         assert response.code in (400, 403, 502), f"HTTP {response.code}: {text[:300]}"
         assert 'data-status="' in text or response.code == 400
+        assert 'data-status="browser_mismatch"' not in text
         assert fuzzer.snapshot() == fuzzer.before
         assert not [s for s in fuzzer.secrets() if s in text]
+        # Markup we sent never comes back as markup: only the page's own tags are left.
+        assert "<" not in PAGE_TAGS.sub("", text), f"unescaped markup in the page: {text[:400]}"
 
     one_callback()
     print(f"fuzz callback with live state: {fuzzer.sent} requests")
