@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from stack import demo_stack, free_port, percentile
-from tests.idp import provider_login
+from tests.idp import bind_browser, provider_login
 
 RUNS = 30
 PHASES = ("login", "provider (excluded)", "callback", "await", "total excl. provider")
@@ -32,7 +32,8 @@ async def _sign_ins(base: str, token: str, n: int) -> dict[str, list[float]]:
                 t0 = time.perf_counter()
                 started = (await api.post(f"{base}oidc/login", json={"login_hint": "alice@example.com"})).json()
                 t1 = time.perf_counter()
-                callback = await provider_login(browser, started["url"], None, f"{base}oidc/callback")
+                url = await bind_browser(browser, started["start_url"], token)
+                callback = await provider_login(browser, url, None, f"{base}oidc/callback")
                 t2 = time.perf_counter()
                 page = await browser.get(callback)
                 t3 = time.perf_counter()

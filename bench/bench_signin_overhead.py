@@ -29,7 +29,7 @@ import httpx
 
 from kernels import ALICE, kernel_server
 from stack import percentile, progress
-from tests.idp import provider_login
+from tests.idp import bind_browser, provider_login
 
 RUNS = 20
 PROVIDER_LINE = re.compile(r"oidc (?P<label>[\w ]+?) (?:GET|POST) \S+ -> \d+ in (?P<ms>[\d.]+) ms")
@@ -65,14 +65,19 @@ def one_sign_in(server: Any, kernel: Any) -> dict[str, Any]:
     if not got_url.wait(30):
         raise RuntimeError("the cell did not start the sign-in")
 
+    cookies = httpx.Cookies()
+
     async def at_provider() -> str:
-        async with httpx.AsyncClient(timeout=20) as browser:
-            return await provider_login(browser, found["url"], None, f"{server.url}oidc/callback")
+        async with httpx.AsyncClient(timeout=20, cookies=cookies) as browser:
+            url = await bind_browser(browser, found["url"], server.token)  # the cell shows the start link
+            callback = await provider_login(browser, url, None, f"{server.url}oidc/callback")
+            cookies.update(browser.cookies)
+            return callback
 
     callback = asyncio.run(at_provider())
     time.sleep(0.5)  # the kernel is now blocked in await_callback()'s long poll
     log_offset = server.log_path.stat().st_size
-    with httpx.Client(timeout=30) as browser:
+    with httpx.Client(timeout=30, cookies=cookies) as browser:
         sent = time.time()
         page = browser.get(callback)
         answered = time.time()

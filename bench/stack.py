@@ -18,7 +18,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.idp import provider_login  # noqa: E402
+from tests.idp import bind_browser, provider_login  # noqa: E402
 
 
 @dataclass
@@ -38,7 +38,8 @@ class Stack:
     async def sign_in_async(self, email: str = "alice@example.com", environment: str = "prod") -> dict[str, Any]:
         async with httpx.AsyncClient(headers=self.headers, timeout=30) as api, httpx.AsyncClient(timeout=30) as browser:
             started = (await api.post(f"{self.base_url}oidc/login", json={"login_hint": email, "environment": environment})).json()
-            callback = await provider_login(browser, started["url"], None, f"{self.base_url}oidc/callback")
+            url = await bind_browser(browser, started["start_url"], self.token)
+            callback = await provider_login(browser, url, None, f"{self.base_url}oidc/callback")
             await browser.get(callback)
             return (await api.post(f"{self.base_url}oidc/await", json={"state": started["state"]})).json()
 
