@@ -9,16 +9,22 @@ single-user servers as environment variables, ``store = "file"`` comes from a
 
 The hub has a base URL (``/jh/``) so every route is checked behind a prefix. Users:
 
-- ``alice`` and ``bob``: the provider sends them back through the hub service
-  (``JUPYTERLAB_OIDC_REDIRECT_URI`` = ``{hub}/services/oidc-callback/``);
+- ``alice`` and ``bob``: the provider sends them back through the hub service, alice on the
+  legacy redirect URI (``JUPYTERLAB_OIDC_REDIRECT_URI`` = ``{hub}/services/oidc-callback/``),
+  bob on the per-environment one (``{hub}/services/oidc-callback/callback/{environment}``);
 - ``dave@example.org``: no redirect URI configured, so his server computes its own
   (``JUPYTERHUB_PUBLIC_URL`` + ``/jh/user/dave@example.org/oidc/callback``).
+
+The forwarder is a hub OAuth client (``oauth_no_confirm``), and every user may access it
+(the ``user`` role gets ``access:services!service=oidc-callback``), as docs/jupyterhub.md says.
 
 One hub per test module (``hub`` fixture); the three servers start in parallel with it and
 stay up. Tests talk to a user's server with that user's own hub token (``HubUser.oidc``),
 play the browser with httpx (``HubUser.browser``: logged in to the hub) or with Chromium
-(``sign_in_with_chromium``), and run code in a kernel of the user's server over the kernel
-websocket (``HubUser.run_cell``).
+(``sign_in_with_chromium`` in tests/hub_helpers.py), and run code in a kernel of the user's server over the kernel
+websocket (``HubUser.run_cell``). The browser that brings the provider's redirect back is
+the one that started the sign-in (``HubUser.start_in_browser``: it opens the ``start_url``,
+which binds the sign-in to it).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -108,7 +114,7 @@ c.Spawner.default_url = "/lab"
 
 def redirect_uri(spawner):
     # The hub service for everyone but {direct!r}, whose server computes its own.
-    return "" if spawner.user.name == {direct!r} else {service_url!r}
+    return {redirects!r}.get(spawner.user.name, "")
 
 c.Spawner.environment = {{
     "JUPYTERLAB_OIDC_ISSUER": {issuer!r},
@@ -119,11 +125,13 @@ c.Spawner.environment = {{
 }}
 
 c.JupyterHub.services = [
-    {{"name": {service!r}, "url": {service_bind_url!r}, "display": False,
+    {{"name": {service!r}, "url": {service_bind_url!r}, "display": False, "oauth_no_confirm": True,
       "command": [{python!r}, "-m", "jupyterlab_oidc.hub"]}},
     {{"name": "test-admin", "api_token": {admin_token!r}}},
 ]
 c.JupyterHub.load_roles = [
+    # Browsers log in to the forwarder with the hub's OAuth: every user may access it.
+    {{"name": "user", "scopes": ["self", "access:services!service={service}"]}},
     {{"name": "test-admin", "services": ["test-admin"],
       "scopes": ["admin:users", "admin:servers", "tokens"]}},
 ]
@@ -159,7 +167,7 @@ class Hub:
             home_template=str(root / "home" / "{username}"),
             singleuser=str(bin_dir / "jupyterhub-singleuser"),
             direct=DIRECT,
-            service_url=self.service_url,
+            redirects={"alice": self.service_url, "bob": f"{self.service_url}callback/{{environment}}"},
             issuer=idp.issuer,
             client_id=CLIENT_ID,
             service=SERVICE,
@@ -303,6 +311,25 @@ class HubUser:
         assert started.status == 200, started.body
         return started.body
 
+    def redirect_uri(self, environment: str = "prod") -> str:
+        """Where the provider sends this user's browser back (as the hub config above says)."""
+        if self.name == "bob":
+            return f"{self.hub.service_url}callback/{environment}"
+        return self.hub.service_url if self.name == "alice" else f"{self.url}oidc/callback"
+
+    def start_in_browser(self, browser: httpx.Client, login_hint: str | None = None) -> tuple[dict[str, Any], str]:
+        """Start a sign-in (REST, the user's token) and bind it to ``browser``: it opens the
+        ``start_url`` with the user's credentials, which sets the binding cookie and sends it on
+        to the provider. Returns the login answer and the provider URL the browser was sent to
+        (servers without ``start_url``: the login answer's ``url``)."""
+        started = self.start_login(login_hint)
+        if "start_url" not in started:
+            return started, started["url"]
+        opened = browser.get(started["start_url"], headers={"Authorization": f"token {self.token}"},
+                             follow_redirects=False)
+        assert opened.status_code in (302, 303), (opened.status_code, opened.text[:300])
+        return started, opened.headers["location"]
+
     def at_provider(self, authorization_url: str, as_email: str | None = None) -> str:
         """Play the person at the provider; returns the redirect it sends the browser to."""
         redirect_uri = dict(httpx.URL(authorization_url).params)["redirect_uri"]
@@ -314,14 +341,14 @@ class HubUser:
         return asyncio.run(browse())
 
     def sign_in(self, browser: httpx.Client | None = None) -> tuple[dict[str, Any], httpx.Response]:
-        """Start through the REST API, sign in at the provider, follow the redirect in ``browser``
-        (a fresh one, not logged in to the hub, by default). Returns the await result and the
-        browser's final response (its ``history`` shows the forwarder's redirect)."""
-        started = self.start_login()
-        redirect = self.at_provider(started["url"])
+        """Start in ``browser`` (by default a fresh one logged in to the hub as this user), sign
+        in at the provider, follow the redirect in that browser. Returns the await result and
+        the browser's final response (its ``history`` shows the forwarder's redirects)."""
         own = browser is None
-        browser = browser or httpx.Client(timeout=60, follow_redirects=True)
+        browser = browser or self.browser()
         try:
+            started, authorization_url = self.start_in_browser(browser)
+            redirect = self.at_provider(authorization_url)
             page = browser.get(redirect, follow_redirects=True)
         finally:
             if own:
@@ -377,80 +404,6 @@ class HubUser:
 
     def close(self) -> None:
         self.http.close()
-
-
-#: Chromium (Debian's, never a downloaded one) driven by playwright-core from node_modules, as
-#: ui-tests/ does. Reads HUB_URL, USER_URL, HUB_USER, HUB_PASSWORD, EMAIL; prints one JSON line.
-CHROMIUM_SIGN_IN = r"""
-import { chromium } from 'playwright-core';
-const env = process.env;
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run', '--disable-quic'],
-});
-const out = {};
-const logs = [];
-try {
-  const context = await browser.newContext();
-  context.setDefaultTimeout(60000);
-  const page = await context.newPage();
-  page.on('console', m => logs.push(`${m.type()}: ${m.text()}`.slice(0, 300)));
-  page.on('pageerror', e => logs.push(`pageerror: ${e}`.slice(0, 300)));
-  await page.goto(`${env.HUB_URL}hub/login`);
-  await page.fill('#username_input', env.HUB_USER);
-  await page.fill('#password_input', env.HUB_PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.click('#login_submit')]);
-  await page.goto(`${env.USER_URL}lab?reset`);
-  await page.waitForFunction(() => window.jupyterapp?.isPluginActivated?.('jupyterlab-oidc:sidebar'));
-  await page.evaluate(() => window.jupyterapp.restored);
-  await page.evaluate(() => window.jupyterapp.commands.execute('oidc:open-panel'));
-  const panel = page.locator('#jp-oidc-panel');
-  await panel.locator('.jp-oidc-body[data-phase=ready]').waitFor();
-  await panel.locator('#jp-oidc-email').fill(env.EMAIL);
-  const opened = context.waitForEvent('page');
-  await panel.locator('#jp-oidc-sign-in').click();
-  const popup = await opened;
-  out.popup_urls = [];
-  popup.on('request', r => { if (r.isNavigationRequest()) out.popup_urls.push(r.url()); });
-  await popup.waitForURL(/\/interaction\//);
-  await popup.locator('#sign-in').click();
-  await popup.waitForURL(/\/oidc\/callback\?/);
-  out.result = await popup.locator('#oidc-result').textContent();
-  const card = panel.locator('[data-test=oidc-card][data-environment=prod] [data-test=oidc-card-email]');
-  await card.waitFor();
-  out.card_email = await card.textContent();
-} catch (e) {
-  out.error = String(e);
-  out.pages = browser.contexts().flatMap(c => c.pages()).map(p => p.url());
-  out.logs = logs.slice(-30);
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(out));
-"""
-
-
-def sign_in_with_chromium(user: HubUser) -> dict[str, Any]:
-    """The person in Chromium: hub login form, JupyterLab, the panel, the provider's tab.
-
-    Returns ``{result, card_email, popup_urls}`` (or ``{error}``)."""
-    env = {**os.environ, "HUB_URL": user.hub.url, "USER_URL": user.url, "HUB_USER": user.name,
-           "HUB_PASSWORD": PASSWORD, "EMAIL": user.email}
-    done = subprocess.run(["node", "--input-type=module", "-e", CHROMIUM_SIGN_IN], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=150)
-    lines = done.stdout.strip().splitlines()
-    assert done.returncode == 0 and lines, done.stderr[-3000:]
-    return json.loads(lines[-1])
-
-
-def relative_hub_path(location: str) -> bool:
-    """A Location that stays on the hub: a path (no scheme, no host) under ``{BASE_URL}user/``."""
-    parts = urlsplit(location)
-    return (
-        not parts.scheme and not parts.netloc and location.startswith(f"{BASE_URL}user/")
-        and not location.startswith(("//", "/\\")) and "\\" not in location
-    )
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,13 @@
-"""Behind a real JupyterHub: sign-in per user through one hub-wide redirect URI, isolation
-between users, the forwarder under attack, the file store across a server restart, and a
-kernel in the user's server (see tests/hub_support.py for the hub)."""
+"""Behind a real JupyterHub: sign-in per user through the hub-wide callback service (legacy and
+per-environment redirect URIs), the service's own hub login, isolation between users, the
+forwarder under attack, the file store across a server restart, and a kernel in the user's
+server (see tests/hub_support.py for the hub). The attack of one hub user on another through
+the forwarder is in tests/security/test_attack_hub.py."""
 
 from __future__ import annotations
 
-import base64
 import os
-import re
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
@@ -14,25 +15,29 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 import pytest
 
-from .hub_support import BASE_URL, DIRECT, Hub, HubUser, hub, relative_hub_path, sign_in_with_chromium  # noqa: F401
+from .hub_helpers import (
+    forward_status,
+    forwarded,
+    login_to_forwarder,
+    params,
+    relative_hub_path,
+    result_status,
+    sign_in_with_chromium,
+    state_for,
+)
+from .hub_support import BASE_URL, DIRECT, PASSWORD, SERVICE, Hub, HubUser, hub  # noqa: F401
 
 pytestmark = pytest.mark.timeout(180)
 
 
-def state_for(user: str, nonce: str = "n0nce") -> str:
-    """A state as a server of ``user`` would mint it (base64url user, dot, random)."""
-    return base64.urlsafe_b64encode(user.encode()).rstrip(b"=").decode() + "." + nonce
-
-
-def params(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def result_status(page: httpx.Response) -> str:
-    """``data-status`` of the callback page the extension renders (signed_in or an error code)."""
-    match = re.search(r'id="oidc-result" data-status="([^"]+)"', page.text)
-    assert match, (page.status_code, str(page.url), page.text[:300])
-    return match.group(1)
+@pytest.fixture(scope="module")
+def alice_browser(hub: Hub) -> Iterator[httpx.Client]:
+    """Alice's browser, logged in to the hub and to the forwarder (for the forwarder's checks)."""
+    alice = hub.user("alice")
+    browser = alice.browser()
+    login_to_forwarder(browser, alice)
+    yield browser
+    browser.close()
 
 
 # ------------------------------------------------------------------ sign-in through the hub service
@@ -40,17 +45,20 @@ def result_status(page: httpx.Response) -> str:
 
 def test_alice_signs_in_through_the_hub_service(hub: Hub) -> None:
     alice = hub.user("alice")
-    started = alice.start_login()
-    assert params(started["url"])["redirect_uri"] == hub.service_url
-    redirect = alice.at_provider(started["url"])
-    assert redirect.startswith(hub.service_url)
-    browser = alice.browser()  # her browser, logged in to the hub
+    browser = alice.browser()  # her browser, logged in to the hub (not yet to the forwarder)
     try:
+        started, authorization_url = alice.start_in_browser(browser)
+        assert params(started["url"])["redirect_uri"] == hub.service_url  # the legacy redirect URI
+        redirect = alice.at_provider(authorization_url)
+        assert redirect.startswith(hub.service_url)
         page = browser.get(redirect)
     finally:
         browser.close()
-    forward = page.history[0]
-    assert forward.status_code == 303 and str(forward.url).startswith(hub.service_url)
+    # First the hub's OAuth (no prompt: oauth_no_confirm), back to the same URL, then on.
+    first = page.history[0]
+    assert first.status_code == 302 and urlsplit(first.headers["location"]).path == f"{BASE_URL}hub/api/oauth2/authorize"
+    forward = forwarded(page, hub)
+    assert params(str(forward.url)) == params(redirect)  # the query came back intact
     location = forward.headers["location"]
     assert relative_hub_path(location) and location.startswith(f"{BASE_URL}user/alice/oidc/callback?")
     assert params(location) == params(redirect)  # the query, unchanged
@@ -64,13 +72,53 @@ def test_alice_signs_in_through_the_hub_service(hub: Hub) -> None:
     assert code not in hub.log_tail(10**7) and started["state"] not in hub.log_tail(10**7)
 
 
+def test_bob_signs_in_on_his_environments_own_path(hub: Hub) -> None:
+    bob = hub.user("bob")
+    browser = bob.browser()
+    try:
+        started, authorization_url = bob.start_in_browser(browser)
+        assert params(started["url"])["redirect_uri"] == f"{hub.service_url}callback/prod"
+        page = browser.get(bob.at_provider(authorization_url))
+    finally:
+        browser.close()
+    location = forwarded(page, hub).headers["location"]
+    assert relative_hub_path(location) and location.startswith(f"{BASE_URL}user/bob/oidc/callback/prod?")
+    assert page.status_code == 200 and result_status(page) == "signed_in"
+    result = bob.oidc("POST", "await", {"state": started["state"]})
+    assert result.status == 200 and result.body["session"]["email"] == "bob@example.com"
+
+
+def test_a_browser_not_logged_in_to_the_hub_logs_in_first_and_then_signs_in(hub: Hub) -> None:
+    alice = hub.user("alice")
+    browser = httpx.Client(timeout=60, follow_redirects=True)  # no hub login yet
+    try:
+        started, authorization_url = alice.start_in_browser(browser)
+        redirect = alice.at_provider(authorization_url)
+        login = browser.get(redirect)
+        # The forwarder sent it to the hub's OAuth, which sent it to the hub's login form.
+        assert login.status_code == 200 and urlsplit(str(login.url)).path == f"{BASE_URL}hub/login"
+        assert str(login.history[0].url) == redirect and login.history[0].status_code == 302
+        assert not any(str(r.url).startswith(alice.url) for r in [*login.history, login])
+        assert params(redirect)["code"] not in str(login.url)  # the code waits in the forwarder
+        pending = {p["state"]: p for p in alice.oidc("GET", "status").body["pending"]}
+        assert not pending[started["state"]]["callback_received"]  # nothing reached her server yet
+        xsrf = next(c.value for c in browser.cookies.jar if c.name == "_xsrf" and c.path.startswith(f"{BASE_URL}hub"))
+        page = browser.post(str(login.url), data={"username": "alice", "password": PASSWORD, "_xsrf": xsrf})
+    finally:
+        browser.close()
+    location = forwarded(page, hub).headers["location"]
+    assert location.startswith(f"{BASE_URL}user/alice/oidc/callback?") and params(location) == params(redirect)
+    assert page.status_code == 200 and result_status(page) == "signed_in"
+    result = alice.oidc("POST", "await", {"state": started["state"]})
+    assert result.status == 200 and result.body["session"]["email"] == "alice@example.com"
+
+
 def test_bob_signs_in_concurrently_and_gets_his_own(hub: Hub) -> None:
     alice, bob = hub.users_running("alice", "bob")
     with ThreadPoolExecutor(2) as pool:
-        # Browsers not logged in to the hub: the callback needs no Jupyter login.
         (alice_result, alice_page), (bob_result, bob_page) = pool.map(HubUser.sign_in, [alice, bob])
-    assert alice_page.history[0].headers["location"].startswith(f"{BASE_URL}user/alice/oidc/callback?")
-    assert bob_page.history[0].headers["location"].startswith(f"{BASE_URL}user/bob/oidc/callback?")
+    assert forwarded(alice_page, hub).headers["location"].startswith(f"{BASE_URL}user/alice/oidc/callback?")
+    assert forwarded(bob_page, hub).headers["location"].startswith(f"{BASE_URL}user/bob/oidc/callback/prod?")
     assert alice_result["session"]["email"] == "alice@example.com"
     assert bob_result["session"]["email"] == "bob@example.com"
     assert [s["email"] for s in alice.sessions()] == ["alice@example.com"]
@@ -88,9 +136,10 @@ def test_bob_signs_in_through_the_panel_in_chromium(hub: Hub) -> None:
     seen = sign_in_with_chromium(bob)
     assert "error" not in seen, seen
     assert seen["result"] == "Signed in as bob@example.com" and seen["card_email"] == "bob@example.com"
-    # The provider's tab went through the hub service, then on to bob's own server.
-    service = next(i for i, url in enumerate(seen["popup_urls"]) if url.startswith(hub.service_url))
-    assert seen["popup_urls"][service + 1].startswith(f"{bob.url}oidc/callback?")
+    # The provider's tab went through the hub service (and the hub's OAuth), then on to his server.
+    urls = seen["popup_urls"]
+    service = max(i for i, url in enumerate(urls) if url.startswith(f"{hub.service_url}callback/prod?"))
+    assert urls[service + 1].startswith(f"{bob.url}oidc/callback/prod?")
     assert [s["email"] for s in bob.sessions()] == ["bob@example.com"]
 
 
@@ -136,25 +185,22 @@ def test_a_users_hub_login_cookie_opens_nothing_on_another_users_server(hub: Hub
     assert anonymous.status_code in (302, 403) and "bob@example.com" not in anonymous.text
 
 
-def test_a_state_minted_for_bob_is_useless_at_alice_and_lands_at_bob(hub: Hub) -> None:
+def test_a_state_minted_for_bob_is_useless_at_alice_and_a_foreign_code_useless_at_bob(hub: Hub) -> None:
     alice, bob = hub.users_running("alice", "bob")
-    bob_started = bob.start_login()
-    bob_state = bob_started["state"]
-    # Presented at alice's own callback: her server never minted it.
-    browser = httpx.Client(timeout=60, follow_redirects=True)
+    browser = bob.browser()
     try:
+        bob_started, _ = bob.start_in_browser(browser)
+        bob_state = bob_started["state"]
+        # Presented at alice's own callback: her server never minted it.
         page = browser.get(f"{alice.url}oidc/callback", params={"code": "x", "state": bob_state})
-        assert page.status_code == 400 and result_status(page) == "state_mismatch"
-        # The forwarder routes by state: bob's state goes to bob's server, whoever holds it.
-        forward = browser.get(hub.service_url, params={"code": "x", "state": bob_state}, follow_redirects=False)
-        assert forward.status_code == 303
-        assert forward.headers["location"].startswith(f"{BASE_URL}user/bob/oidc/callback?")
-        # Alice's real code with bob's state: bob's server exchanges it with bob's PKCE verifier.
+        assert page.status_code in (400, 403) and result_status(page) in ("state_mismatch", "browser_mismatch")
+        # Alice's real code with bob's state, in bob's own browser: the forwarder lets bob through
+        # to his server, which exchanges it with bob's PKCE verifier: refused by the provider.
         alice_started = alice.start_login()
         alice_redirect = alice.at_provider(alice_started["url"])
         crafted = {**params(alice_redirect), "state": bob_state}
-        page = browser.get(hub.service_url, params=crafted)
-        assert str(page.url).startswith(f"{bob.url}oidc/callback?")
+        page = browser.get(bob.redirect_uri(), params=crafted)
+        assert str(page.url).startswith(f"{bob.url}oidc/callback")
         assert page.status_code >= 400 and result_status(page) != "signed_in"
     finally:
         browser.close()
@@ -196,11 +242,40 @@ CRAFTED = {
 
 
 @pytest.mark.parametrize("query", list(CRAFTED.values()), ids=list(CRAFTED))
-def test_the_forwarder_refuses_crafted_states(hub: Hub, query: str) -> None:
-    response = httpx.get(f"{hub.service_url}?{query}", follow_redirects=False)
-    assert response.status_code == 400, response.headers.get("location")
-    assert "location" not in response.headers and 'data-status="forward_refused"' in response.text
-    assert response.headers["cache-control"] == "no-store"
+@pytest.mark.parametrize("path", ["", "callback/prod"])
+def test_the_forwarder_refuses_crafted_states(hub: Hub, alice_browser: httpx.Client, query: str, path: str) -> None:
+    # Before any login, and in a logged-in browser alike.
+    for client in (httpx, alice_browser):
+        response = client.get(f"{hub.service_url}{path}?{query}", follow_redirects=False)
+        assert response.status_code == 400, response.headers.get("location")
+        assert "location" not in response.headers and forward_status(response) == "forward_refused"
+        assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "segment", ["%2F", "a%2Fb", "a%5Cb", "%2E%2E", "%2E", "%00", "a%0D%0Ab", "%C2%85", "x" * 300],
+    ids=["slash", "encoded-slash", "backslash", "dotdot", "dot", "nul", "crlf", "c1-control", "too-long"],
+)  # (not UTF-8, "%ff": the proxy itself answers 500 before anything reaches the forwarder)
+def test_the_forwarder_refuses_environments_that_are_not_one_segment(
+    hub: Hub, alice_browser: httpx.Client, segment: str
+) -> None:
+    response = alice_browser.get(f"{hub.service_url}callback/{segment}?code=abc&state={ALICE_STATE}", follow_redirects=False)
+    if segment.startswith("%2E") and response.status_code == 303:
+        # The proxy (WHATWG URL parsing) resolves %2E segments before the forwarder sees them.
+        assert urlsplit(response.headers["location"]).path == f"{BASE_URL}user/alice/oidc/callback"
+        return
+    assert response.status_code == 400 and "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("segment", "target"), [("prod", "prod"), ("dev%20eu", "dev%20eu"), ("a+b", "a%2Bb"), ("%C3%A9t%C3%A9", "%C3%A9t%C3%A9")]
+)
+def test_an_environment_is_forwarded_as_one_requoted_segment(
+    hub: Hub, alice_browser: httpx.Client, segment: str, target: str
+) -> None:
+    response = alice_browser.get(f"{hub.service_url}callback/{segment}?code=abc&state={ALICE_STATE}", follow_redirects=False)
+    assert response.status_code == 303
+    assert urlsplit(response.headers["location"]).path == f"{BASE_URL}user/alice/oidc/callback/{target}"
 
 
 URLS_IN_PARAMETERS = {
@@ -218,50 +293,65 @@ URLS_IN_PARAMETERS = {
 
 
 @pytest.mark.parametrize("query", list(URLS_IN_PARAMETERS.values()), ids=list(URLS_IN_PARAMETERS))
-@pytest.mark.parametrize("path", ["", "callback"])
-def test_urls_in_any_parameter_do_not_move_the_forward(hub: Hub, query: str, path: str) -> None:
-    response = httpx.get(f"{hub.service_url}{path}?{query}", follow_redirects=False,
-                         headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+@pytest.mark.parametrize(("path", "target"), [("", "callback"), ("callback", "callback"), ("callback/prod", "callback/prod")])
+def test_urls_in_any_parameter_do_not_move_the_forward(
+    hub: Hub, alice_browser: httpx.Client, query: str, path: str, target: str
+) -> None:
+    response = alice_browser.get(f"{hub.service_url}{path}?{query}", follow_redirects=False,
+                                 headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
     assert response.status_code == 303
     location = response.headers["location"]
     assert relative_hub_path(location), location
-    assert urlsplit(location).path == f"{BASE_URL}user/alice/oidc/callback"
+    assert urlsplit(location).path == f"{BASE_URL}user/alice/oidc/{target}"
     assert "#" not in location and "\r" not in location and "\n" not in location
     assert params(location) == {k: v[0] for k, v in parse_qs(query).items()}  # same values, re-encoded
 
 
-def test_a_foreign_host_header_does_not_move_the_forward(hub: Hub) -> None:
-    response = httpx.get(f"{hub.service_url}?code=abc&state={ALICE_STATE}", headers={"Host": "evil.example"})
+def test_a_foreign_host_header_does_not_move_the_forward(hub: Hub, alice_browser: httpx.Client) -> None:
+    response = alice_browser.get(f"{hub.service_url}?code=abc&state={ALICE_STATE}", headers={"Host": "evil.example"},
+                                 follow_redirects=False)
     assert response.status_code == 303 and relative_hub_path(response.headers["location"])
 
 
-@pytest.mark.parametrize("path", ["/%2F%2Fevil.example", "//evil.example/", "/..%2F..%2Fhub", "/callback/extra"])
-def test_paths_below_the_forwarder_are_not_routes(hub: Hub, path: str) -> None:
-    response = httpx.get(f"{hub.service_url.rstrip('/')}{path}?code=abc&state={ALICE_STATE}", follow_redirects=False)
+@pytest.mark.parametrize("path", ["/%2F%2Fevil.example", "//evil.example/", "/..%2F..%2Fhub", "/callback/prod/extra",
+                                  "/callback//prod", "/oauth_callback/x"])
+def test_paths_below_the_forwarder_are_not_routes(hub: Hub, alice_browser: httpx.Client, path: str) -> None:
+    response = alice_browser.get(f"{hub.service_url.rstrip('/')}{path}?code=abc&state={ALICE_STATE}",
+                                 follow_redirects=False)
     assert response.status_code == 404 and "location" not in response.headers
 
 
-def test_an_unknown_user_is_forwarded_to_the_hub_and_no_further(hub: Hub) -> None:
-    alice = hub.user("alice")
-    browser = alice.browser()
-    try:
-        response = browser.get(hub.service_url, params={"code": "abc", "state": state_for("nobody")})
-    finally:
-        browser.close()
-    assert response.history[0].headers["location"].startswith(f"{BASE_URL}user/nobody/oidc/callback?")
-    assert all(urlsplit(str(r.url)).netloc == urlsplit(hub.url).netloc for r in [*response.history, response])
-    assert response.status_code >= 400 and "signed_in" not in response.text
+def test_a_state_of_an_unknown_user_goes_nowhere(hub: Hub, alice_browser: httpx.Client) -> None:
+    query = {"code": "abc", "state": state_for("nobody")}
+    response = alice_browser.get(hub.service_url, params=query, follow_redirects=False)
+    assert response.status_code == 403 and "location" not in response.headers
+    assert forward_status(response) == "other_hub_user"
+    # Not logged in: the hub's login first, which stays on the hub.
+    anonymous = httpx.get(hub.service_url, params=query, follow_redirects=True)
+    assert urlsplit(str(anonymous.url)).path == f"{BASE_URL}hub/login"
+    assert all(urlsplit(str(r.url)).netloc == urlsplit(hub.url).netloc for r in [*anonymous.history, anonymous])
 
 
-def test_the_forwarder_answers_the_hub_health_check_and_keeps_no_cookies(hub: Hub) -> None:
+def test_the_forwarder_sets_no_cookie_before_the_hub_login_but_its_oauth_state(hub: Hub) -> None:
     health = httpx.get(f"{hub.service_url}health")
     assert health.status_code == 200 and health.json() == {"status": "ok"}
     idle = httpx.get(hub.service_url)
-    assert idle.status_code == 200 and 'data-status="idle"' in idle.text
-    forward = httpx.get(f"{hub.service_url}?code=abc&state={ALICE_STATE}")
-    for response in (health, idle, forward):
+    assert idle.status_code == 200 and forward_status(idle) == "idle"
+    refused = httpx.get(f"{hub.service_url}?code=abc")
+    code, state = "c0de-SECRET", f"{ALICE_STATE}-SECRET"
+    login = httpx.get(hub.service_url, params={"code": code, "state": state})
+    assert login.status_code == 302
+    location = login.headers["location"]
+    assert urlsplit(location).path == f"{BASE_URL}hub/api/oauth2/authorize"
+    assert params(location)["client_id"] == f"service-{SERVICE}" and code not in location and state not in location
+    (cookie,) = login.headers.get_list("set-cookie")
+    assert cookie.startswith(f"service-{SERVICE}-oauth-state=") and "HttpOnly" in cookie
+    assert f"Path={BASE_URL}services/{SERVICE}/" in cookie
+    for response in (health, idle, refused):
         assert "set-cookie" not in response.headers
+    for response in (health, idle, refused, login):
         assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["cache-control"] == "no-store"
 
 
 # ------------------------------------------------------------------ a server's own redirect URI behind the hub
@@ -272,12 +362,17 @@ def test_without_the_service_a_server_computes_its_callback_from_the_hub_public_
     assert dave.url == f"{hub.url}user/dave@example.org/"
     started = dave.start_login()
     assert params(started["url"])["redirect_uri"] == f"{dave.url}oidc/callback"
+    dave.oidc("POST", "cancel", {"state": started["state"]})
     result, page = dave.sign_in()
     assert result["session"]["email"] == dave.email and not page.history  # straight to his server
-    # His state names him too, so the forwarder would find his server (escaped as the hub does).
-    forward = httpx.get(hub.service_url, params={"code": "x", "state": state_for(DIRECT)}, follow_redirects=True)
-    assert forward.history[0].headers["location"].startswith(f"{BASE_URL}user/dave@example.org/oidc/callback?")
-    assert result_status(forward) == "state_mismatch"  # answered by his server, which never minted it
+    # His state names him too, so the forwarder finds his server (escaped as the hub does).
+    browser = dave.browser()
+    try:
+        forward = browser.get(hub.service_url, params={"code": "x", "state": state_for(DIRECT)})
+    finally:
+        browser.close()
+    assert forwarded(forward, hub).headers["location"].startswith(f"{BASE_URL}user/dave@example.org/oidc/callback?")
+    assert result_status(forward) in ("state_mismatch", "browser_mismatch")  # his server never minted it
 
 
 # ------------------------------------------------------------------ file store across a restart
