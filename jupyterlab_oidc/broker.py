@@ -186,7 +186,7 @@ class Broker:
 
     def redirect_uri(self, origin: str, environment: str | None = None) -> str:
         """Where the provider sends the browser back (see ``OIDCLogin.redirect_mode``)."""
-        return self._redirect(origin, self.settings.environment(environment).name)[0]
+        return self._redirect(origin, environment or self.settings.environment(None).name)[0]
 
     def _redirect(self, origin: str, environment: str) -> tuple[str, str | None]:
         return redirect_uri(
@@ -370,7 +370,8 @@ class Broker:
             if not pending.result.done():
                 pending.result.set_exception(e)
             self._finish(pending)
-            self.log.warning("jupyterlab_oidc: sign-in failed: %s (%s)", e.code, e.details.get("check", ""))
+            check = e.details.get("check")
+            self.log.warning("jupyterlab_oidc: sign-in failed: %s%s", e.code, f" (check {check})" if check else "")
             raise
         except Exception as e:
             error = OIDCError(f"The sign-in failed unexpectedly ({type(e).__name__}).")
@@ -435,9 +436,10 @@ class Broker:
         iss = params.get("iss")
         if iss is None and metadata.iss_parameter_supported:
             iss = ""
-        if iss is not None and env.issuer and iss.rstrip("/") != env.issuer:
+        # Exactly the issuer the discovery document names (may end in "/"), not normalised.
+        if iss is not None and env.issuer and iss != metadata.issuer:
             raise ProviderError(
-                f"The sign-in answer came from issuer {iss!r}, not {env.issuer!r} (RFC 9207 mix-up "
+                f"The sign-in answer came from issuer {iss!r}, not {metadata.issuer!r} (RFC 9207 mix-up "
                 "defence). Nothing was stored.",
                 provider_error="issuer_mismatch",
             )
@@ -531,12 +533,16 @@ class Broker:
     def session(self, environment: str | None, application: str | None) -> Session:
         """The session for (environment, application), or ``NotAuthenticatedError``."""
         env = self.settings.environment(environment)
+        env.scopes_for(application)  # an unknown application is unknown_environment, naming the known ones
         session = self.sessions.get(session_key(env.name, application))
         if session is None:
+            target = f"{env.name!r} for application {application!r}" if application else repr(env.name)
+            args = f"environment={env.name!r}" + (f", application={application!r}" if application else "")
             raise NotAuthenticatedError(
-                f"Not signed in to {env.name!r}. Sign in from the OIDC panel in the left sidebar, "
-                f"or run OIDCAuth(environment={env.name!r}).start_login('you@example.com') in a cell.",
+                f"Not signed in to {target}. Sign in from the OpenID Connect panel in the left sidebar, "
+                f"or run OIDCAuth({args}).start_login('you@example.com') in a cell.",
                 environment=env.name,
+                application=application,
             )
         return session
 

@@ -97,7 +97,8 @@ class LoginTimeoutError(OIDCError, TimeoutError):
     """No callback arrived within ``callback_timeout`` seconds."""
 
     code = "login_timeout"
-    status = 408
+    #: Not 408: browsers re-send a request answered 408 (Chromium up to six times).
+    status = 410
 
 
 class LoginCancelledError(OIDCError):

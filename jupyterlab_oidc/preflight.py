@@ -116,7 +116,7 @@ async def run_preflight(
     else:
         env = broker.settings.environment(environment)
         checks.append(Check("configuration", PASS, f"Environment {env.name!r}, discovery mode {env.discovery_mode}."))
-    redirect_uri = broker.redirect_uri(origin)
+    redirect_uri = broker.redirect_uri(origin, env.name if env is not None else None)
     if env is not None:
         env.scopes_for(application)  # unknown application → unknown_environment
         await _provider_checks(broker, env, application, redirect_uri, checks)
@@ -321,20 +321,16 @@ def _scopes(requested: list[str], found: _Found) -> Check:
         return Check("scopes", WARN, f"Requested {' '.join(requested)}; the provider does not list its scopes.")
     project = [s for s in requested if s.startswith(_ZITADEL_PREFIX)]
     unknown = [s for s in requested if s not in supported and s not in project]
-    plain = [s for s in unknown if ":" not in s and "/" not in s]
-    if plain:
-        return Check(
-            "scopes",
-            FAIL,
-            f"Not supported by the provider: {' '.join(plain)} (it lists {' '.join(supported)}).",
-            "Remove them from scopes, or have the provider admin create them for this client.",
-        )
     if unknown:
+        # OpenID Connect Discovery §3 lets a provider leave scopes out of scopes_supported
+        # (stock Ory Hydra lists only offline_access, offline and openid): a warning, since a
+        # sign-in may well work; a provider that refuses answers invalid_scope at sign-in.
         return Check(
             "scopes",
             WARN,
-            f"Not listed by the provider: {' '.join(unknown)} (resource scopes are often unlisted).",
-            "Check the spelling with the provider admin.",
+            f"Not listed by the provider: {' '.join(unknown)} (it lists {' '.join(supported)}; providers may "
+            "leave scopes unlisted, so a sign-in can still work).",
+            "If sign-in answers invalid_scope, remove them from scopes or have the provider admin create them.",
         )
     note = "" if "offline_access" in requested else " No offline_access: some providers then issue no refresh token."
     extra = f" Project audience: {' '.join(project)}." if project else ""

@@ -128,7 +128,7 @@ async def test_provider_access_denied_is_provider_error(begin_sign_in: Any, api:
 async def test_no_callback_within_callback_timeout_is_login_timeout(api: Any) -> None:
     started = await api("POST", "login", {"login_hint": ALICE})
     result = await api("POST", "await", {"state": started.body["state"]})
-    assert result.status == 408
+    assert result.status == 410
     assert result.body["error"] == "login_timeout"
 
 
@@ -203,3 +203,17 @@ async def test_malformed_body_is_invalid_request(jp_fetch: Any) -> None:
     with pytest.raises(HTTPClientError) as e:
         await jp_fetch("oidc", "login", method="POST", body="[1, 2")
     assert e.value.code == 400
+
+
+async def test_token_for_an_unknown_application_names_the_known_ones(sign_in: Any, api: Any) -> None:
+    assert (await sign_in(ALICE)).status == 200
+    result = await api("POST", "token", {"application": "nope"})
+    assert result.status == 404 and result.body["error"] == "unknown_environment"
+    assert "spatial_engine" in result.body["message"] and "Not signed in" not in result.body["message"]
+
+
+async def test_missing_application_session_names_the_application_in_the_advice(sign_in: Any, api: Any) -> None:
+    assert (await sign_in(ALICE)).status == 200
+    result = await api("POST", "token", {"application": "spatial_engine"})
+    assert result.body["error"] == "not_authenticated"
+    assert "application='spatial_engine'" in result.body["message"]
