@@ -48,3 +48,15 @@ def test_readme_documents_every_route_and_error_code() -> None:
         assert documented(path).removeprefix("/") in README, path
     for code in ERRORS_BY_CODE:
         assert f"`{code}`" in README, code
+
+
+def test_docs_cite_only_files_that_are_in_the_repository() -> None:
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "dev").rglob("*.md"))]
+    for doc in docs:
+        text = doc.read_text()
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            assert (doc.parent / target).exists(), f"{doc.name} links to {target}, which is not in the repository"
+        for name in re.findall(r"\b([A-Z][A-Z_]+\.md)\b", text):
+            assert list(ROOT.rglob(name)), f"{doc.name} cites {name}, which is not in the repository"
