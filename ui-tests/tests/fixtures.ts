@@ -44,8 +44,26 @@ export interface ISessionInfo {
 export interface IStatusReply {
   revision: number;
   sessions: ISessionInfo[];
-  pending: { state: string; environment: string; login_hint: string; callback_received: boolean }[];
+  pending: {
+    state: string;
+    environment: string;
+    login_hint: string;
+    callback_received: boolean;
+    /** The start link that binds a browser to this sign-in (`{base_url}oidc/start?state=`). */
+    start_url?: string;
+  }[];
 }
+
+/** `POST oidc/login`: `url` is for the browser that made the request, `start_url` for any other. */
+export interface ILoginReply {
+  url: string;
+  state: string;
+  expires_in: number;
+  start_url: string;
+}
+
+/** The Jupyter callback of a sign-in: `oidc/callback`, or `oidc/callback/{environment}`. */
+export const CALLBACK_URL = /\/oidc\/callback(\/[^/?#]+)?\?/;
 
 /** The REST API of the server extension, authenticated with the Jupyter token. */
 export class OidcRest {
@@ -55,8 +73,11 @@ export class OidcRest {
     return this._json(await this.request.get('oidc/status'));
   }
 
-  /** Start a sign-in as a notebook cell would; answers `{url, state, expires_in}`. */
-  async login(loginHint: string, environment = 'prod'): Promise<{ url: string; state: string }> {
+  /**
+   * Start a sign-in as a notebook cell would; answers `{url, state, expires_in, start_url}`.
+   * No browser made this request, so a browser has to open `start_url`, not `url`.
+   */
+  async login(loginHint: string, environment = 'prod'): Promise<ILoginReply> {
     return this._json(await this.request.post('oidc/login', { data: { environment, login_hint: loginHint } }));
   }
 
@@ -71,10 +92,10 @@ export class OidcRest {
 
   /** Sign in entirely outside the browser page: login, provider, callback. */
   async signInFromOutside(email: string, environment = 'prod'): Promise<void> {
-    const { url } = await this.login(email, environment);
+    const { start_url } = await this.login(email, environment);
     const provider = await ProviderAgent.create();
     try {
-      const callback = await provider.authorize(url, email);
+      const callback = await provider.authorize(await provider.start(start_url), email);
       const page = await provider.follow(callback);
       expect(page).toContain(`Signed in as ${email}`);
     } finally {
@@ -117,6 +138,19 @@ export class ProviderAgent {
   private constructor(readonly request: APIRequestContext) {}
 
   /**
+   * Open a sign-in's start link as the server's owner (the Jupyter token): the agent's cookie
+   * jar gets the binding cookie; answers the provider URL the server sends it on to.
+   */
+  async start(startUrl: string): Promise<string> {
+    const response = await this.request.get(startUrl, {
+      headers: { Authorization: `token ${TOKEN}` }, // this request only, not the provider's
+      maxRedirects: 0
+    });
+    expect(response.status(), `the start link ${startUrl}`).toBe(303);
+    return new URL(response.headers().location, startUrl).href;
+  }
+
+  /**
    * Open the authorization URL and sign in as `email`; answers the redirect to the
    * Jupyter callback (not followed, so the test chooses when the callback happens).
    */
@@ -133,7 +167,7 @@ export class ProviderAgent {
     const resume = await this.request.get(new URL(login.headers().location, ISSUER).href, { maxRedirects: 0 });
     expect(resume.status()).toBe(303);
     const callback = resume.headers().location;
-    expect(callback.startsWith(`${BASE_URL}oidc/callback?`), callback).toBe(true);
+    expect(callback.startsWith(`${BASE_URL}oidc/callback`) && CALLBACK_URL.test(callback), callback).toBe(true);
     return callback;
   }
 
@@ -157,7 +191,7 @@ export async function completeProviderPage(popup: Page, email?: string): Promise
     await field.fill(email);
   }
   await popup.locator('#sign-in').click();
-  await popup.waitForURL(/\/oidc\/callback\?/);
+  await popup.waitForURL(CALLBACK_URL);
   return popup.locator('#oidc-result');
 }
 
