@@ -109,14 +109,16 @@ class EchoAPI:
     """An HTTP API on ``host`` (a free port unless given), in a daemon thread.
 
     ``GET /data`` answers 401 (``WWW-Authenticate: Bearer``) to the first ``reject`` calls,
-    then 200; ``GET /redirect?to=URL`` answers 302 to ``URL``; anything else answers
-    ``status`` with a JSON body. Every request is recorded in :attr:`seen`.
+    then 200; ``GET /redirect?to=URL`` answers 302 to ``URL``; a path in ``answers`` answers
+    its ``(status, JSON)``; anything else answers ``status``. Every request is recorded in
+    :attr:`seen`.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.seen: list[Seen] = []
         self.reject = 0
         self.status = 404
+        self.answers: dict[str, tuple[int, Any]] = {}
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -133,10 +135,17 @@ class EchoAPI:
                     status = 401 if calls <= api.reject else 200
                     extra = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else {}
                     self._send(status, b'{"ok": %s}' % (b"false" if status == 401 else b"true"), extra)
+                elif url.path in api.answers:
+                    status, answer = api.answers[url.path]
+                    self._send(status, json.dumps(answer).encode())
                 else:
                     self._send(api.status, json.dumps({"message": "not a Jupyter server"}).encode())
 
-            do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._answer()
+
+            do_GET = do_PUT = do_DELETE = _answer  # noqa: N815
 
             def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
@@ -162,7 +171,7 @@ class EchoAPI:
         return self.url(f"/redirect?to={quote(to, safe='')}")
 
     def reset(self, reject: int = 0, status: int = 404) -> None:
-        self.seen, self.reject, self.status = [], reject, status
+        self.seen, self.reject, self.status, self.answers = [], reject, status, {}
 
     @property
     def tokens(self) -> list[str | None]:
@@ -181,3 +190,11 @@ def echo_api(host: str = "127.0.0.1", port: int = 0) -> Iterator[EchoAPI]:
         yield api
     finally:
         api.close()
+
+
+def browser_recorder(tmp_path: Path) -> tuple[str, Path]:
+    """A ``BROWSER`` command that records what it was asked to open."""
+    opened = tmp_path / "opened.txt"
+    script = tmp_path / "browser.py"
+    script.write_text(f"import sys\nwith open({str(opened)!r}, 'a') as f:\n    f.write(sys.argv[1] + '\\n')\n")
+    return f"{sys.executable} {script} %s", opened

@@ -159,7 +159,7 @@ class RealKernel:
 class JupyterServer:
     """``python -m jupyter_server`` in a temporary home, with jupyterlab_oidc and the dev provider."""
 
-    def __init__(self, root: Path, idp: IdentityProvider) -> None:
+    def __init__(self, root: Path, idp: IdentityProvider, environments: dict[str, Any] | None = None) -> None:
         self.root = root
         self.idp = idp
         self.token = "kernel-tests-token"
@@ -171,6 +171,7 @@ class JupyterServer:
         environments = {
             "prod": {"issuer": idp.issuer, "client_id": CLIENT_ID},
             "dev": {"issuer": idp.issuer, "client_id": CLIENT_ID},
+            **(environments or {}),
         }
         off = ("jupyterlab", "notebook", "notebook_shim", "nbclassic", "jupyter_lsp", "jupyter_server_terminals")
         config = {

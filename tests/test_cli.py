@@ -21,7 +21,7 @@ from jupyterlab_oidc.cli.tokencheck import ORDER
 
 from .cli_support import Stream, run_cli, run_subprocess
 from .conftest import token_fields
-from .idp import provider_login
+from .idp import bind_browser, provider_login
 
 
 @pytest.fixture
@@ -63,17 +63,19 @@ async def test_environments_lists_the_configured_environments(cli: Any, idp: Any
 # ------------------------------------------------------------------ login
 
 
-async def test_login_prints_the_url_waits_and_prints_who_signed_in(
-    cli: Any, browser: httpx.AsyncClient, callback_prefix: str
+async def test_login_prints_the_start_link_waits_and_prints_who_signed_in(
+    cli: Any, server_url: str, jupyter_token: str, browser: httpx.AsyncClient, callback_prefix: str
 ) -> None:
-    # Given a person at the provider who follows the printed URL
+    # Given a person who opens the printed link in a browser logged in to Jupyter
     stdout = Stream()
     running = asyncio.ensure_future(cli("login", "alice@example.com", stdout=stdout))
     printed = await stdout.wait_for("Waiting for the sign-in")
     url = re.search(r"^  (http\S+)$", printed, re.M)
     assert url, printed
+    assert url.group(1).startswith(f"{server_url}oidc/start?state=")
     # When
-    callback = await provider_login(browser, url.group(1), None, callback_prefix)
+    provider_url = await bind_browser(browser, url.group(1), jupyter_token)
+    callback = await provider_login(browser, provider_url, None, callback_prefix)
     await browser.get(callback)
     result = await running
     # Then
@@ -91,7 +93,8 @@ async def test_login_json_prints_the_url_on_stderr_and_one_document_on_stdout(
     url = re.search(r"^  (http\S+)$", await stderr.wait_for("Waiting"), re.M)
     assert url and stdout.getvalue() == ""
     # When
-    await browser.get(await provider_login(browser, url.group(1), None, callback_prefix))
+    provider_url = await bind_browser(browser, url.group(1), jupyter_token)
+    await browser.get(await provider_login(browser, provider_url, None, callback_prefix))
     result = await running
     # Then
     assert result.code == exits.OK
@@ -117,7 +120,7 @@ async def test_login_cancelled_elsewhere_ends_with_exit_5_and_a_json_error(cli: 
 
 
 async def test_login_as_someone_else_fails_with_identity_mismatch_and_exit_5(
-    cli: Any, browser: httpx.AsyncClient, callback_prefix: str
+    cli: Any, jupyter_token: str, browser: httpx.AsyncClient, callback_prefix: str
 ) -> None:
     # Given
     stdout = Stream()
@@ -125,7 +128,8 @@ async def test_login_as_someone_else_fails_with_identity_mismatch_and_exit_5(
     url = re.search(r"^  (http\S+)$", await stdout.wait_for("Waiting"), re.M)
     assert url
     # When bob is at the keyboard
-    callback = await provider_login(browser, url.group(1), "bob@example.com", callback_prefix)
+    provider_url = await bind_browser(browser, url.group(1), jupyter_token)
+    callback = await provider_login(browser, provider_url, "bob@example.com", callback_prefix)
     await browser.get(callback)
     result = await running
     # Then
@@ -319,39 +323,6 @@ async def test_no_running_server_exits_4(tmp_path: Any, monkeypatch: pytest.Monk
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "empty"))
     result = await run_cli("status", "--json")
     assert result.code == exits.NO_SERVER and result.json["error"] == "server_not_found"
-
-
-# ------------------------------------------------------------------ finding the server
-
-
-async def test_finds_the_server_like_jupyter_server_list(server_url: str, sign_in: Any) -> None:
-    # Given no --url, no token: only the runtime directory's jpserver-*.json (pytest-jupyter's)
-    await sign_in("alice@example.com")
-    # When
-    result = await run_cli("status", "--json", environ={})
-    # Then
-    assert result.code == exits.OK and result.json["sessions"][0]["email"] == "alice@example.com"
-
-
-async def test_finds_the_server_a_jupyterlab_terminal_runs_in(server_url: str, sign_in: Any) -> None:
-    # Given the variable the extension exports to its kernels and terminals (token from the runtime file)
-    await sign_in("alice@example.com")
-    # When
-    result = await run_cli("token", environ={"JUPYTERLAB_OIDC_SERVER_URL": server_url})
-    # Then
-    assert result.code == exits.OK and result.stdout.strip()
-
-
-async def test_finds_the_users_server_under_jupyterhub(
-    jp_http_port: int, jp_base_url: str, jupyter_token: str, server_url: str, sign_in: Any
-) -> None:
-    # Given what JupyterHub puts into a single-user server's environment (it binds 0.0.0.0)
-    await sign_in("alice@example.com")
-    environ = {"JUPYTERHUB_API_TOKEN": jupyter_token, "JUPYTERHUB_SERVICE_URL": f"http://0.0.0.0:{jp_http_port}{jp_base_url}"}
-    # When
-    result = await run_cli("status", "--json", environ=environ)
-    # Then
-    assert result.code == exits.OK and result.json["sessions"][0]["email"] == "alice@example.com"
 
 
 # ------------------------------------------------------------------ the console script

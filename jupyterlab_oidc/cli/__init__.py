@@ -22,7 +22,7 @@ from .server import CLIError, connect
 
 HELP = {
     "environments": "list the configured environments",
-    "login": "sign in: prints the URL to open, waits, prints who signed in",
+    "login": "sign in: prints the link to open, waits, prints who signed in",
     "logout": "sign out (revokes the refresh token)",
     "status": "sessions: environment, email, expires in (exit 3 when not signed in)",
     "token": "print only the access token (for $(jupyter oidc token))",

@@ -10,6 +10,7 @@ import time
 import webbrowser
 from typing import Any
 
+from ..kernel.urls import UnsafeURLError, navigable_url
 from . import exits
 from .output import Output, duration, outcome_lines, table
 from .server import CLIError, ServerClient
@@ -44,13 +45,39 @@ def environments(client: ServerClient, args: argparse.Namespace, out: Output) ->
     return exits.OK
 
 
+def _cancel_quietly(client: ServerClient, state: str) -> None:
+    try:
+        client.call("POST", "cancel", {"state": state}, timeout=5)
+    except CLIError:
+        pass
+
+
+def _sign_in_link(client: ServerClient, started: dict[str, Any]) -> str:
+    """The server's start link (``start_url``, else the provider's ``url``); http(s) only.
+
+    A provider URL that is not http(s) (``javascript:``, ``file:``, …) ends the sign-in: the
+    start link would send the browser there.
+    """
+    try:
+        if started.get("url"):
+            navigable_url(started["url"], "provider's sign-in page")
+        return navigable_url(started.get("start_url") or started.get("url"))
+    except UnsafeURLError as e:
+        _cancel_quietly(client, started["state"])
+        raise CLIError(e.message, exits.ERROR, e.code, **e.details) from None
+
+
 def login(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
-    """Start a sign-in, print the URL, wait for the provider's callback, print who signed in."""
+    """Start a sign-in, print the start link, wait for the provider's callback, print who signed in."""
     _, started = client.call("POST", "login", {**_selector(args), "login_hint": args.email})
     state = started["state"]
-    out.info(f"Open this URL in a browser to sign in as {args.email}:\n\n  {started['url']}\n")
+    link = _sign_in_link(client, started)
+    out.info(
+        f"Open this link in a browser where you are logged in to this Jupyter server, to sign in as "
+        f"{args.email}:\n\n  {link}\n"
+    )
     if args.open:
-        webbrowser.open(started["url"])
+        webbrowser.open(link)
     deadline = time.monotonic() + float(started.get("expires_in") or 300)
     out.info(f"Waiting for the sign-in (up to {duration(deadline - time.monotonic())}; Ctrl-C cancels)…")
     try:
@@ -60,10 +87,7 @@ def login(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
             if status == 200:
                 break
     except KeyboardInterrupt:
-        try:
-            client.call("POST", "cancel", {"state": state}, timeout=5)
-        except CLIError:
-            pass
+        _cancel_quietly(client, state)
         out.error("the sign-in was cancelled.", {"error": "login_cancelled", "message": "Cancelled.", "exit_code": 130})
         return exits.INTERRUPTED
     session = body["session"]
@@ -87,10 +111,15 @@ def logout(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
     for selector in selectors:
         _, body = client.call("POST", "logout", selector)
         environment = selector["environment"] or "the default environment"
-        results.append({**selector, **body})
         lines.append(f"Signed out of {environment}." if body.get("signed_out") else f"Not signed in to {environment}.")
         if body.get("end_session_url"):
-            lines.append(f"  To end the provider's browser session too, open: {body['end_session_url']}")
+            try:
+                navigable_url(body["end_session_url"], "provider's end-session link")
+                lines.append(f"  To end the provider's browser session too, open: {body['end_session_url']}")
+            except UnsafeURLError:
+                body = {**body, "end_session_url": None}
+                lines.append("  The provider's end-session link is not http(s); not shown.")
+        results.append({**selector, **body})
     if args.all and not selectors:
         lines.append("Not signed in anywhere.")
     out.result("\n".join(lines), results if args.all else results[0])

@@ -6,23 +6,26 @@ the user's own server under JupyterHub (``JUPYTERHUB_SERVICE_URL`` + ``JUPYTERHU
 then the servers ``jupyter server list`` knows (``jpserver-*.json`` in the runtime
 directory), preferring one this process runs under, else the most recently started one that
 has jupyterlab_oidc.
+
+A credential found on this machine goes only where it belongs (see :func:`found_token`):
+a local server's token to that server's own URL, ``JUPYTERHUB_API_TOKEN`` to the user's own
+server as JupyterHub describes it; ``--url`` elsewhere gets no credential unless ``--token``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from ..errors import OIDCError
 from . import exits
+from .local import ancestors, found_token, running_servers, with_slash
 
 CONNECT_TIMEOUT_SECONDS = 3.0
 
@@ -78,10 +81,6 @@ class Server:
         )
 
 
-def _with_slash(url: str) -> str:
-    return url if url.endswith("/") else url + "/"
-
-
 def _loopback(url: str) -> str:
     """A wildcard bind address (0.0.0.0, ::, empty) is reached on 127.0.0.1."""
     parts = urlsplit(url)
@@ -91,78 +90,13 @@ def _loopback(url: str) -> str:
     return url
 
 
-def _ancestors() -> list[int]:
-    """This process, its parent, grandparent, ... (Linux /proc; elsewhere just the parent)."""
-    chain, pid = [os.getpid()], os.getppid()
-    for _ in range(32):
-        if pid <= 1 or pid in chain:
-            break
-        chain.append(pid)
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                pid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            break
-    return chain
-
-
 def _from_info(info: Mapping[str, Any], source: str) -> Server:
     sock = str(info.get("sock") or "")
     if sock:
-        url = f"http://localhost{_with_slash(str(info.get('base_url') or '/'))}"
+        url = f"http://localhost{with_slash(str(info.get('base_url') or '/'))}"
     else:
-        url = _loopback(_with_slash(str(info.get("url") or "")))
+        url = _loopback(with_slash(str(info.get("url") or "")))
     return Server(url=url, token=str(info.get("token") or ""), sock=sock, source=source)
-
-
-def running_servers(runtime_dir: str | None = None) -> list[dict[str, Any]]:
-    """What ``jupyter server list`` shows: the ``jpserver-*.json`` files of live processes.
-
-    The same reading as ``jupyter_server.serverapp.list_running_servers``, without importing
-    jupyter_server (seconds on a busy machine, for a command that should answer at once).
-    """
-    from jupyter_core.paths import jupyter_runtime_dir
-
-    directory = Path(runtime_dir or jupyter_runtime_dir())
-    servers = []
-    for path in sorted(directory.glob("jpserver-*.json"), key=_mtime, reverse=True):
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # being written, or gone
-        if isinstance(info, dict) and isinstance(info.get("pid"), int) and _alive(info["pid"]):
-            servers.append(info)
-    return servers
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-def _alive(pid: int) -> bool:
-    if os.name == "nt":  # os.kill would terminate the process there
-        from jupyter_server.utils import check_pid
-
-        return bool(check_pid(pid))
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    except OSError:
-        return False
-    return True
-
-
-def _same_server(info: Mapping[str, Any], url: str, sock: str) -> bool:
-    if sock:
-        return str(info.get("sock") or "") == sock
-    wanted, have = urlsplit(url), urlsplit(_loopback(_with_slash(str(info.get("url") or ""))))
-    return wanted.port == have.port and unquote(wanted.path or "/") == unquote(have.path or "/")
 
 
 def find_servers(
@@ -171,37 +105,27 @@ def find_servers(
     """Candidate servers, best first (see the module docstring)."""
     hub_token = environ.get("JUPYTERHUB_API_TOKEN", "")
     if url:
-        url = _with_slash(url)
-        if token is None:
-            token = environ.get("JUPYTER_TOKEN") or hub_token or _runtime_token(url, "")
-        return [Server(url=url, token=token or "", source="--url")]
+        url = with_slash(url)
+        found = token if token is not None else found_token(url, "", environ)
+        return [Server(url=url, token=found or "", source="--url")]
     exported = environ.get("JUPYTERLAB_OIDC_SERVER_URL", "")
     sock = environ.get("JUPYTERLAB_OIDC_SERVER_SOCK", "")
     cert = environ.get("JUPYTERLAB_OIDC_SERVER_CERT", "")
     if exported:
-        exported = _with_slash(exported)
-        found = token or hub_token or _runtime_token(exported, sock)
+        exported = with_slash(exported)
+        found = token or found_token(exported, sock, environ)
         return [Server(url=exported, token=found or "", sock=sock, cert=cert, source="the server this terminal runs in")]
     service = environ.get("JUPYTERHUB_SERVICE_URL", "")
     if service and hub_token:
-        return [Server(url=_loopback(_with_slash(service)), token=token or hub_token, source="JupyterHub")]
+        return [Server(url=_loopback(with_slash(service)), token=token or hub_token, source="JupyterHub")]
     infos = running_servers()
-    ancestors = _ancestors()
-    infos.sort(key=lambda i: ancestors.index(i["pid"]) if i.get("pid") in ancestors else len(ancestors) + 1)
+    chain = ancestors()
+    infos.sort(key=lambda i: chain.index(i["pid"]) if i.get("pid") in chain else len(chain) + 1)
     servers = []
     for info in infos:
         server = _from_info(info, f"jupyter server list (pid {info.get('pid')})")
         servers.append(Server(server.url, token or server.token, server.sock, server.cert, server.source))
     return servers
-
-
-def _runtime_token(url: str, sock: str) -> str:
-    infos: Iterable[Mapping[str, Any]] = running_servers()
-    ancestors = _ancestors()
-    for info in infos:
-        if info.get("pid") in ancestors or _same_server(info, url, sock):
-            return str(info.get("token") or "")
-    return ""
 
 
 class ServerClient:

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ..errors import ConfigError, OIDCError, ServerUnreachableError
 
@@ -67,7 +67,11 @@ def jupyter_credentials(endpoint: ServerEndpoint, environ: Mapping[str, str] = o
 
 
 def _runtime_server_token(endpoint: ServerEndpoint) -> str | None:
-    """This server's token from ``jpserver-*.json`` (what ``jupyter server list`` shows)."""
+    """This server's token from ``jpserver-*.json`` (what ``jupyter server list`` shows).
+
+    Only a server at the endpoint (its socket, or its port and base_url), preferring the
+    kernel's parent: a token never goes to a URL that is not its server's.
+    """
     try:
         from jupyter_server.serverapp import list_running_servers
     except ImportError:
@@ -76,12 +80,15 @@ def _runtime_server_token(endpoint: ServerEndpoint) -> str | None:
     parent = os.getppid()
     candidates = []
     for info in list_running_servers():
+        if endpoint.sock:
+            mine = info.get("sock") == endpoint.sock
+        else:
+            mine = info.get("port") == wanted.port and unquote(info.get("base_url") or "/") == unquote(wanted.path or "/")
+        if not mine:
+            continue
         if info.get("pid") == parent:
             return str(info.get("token") or "") or None
-        if endpoint.sock and info.get("sock") == endpoint.sock:
-            candidates.append(info)
-        elif info.get("port") == wanted.port and info.get("base_url", "/") == (wanted.path or "/"):
-            candidates.append(info)
+        candidates.append(info)
     if not candidates:
         return None
     return str(candidates[0].get("token") or "") or None
