@@ -166,3 +166,15 @@ async def test_login_open_opens_the_start_link_in_the_browser(
     result = await running
     # Then the start link was opened
     assert opened.read_text().strip().startswith(f"{server_url}oidc/start?state="), result
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+async def test_logout_does_not_show_an_end_session_link_that_is_not_http(as_json: bool) -> None:
+    with echo_api() as other:
+        other.answers = {"/oidc/logout": (200, {"signed_out": True, "end_session_url": "javascript:alert(1)//"})}
+        result = await run_cli("logout", *(["--json"] if as_json else []), "--url", other.url("/"), environ={})
+    assert result.code == exits.OK and "javascript" not in result.stdout + result.stderr
+    if as_json:
+        assert result.json["signed_out"] is True and result.json["end_session_url"] is None
+    else:
+        assert "not http(s); not shown" in result.stdout
