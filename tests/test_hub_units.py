@@ -1,10 +1,9 @@
 """The hub forwarder without a hub: its decision table (target, environment, browser user), its
-HTTP layer with a stub hub login, command line, logs and footprint; the settings a single-user
-server takes from JupyterHub's environment; the documented examples."""
+HTTP layer with a stub hub login, command line, logs and footprint. (The settings a single-user
+server takes from JupyterHub's environment and the documented examples: test_hub_config.py.)"""
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import base64
 import json
@@ -20,11 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-import yaml
-from traitlets.config import Config
 
-from jupyterlab_oidc.broker import Broker
-from jupyterlab_oidc.config import OIDCLogin
 from jupyterlab_oidc.hub import (
     ForwardRefused,
     OtherUsersSignIn,
@@ -36,12 +31,8 @@ from jupyterlab_oidc.hub import (
     state_user,
 )
 from jupyterlab_oidc.hub.__main__ import cookie_secret, parse_args
-from jupyterlab_oidc.session import Session
 from jupyterlab_oidc.state import make_state
-from jupyterlab_oidc.store import FileStore
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "docs" / "examples"
 #: What JupyterHub gives a managed service, enough to start (the hub API is never reached here).
 SERVICE_ENV = {"JUPYTERHUB_API_TOKEN": "service-token", "JUPYTERHUB_CLIENT_ID": "service-oidc-callback",
                "JUPYTERHUB_API_URL": "http://127.0.0.1:9/hub/api", "JUPYTERHUB_SERVICE_NAME": "oidc-callback"}
@@ -160,6 +151,75 @@ def test_only_the_user_named_in_the_state_may_bring_its_callback(browser_user: s
     with pytest.raises(OtherUsersSignIn, match="another hub user") as refused:
         check_browser_user("alice", browser_user)
     assert refused.value.status == 403 and isinstance(refused.value, ForwardRefused)
+
+
+def _serve_with(model: dict[str, object] | None, paths: list[str]) -> list[httpx.Response]:
+    """The forwarder's app in this process, the hub's answer about the browser stubbed."""
+    from jupyterhub.services.auth import HubOAuth
+    from tornado.httpserver import HTTPServer
+    from tornado.testing import bind_unused_port
+
+    from jupyterlab_oidc.hub.service import make_app
+
+    class Stub(HubOAuth):
+        def get_user(self, handler: object, *, sync: bool = True) -> object:
+            async def answer() -> object:
+                return model
+
+            return model if sync else answer()
+
+    auth = Stub(api_token="t", oauth_client_id="service-oidc-callback", base_url="/services/oidc-callback/",
+                hub_prefix="/jh/hub/", access_scopes={"access:services!service=oidc-callback"})
+
+    async def run() -> list[httpx.Response]:
+        sock, port = bind_unused_port()
+        server = HTTPServer(make_app("/services/oidc-callback/", "/jh/", auth, b"k" * 32))
+        server.add_sockets([sock])
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                return [await client.get(path) for path in paths]
+        finally:
+            server.stop()
+
+    return asyncio.run(run())
+
+
+def _user(name: str, kind: str = "user", scopes: tuple[str, ...] = ("access:services!service=oidc-callback",)) -> dict[str, object]:
+    return {"name": name, "kind": kind, "scopes": list(scopes)}
+
+
+def test_the_http_layer_forwards_only_the_browsers_own_users_callback() -> None:
+    alice, bob = make_state("alice"), make_state("bob")
+    own, other, env, bad = _serve_with(_user("alice"), [
+        f"/services/oidc-callback/?code=c&state={alice}", f"/services/oidc-callback/callback?code=c&state={bob}",
+        f"/services/oidc-callback/callback/dev%20eu?code=c&state={alice}", "/services/oidc-callback/?code=c",
+    ])
+    assert own.status_code == 303 and own.headers["location"] == f"/jh/user/alice/oidc/callback?code=c&state={alice}"
+    assert env.status_code == 303 and env.headers["location"].startswith("/jh/user/alice/oidc/callback/dev%20eu?")
+    assert other.status_code == 403 and 'data-status="other_hub_user"' in other.text and "location" not in other.headers
+    assert "Nothing was sent" in other.text
+    assert bad.status_code == 400 and 'data-status="forward_refused"' in bad.text
+    for response in (own, other, env, bad):
+        assert response.headers["referrer-policy"] == "no-referrer" and response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("model", "status", "page"),
+    [(None, 302, None), (_user("alice", kind="service"), 403, "other_hub_user"),
+     (_user("alice", scopes=("self",)), 403, "service_not_allowed")],
+    ids=["not-logged-in", "a-service-named-alice", "no-access-scope"],
+)
+def test_the_http_layer_sends_strangers_to_the_hub_and_refuses_the_rest(
+    model: dict[str, object] | None, status: int, page: str | None
+) -> None:
+    (response,) = _serve_with(model, [f"/services/oidc-callback/callback/prod?code=SECRET&state={make_state('alice')}"])
+    assert response.status_code == status
+    if page is None:
+        location = response.headers["location"]
+        assert location.startswith("/jh/hub/api/oauth2/authorize?") and "SECRET" not in location
+        assert response.headers["set-cookie"].startswith("service-oidc-callback-oauth-state=")
+    else:
+        assert f'data-status="{page}"' in response.text and "location" not in response.headers
 
 
 @pytest.mark.parametrize(
@@ -292,96 +352,3 @@ def test_the_decision_needs_no_web_framework_and_the_service_only_the_hubs_own_p
     loaded = _modules("jupyterlab_oidc.hub.service, jupyterlab_oidc.hub.__main__")
     assert "jupyterhub" in loaded  # its service OAuth, from the hub's own environment
     assert not loaded & {"jupyter_server", "jupyter_client", "jupyterlab", "httpx", "joserfc"}
-
-
-# ------------------------------------------------------------------ a single-user server under JupyterHub
-
-
-def test_public_url_from_jupyterhub_drops_the_servers_own_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    # JupyterHub >= 5 sets JUPYTERHUB_PUBLIC_URL to this server's URL, /user/{name}/ included.
-    monkeypatch.setenv("JUPYTERHUB_PUBLIC_URL", "https://hub.example.com/jh/user/alice/")
-    settings = OIDCLogin(environments={"prod": {"issuer": "https://idp.example", "client_id": "c"}})
-    assert settings.public_url == "https://hub.example.com"
-    broker = Broker(settings, base_url="/jh/user/alice/")
-    assert broker.redirect_uri("http://10.0.0.7:8888") == "https://hub.example.com/jh/user/alice/oidc/callback"
-    monkeypatch.setenv("JUPYTERHUB_PUBLIC_URL", "")
-    assert OIDCLogin().public_url == ""
-
-
-def test_the_hub_wide_redirect_uri_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    service = "https://hub.example.com/services/oidc-callback/"
-    monkeypatch.setenv("JUPYTERLAB_OIDC_REDIRECT_URI", service)
-    monkeypatch.setenv("JUPYTERLAB_OIDC_ISSUER", "https://idp.example")
-    monkeypatch.setenv("JUPYTERLAB_OIDC_CLIENT_ID", "c")
-    monkeypatch.setenv("JUPYTERHUB_USER", "alice")
-    settings = OIDCLogin()
-    assert settings.redirect_uri == service and settings.hub_user == "alice"
-    assert Broker(settings, base_url="/user/alice/").redirect_uri("http://x") == service
-    # One path per environment on the forwarder, as docs/jupyterhub.md recommends.
-    monkeypatch.setenv("JUPYTERLAB_OIDC_REDIRECT_URI", f"{service}callback/{{environment}}")
-    per_environment = Broker(OIDCLogin(), base_url="/user/alice/")
-    assert per_environment.redirect_uri("http://x") == f"{service}callback/prod"
-    config = Config({"OIDCLogin": {"redirect_uri": "https://other.example/cb"}})
-    assert OIDCLogin(config=config).redirect_uri == "https://other.example/cb"  # config wins
-
-
-def test_sessions_restored_before_the_loop_runs_are_kept_fresh(tmp_path: Path) -> None:
-    """A server the hub restarts restores its sessions in ``initialize_settings``, before its loop runs."""
-    path = str(tmp_path / "sessions.json")
-    session = Session(environment="prod", application=None, issuer="https://idp.example", client_id="c",
-                      sub="s", email="alice@example.com", access_token="t", expires_at=time.time() + 3600,
-                      lifetime=3600, refresh_token="r")
-    FileStore(path).save({session.key: session})
-    settings = OIDCLogin(environments={"prod": {"issuer": "https://idp.example", "client_id": "c"}},
-                         store="file", store_path=path)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        broker = Broker(settings)
-        broker.start()  # no running loop here, as in ExtensionApp.initialize_settings
-        assert [s.email for s in broker.sessions.values()] == ["alice@example.com"]
-        loop.run_until_complete(asyncio.sleep(0.01))
-        assert not broker._keepers["prod"].done()  # the background refresh is scheduled
-        loop.run_until_complete(broker.stop())
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
-
-
-# ------------------------------------------------------------------ the documented examples
-
-
-def test_the_jupyterhub_config_example_declares_the_service_and_the_servers_environment() -> None:
-    source = (EXAMPLES / "jupyterhub_config.py").read_text()
-    ast.parse(source)
-    c = Config()
-    exec(compile(source, "jupyterhub_config.py", "exec"), {"get_config": lambda: c, "c": c})
-    (service,) = [s for s in c.JupyterHub.services if s["name"] == "oidc-callback"]
-    assert service["command"][-2:] == ["-m", "jupyterlab_oidc.hub"] and service["url"].startswith("http://")
-    assert service["oauth_no_confirm"] is True and service.get("oauth_client_allowed_scopes", []) == []
-    (user_role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "user"]
-    assert {"self", "access:services!service=oidc-callback"} <= set(user_role["scopes"])
-    environment = c.Spawner.environment
-    assert {"JUPYTERLAB_OIDC_ISSUER", "JUPYTERLAB_OIDC_CLIENT_ID", "JUPYTERLAB_OIDC_REDIRECT_URI"} <= set(environment)
-    assert environment["JUPYTERLAB_OIDC_REDIRECT_URI"].endswith("/services/oidc-callback/callback/{environment}")
-
-
-def test_the_z2jh_example_wires_image_environment_service_and_network() -> None:
-    values = yaml.safe_load((EXAMPLES / "z2jh-values.yaml").read_text())
-    env = values["singleuser"]["extraEnv"]
-    assert {"JUPYTERLAB_OIDC_ISSUER", "JUPYTERLAB_OIDC_CLIENT_ID", "JUPYTERLAB_OIDC_REDIRECT_URI"} <= set(env)
-    assert env["JUPYTERLAB_OIDC_REDIRECT_URI"].endswith("/services/oidc-callback/callback/{environment}")
-    # Jupyter reads settings from jupyter_server_config.json in a config directory, not from
-    # jupyter_server_config.d/ (extension switches only); tests/hub_support.py does the same.
-    (store,) = values["singleuser"]["extraFiles"].values()
-    assert store["mountPath"] == "/usr/local/etc/jupyter/jupyter_server_config.json"
-    assert store["data"] == {"OIDCLogin": {"store": "file"}}
-    service = values["hub"]["services"]["oidc-callback"]
-    assert service["command"][1:3] == ["-m", "jupyterlab_oidc.hub"] and service["oauth_no_confirm"] is True
-    (user_role,) = [r for r in values["hub"]["loadRoles"].values() if r["name"] == "user"]
-    assert {"self", "access:services!service=oidc-callback"} <= set(user_role["scopes"])
-    port = urlsplit(service["url"]).port
-    assert str(port) in service["command"]
-    assert port in [p["port"] for p in values["hub"]["service"]["extraPorts"]]
-    assert port in [p["port"] for rule in values["hub"]["networkPolicy"]["ingress"] for p in rule["ports"]]
-    assert port in [p["port"] for rule in values["proxy"]["chp"]["networkPolicy"]["egress"] for p in rule["ports"]]

@@ -1,0 +1,115 @@
+"""JupyterHub without a hub: the settings a single-user server takes from JupyterHub's
+environment, and the documented hub examples (docs/examples)."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from traitlets.config import Config
+
+from jupyterlab_oidc.broker import Broker
+from jupyterlab_oidc.config import OIDCLogin
+from jupyterlab_oidc.session import Session
+from jupyterlab_oidc.store import FileStore
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "docs" / "examples"
+
+
+# ------------------------------------------------------------------ a single-user server under JupyterHub
+
+
+def test_public_url_from_jupyterhub_drops_the_servers_own_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # JupyterHub >= 5 sets JUPYTERHUB_PUBLIC_URL to this server's URL, /user/{name}/ included.
+    monkeypatch.setenv("JUPYTERHUB_PUBLIC_URL", "https://hub.example.com/jh/user/alice/")
+    settings = OIDCLogin(environments={"prod": {"issuer": "https://idp.example", "client_id": "c"}})
+    assert settings.public_url == "https://hub.example.com"
+    broker = Broker(settings, base_url="/jh/user/alice/")
+    assert broker.redirect_uri("http://10.0.0.7:8888") == "https://hub.example.com/jh/user/alice/oidc/callback"
+    monkeypatch.setenv("JUPYTERHUB_PUBLIC_URL", "")
+    assert OIDCLogin().public_url == ""
+
+
+def test_the_hub_wide_redirect_uri_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    service = "https://hub.example.com/services/oidc-callback/"
+    monkeypatch.setenv("JUPYTERLAB_OIDC_REDIRECT_URI", service)
+    monkeypatch.setenv("JUPYTERLAB_OIDC_ISSUER", "https://idp.example")
+    monkeypatch.setenv("JUPYTERLAB_OIDC_CLIENT_ID", "c")
+    monkeypatch.setenv("JUPYTERHUB_USER", "alice")
+    settings = OIDCLogin()
+    assert settings.redirect_uri == service and settings.hub_user == "alice"
+    assert Broker(settings, base_url="/user/alice/").redirect_uri("http://x") == service
+    # One path per environment on the forwarder, as docs/jupyterhub.md recommends.
+    monkeypatch.setenv("JUPYTERLAB_OIDC_REDIRECT_URI", f"{service}callback/{{environment}}")
+    per_environment = Broker(OIDCLogin(), base_url="/user/alice/")
+    assert per_environment.redirect_uri("http://x") == f"{service}callback/prod"
+    config = Config({"OIDCLogin": {"redirect_uri": "https://other.example/cb"}})
+    assert OIDCLogin(config=config).redirect_uri == "https://other.example/cb"  # config wins
+
+
+def test_sessions_restored_before_the_loop_runs_are_kept_fresh(tmp_path: Path) -> None:
+    """A server the hub restarts restores its sessions in ``initialize_settings``, before its loop runs."""
+    path = str(tmp_path / "sessions.json")
+    session = Session(environment="prod", application=None, issuer="https://idp.example", client_id="c",
+                      sub="s", email="alice@example.com", access_token="t", expires_at=time.time() + 3600,
+                      lifetime=3600, refresh_token="r")
+    FileStore(path).save({session.key: session})
+    settings = OIDCLogin(environments={"prod": {"issuer": "https://idp.example", "client_id": "c"}},
+                         store="file", store_path=path)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        broker = Broker(settings)
+        broker.start()  # no running loop here, as in ExtensionApp.initialize_settings
+        assert [s.email for s in broker.sessions.values()] == ["alice@example.com"]
+        loop.run_until_complete(asyncio.sleep(0.01))
+        assert not broker._keepers["prod"].done()  # the background refresh is scheduled
+        loop.run_until_complete(broker.stop())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+# ------------------------------------------------------------------ the documented examples
+
+
+def test_the_jupyterhub_config_example_declares_the_service_and_the_servers_environment() -> None:
+    source = (EXAMPLES / "jupyterhub_config.py").read_text()
+    ast.parse(source)
+    c = Config()
+    exec(compile(source, "jupyterhub_config.py", "exec"), {"get_config": lambda: c, "c": c})
+    (service,) = [s for s in c.JupyterHub.services if s["name"] == "oidc-callback"]
+    assert service["command"][-2:] == ["-m", "jupyterlab_oidc.hub"] and service["url"].startswith("http://")
+    assert service["oauth_no_confirm"] is True and service.get("oauth_client_allowed_scopes", []) == []
+    (user_role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "user"]
+    assert {"self", "access:services!service=oidc-callback"} <= set(user_role["scopes"])
+    environment = c.Spawner.environment
+    assert {"JUPYTERLAB_OIDC_ISSUER", "JUPYTERLAB_OIDC_CLIENT_ID", "JUPYTERLAB_OIDC_REDIRECT_URI"} <= set(environment)
+    assert environment["JUPYTERLAB_OIDC_REDIRECT_URI"].endswith("/services/oidc-callback/callback/{environment}")
+
+
+def test_the_z2jh_example_wires_image_environment_service_and_network() -> None:
+    values = yaml.safe_load((EXAMPLES / "z2jh-values.yaml").read_text())
+    env = values["singleuser"]["extraEnv"]
+    assert {"JUPYTERLAB_OIDC_ISSUER", "JUPYTERLAB_OIDC_CLIENT_ID", "JUPYTERLAB_OIDC_REDIRECT_URI"} <= set(env)
+    assert env["JUPYTERLAB_OIDC_REDIRECT_URI"].endswith("/services/oidc-callback/callback/{environment}")
+    # Jupyter reads settings from jupyter_server_config.json in a config directory, not from
+    # jupyter_server_config.d/ (extension switches only); tests/hub_support.py does the same.
+    (store,) = values["singleuser"]["extraFiles"].values()
+    assert store["mountPath"] == "/usr/local/etc/jupyter/jupyter_server_config.json"
+    assert store["data"] == {"OIDCLogin": {"store": "file"}}
+    service = values["hub"]["services"]["oidc-callback"]
+    assert service["command"][1:3] == ["-m", "jupyterlab_oidc.hub"] and service["oauth_no_confirm"] is True
+    (user_role,) = [r for r in values["hub"]["loadRoles"].values() if r["name"] == "user"]
+    assert {"self", "access:services!service=oidc-callback"} <= set(user_role["scopes"])
+    port = urlsplit(service["url"]).port
+    assert str(port) in service["command"]
+    assert port in [p["port"] for p in values["hub"]["service"]["extraPorts"]]
+    assert port in [p["port"] for rule in values["hub"]["networkPolicy"]["ingress"] for p in rule["ports"]]
+    assert port in [p["port"] for rule in values["proxy"]["chp"]["networkPolicy"]["egress"] for p in rule["ports"]]
