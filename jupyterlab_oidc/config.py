@@ -241,7 +241,8 @@ class OIDCLogin(Configurable):
         that each environment has its own redirect URI; a shared one is refused.
 
         Default: ``JUPYTERLAB_OIDC_REDIRECT_URI`` (under JupyterHub, the callback service:
-        ``https://hub.example.com/services/oidc-callback/``, see docs/jupyterhub.md).
+        ``https://hub.example.com/services/oidc-callback/callback/{environment}``, or
+        ``…/oidc-callback/`` with a single environment; see docs/jupyterhub.md).
         """,
     )
 
@@ -249,7 +250,8 @@ class OIDCLogin(Configurable):
         config=True,
         help="""JupyterHub user this server belongs to; encoded into ``state`` so a hub-wide
         callback service (``python -m jupyterlab_oidc.hub``) can forward the provider's
-        redirect to ``/user/{name}/oidc/callback``. PKCE makes a misrouted code useless.
+        redirect to ``/user/{name}/oidc/callback``; the service forwards it only for the
+        hub user whose browser brings it.
 
         Default: ``JUPYTERHUB_USER`` (set by JupyterHub for single-user servers).
         """,

@@ -55,6 +55,14 @@ CASES = [
          "revoked at the provider"),
     Case("kernel-refresh-token-to-browser", B, REAL, "`kernel_refresh_token=True`, then `POST oidc/token` from "
          "the browser", "no `refresh_token` in the browser's answer; only the kernel route (kernel secret) has it"),
+    Case("hub-forward-other-users-state", B, REAL, "hub user A starts a sign-in on A's own server with B's "
+         "email and sends B the provider link; B, logged in to the hub, signs in and B's browser brings A's state "
+         "and B's code to the hub forwarder (legacy and per-environment path)",
+         "403 `other_hub_user` page at the forwarder, no redirect; A's server never contacted: no token request, "
+         "A's sign-in still pending, no session"),
+    Case("hub-forward-other-users-state-after-hub-login", B, REAL, "the same lure, B not yet logged in to the "
+         "hub: B logs in at the hub's login form on the way",
+         "hub login first, then the same 403 `other_hub_user`; nothing reaches A's server"),
     Case("local-listener-dns-rebinding", B, REAL, "a page on another origin reaches the local listener "
          "(`redirect_mode=local`) with its own `Host` header and a live state",
          "400 page, no redirect; the code is never exchanged; the sign-in still waits"),
