@@ -122,7 +122,7 @@ from jupyterlab_oidc import NotAuthenticatedError
 try:
     get_token()
 except NotAuthenticatedError as e:
-    result([e.code, len(http_pulls), "OIDC panel" in str(e)])
+    result([e.code, len(http_pulls), "OpenID Connect panel" in str(e)])
 """
     )
     assert cell.value == ["not_authenticated", 0, True]

@@ -95,7 +95,7 @@ def test_signed_out_raises_not_authenticated_quickly_with_how_to_sign_in(
     )
     assert cell.value["seconds"] < 2
     assert cell.value["code"] == "not_authenticated"
-    assert "OIDC panel" in cell.value["message"] and "OIDCAuth(environment='prod').start_login" in cell.value["message"]
+    assert "OpenID Connect panel" in cell.value["message"] and "OIDCAuth(environment='prod').start_login" in cell.value["message"]
 
 
 def test_signing_out_drops_the_kernels_cached_token_within_2_s(server: JupyterServer, fresh_kernel: RealKernel) -> None:
