@@ -1,10 +1,20 @@
-"""Provider metadata: discovery (auto / hybrid / manual) and the cached JWKS."""
+"""Provider metadata: discovery (auto / hybrid / manual) and the cached JWKS.
+
+Every URL the broker will use comes through :func:`check_provider_url`, whether the
+discovery document or the configuration gave it: ``https:``, or ``http:`` on a loopback
+host only. A provider that publishes ``javascript:``/``data:``/``file:`` or plain-http
+endpoints elsewhere is refused with ``discovery_failed`` naming the field.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .config import EnvironmentConfig
 from .errors import DiscoveryFailedError, OIDCError
@@ -12,6 +22,66 @@ from .http import ProviderHTTP
 
 if TYPE_CHECKING:
     from joserfc.jwk import KeySet
+
+#: An unknown ``kid`` refetches the JWKS at most once per this many seconds per environment,
+#: so a flood of id_tokens naming random key ids costs the provider one request, not one each.
+JWKS_REFETCH_COOLDOWN_SECONDS = 60.0
+
+#: Metadata field → the discovery document's name for it (RFC 8414 / OIDC Discovery).
+DOCUMENT_FIELDS = {
+    "authorization_url": "authorization_endpoint",
+    "token_url": "token_endpoint",
+    "userinfo_url": "userinfo_endpoint",
+    "jwks_uri": "jwks_uri",
+    "revocation_url": "revocation_endpoint",
+    "end_session_url": "end_session_endpoint",
+}
+LOOPBACK_NAMES = ("localhost",)
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ``::1``."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_provider_url(value: Any, field_name: str, where: str, environment: str) -> str:
+    """``value`` if it is an absolute ``https:`` URL (``http:`` for a loopback host only).
+
+    Anything else raises ``DiscoveryFailedError`` naming ``field_name`` and ``where`` it came
+    from. Only the scheme and host are quoted: the value is the provider's, not ours.
+    """
+
+    def refuse(why: str) -> DiscoveryFailedError:
+        return DiscoveryFailedError(
+            f"Environment {environment!r}: {where} {field_name} {why}. Provider endpoints must be "
+            "https: URLs (http: only on localhost, 127.0.0.0/8 or ::1). Nothing was sent to it.",
+            environment=environment,
+            field=field_name,
+        )
+
+    if not isinstance(value, str):
+        raise refuse(f"is not a URL (a JSON {type(value).__name__})")
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
+        raise refuse("contains spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018  (a malformed port raises here)
+    except ValueError:
+        raise refuse("is not a valid URL") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise refuse(f"uses the scheme {scheme + ':' if scheme else '(none)'!s}, not https:")
+    if not host:
+        raise refuse("has no host")
+    if scheme == "http" and not is_loopback_host(host):
+        raise refuse(f"is plain http: on {host!r}, which is not a loopback host")
+    return value
 
 
 @dataclass
@@ -32,31 +102,46 @@ class ProviderMetadata:
 
 
 class Discovery:
-    """Fetches and caches metadata and JWKS per environment."""
+    """Fetches and caches metadata and JWKS per environment.
 
-    def __init__(self, http: ProviderHTTP, cache_seconds: float) -> None:
+    ``clock`` (monotonic seconds) is injectable so tests can step over the caches and the
+    unknown-``kid`` cooldown without sleeping.
+    """
+
+    def __init__(
+        self, http: ProviderHTTP, cache_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.http = http
         self.cache_seconds = cache_seconds
+        self.clock = clock
         self._metadata: dict[str, ProviderMetadata] = {}
         self._jwks: dict[str, tuple[float, KeySet]] = {}
+        self._refetched_at: dict[str, float] = {}
+        self._jwks_fetches: dict[str, asyncio.Future[KeySet]] = {}
 
     async def metadata(self, env: EnvironmentConfig) -> ProviderMetadata:
-        """Metadata for ``env``: discovered, overridden by explicit endpoints, cached."""
+        """Metadata for ``env``: discovered, overridden by explicit endpoints, checked, cached."""
         cached = self._metadata.get(env.name)
-        if cached and time.monotonic() - cached.fetched_at < self.cache_seconds:
+        if cached and self.clock() - cached.fetched_at < self.cache_seconds:
             return cached
         document: dict[str, Any] = {}
+        issuer = ""
         if env.issuer:
+            check_provider_url(env.issuer, "issuer", "the configured", env.name)
             document = await self._fetch_discovery(env)
-        merged = {
-            "authorization_url": document.get("authorization_endpoint", ""),
-            "token_url": document.get("token_endpoint", ""),
-            "userinfo_url": document.get("userinfo_endpoint", ""),
-            "jwks_uri": document.get("jwks_uri", ""),
-            "revocation_url": document.get("revocation_endpoint", ""),
-            "end_session_url": document.get("end_session_endpoint", ""),
-            **env.endpoints,
-        }
+            issuer = str(document["issuer"])
+        merged: dict[str, str] = {}
+        for name, document_name in DOCUMENT_FIELDS.items():
+            if name in env.endpoints:
+                value: Any = env.endpoints[name]
+                where, label = "the configured", name
+            else:
+                value = document.get(document_name)
+                where, label = "the discovery document's", document_name
+            if value is None or value == "":
+                merged[name] = ""
+                continue
+            merged[name] = check_provider_url(value, label, where, env.name)
         if not merged["authorization_url"] or not merged["token_url"]:
             raise DiscoveryFailedError(
                 f"Environment {env.name!r}: the provider publishes no authorization or token "
@@ -64,17 +149,19 @@ class Discovery:
                 environment=env.name,
             )
         metadata = ProviderMetadata(
-            issuer=env.issuer,
+            issuer=issuer,
             code_challenge_methods=list(document.get("code_challenge_methods_supported") or []),
             iss_parameter_supported=bool(document.get("authorization_response_iss_parameter_supported")),
             id_token_algorithms=list(document.get("id_token_signing_alg_values_supported") or []),
+            fetched_at=self.clock(),
             **merged,
         )
         self._metadata[env.name] = metadata
         return metadata
 
     async def _fetch_discovery(self, env: EnvironmentConfig) -> dict[str, Any]:
-        url = f"{env.issuer}/.well-known/openid-configuration"
+        # OIDC Discovery §4: a terminating "/" of the issuer is removed before appending.
+        url = f"{env.issuer.rstrip('/')}/.well-known/openid-configuration"
         try:
             document = await self.http.get_json("discovery", url)
         except OIDCError as e:
@@ -83,22 +170,54 @@ class Discovery:
                 f"({e.message}). Check the issuer URL.",
                 environment=env.name,
             ) from e
-        if str(document.get("issuer", "")).rstrip("/") != env.issuer:
+        named = document.get("issuer")
+        if not isinstance(named, str) or not issuer_matches_configured(named, env.issuer):
             raise DiscoveryFailedError(
                 f"Environment {env.name!r}: the discovery document names issuer "
-                f"{document.get('issuer')!r}, but {env.issuer!r} is configured. Use the exact issuer.",
+                f"{named!r}, but {env.issuer!r} is configured. Use the exact issuer.",
                 environment=env.name,
+                field="issuer",
             )
         return document
 
     async def key_set(self, env: EnvironmentConfig, *, refresh: bool = False) -> KeySet:
-        """The provider's JWKS; ``refresh=True`` refetches (used once on an unknown ``kid``)."""
+        """The provider's JWKS.
+
+        ``refresh=True`` (an unknown ``kid``) refetches, but at most once per
+        :data:`JWKS_REFETCH_COOLDOWN_SECONDS` per environment; within the cooldown it answers
+        the keys it has. Concurrent fetches for one environment share one request.
+        """
+        cached = self._jwks.get(env.name)
+        now = self.clock()
+        if refresh:
+            last = self._refetched_at.get(env.name)
+            if last is not None and now - last < JWKS_REFETCH_COOLDOWN_SECONDS:
+                in_flight = self._jwks_fetches.get(env.name)
+                if in_flight is not None:
+                    return await asyncio.shield(in_flight)
+                if cached:
+                    return cached[1]
+            else:
+                self._refetched_at[env.name] = now
+        elif cached and now - cached[0] < self.cache_seconds:
+            return cached[1]
+        in_flight = self._jwks_fetches.get(env.name)
+        if in_flight is None:
+            in_flight = asyncio.ensure_future(self._fetch_keys(env))
+            self._jwks_fetches[env.name] = in_flight
+            in_flight.add_done_callback(lambda done: self._fetch_done(env.name, done))
+        return await asyncio.shield(in_flight)
+
+    def _fetch_done(self, env_name: str, done: asyncio.Future[KeySet]) -> None:
+        if self._jwks_fetches.get(env_name) is done:
+            del self._jwks_fetches[env_name]
+        if not done.cancelled():
+            done.exception()  # retrieved: a failure is raised to every waiter, not logged as lost
+
+    async def _fetch_keys(self, env: EnvironmentConfig) -> KeySet:
         from joserfc.errors import JoseError
         from joserfc.jwk import KeySet
 
-        cached = self._jwks.get(env.name)
-        if cached and not refresh and time.monotonic() - cached[0] < self.cache_seconds:
-            return cached[1]
         metadata = await self.metadata(env)
         if not metadata.jwks_uri:
             raise DiscoveryFailedError(
@@ -118,10 +237,22 @@ class Discovery:
                 f"Environment {env.name!r}: the provider's JWKS is not valid ({type(e).__name__}).",
                 environment=env.name,
             ) from e
-        self._jwks[env.name] = (time.monotonic(), keys)
+        self._jwks[env.name] = (self.clock(), keys)
         return keys
 
     def forget(self, env_name: str) -> None:
         """Drop cached metadata and keys (after a configuration change)."""
         self._metadata.pop(env_name, None)
         self._jwks.pop(env_name, None)
+        self._refetched_at.pop(env_name, None)
+
+
+def issuer_matches_configured(named: str, configured: str) -> bool:
+    """OIDC Discovery §4.3: the document's ``issuer`` is the configured issuer, exactly.
+
+    The one allowance: ``config.parse_environment`` drops a trailing ``/`` from the configured
+    issuer, so a document naming ``{configured}/`` (Auth0, Ory Hydra) is the issuer as the
+    admin typed it. From here on the document's value is *the* issuer: id_tokens' ``iss`` and
+    the RFC 9207 ``iss`` parameter are compared with it exactly.
+    """
+    return named == configured or named == f"{configured}/"

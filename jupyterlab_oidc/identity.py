@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from .errors import IdentityMismatchError, InvalidIdTokenError
@@ -28,9 +29,30 @@ def identity_of(claims: dict[str, Any]) -> dict[str, Any]:
     return {name: claims[name] for name in IDENTITY_CLAIMS if name in claims}
 
 
+#: What the refusal of an unverified email tells the admin to set, to opt out explicitly.
+OPT_OUT = "c.OIDCLogin.require_verified_email = False"
+
+
+def same_email(a: str, b: str) -> bool:
+    """Case-insensitive on plain ``str.lower()``, never ``casefold()`` (``ß`` is not ``ss``).
+
+    Both sides must be in Unicode NFC: that refuses look-alikes with a canonical
+    decomposition, such as the Kelvin sign U+212A, whose lower case is ASCII ``k``, and
+    decomposed accents (``u`` + U+0308 for ``ü``).
+    """
+    if not (unicodedata.is_normalized("NFC", a) and unicodedata.is_normalized("NFC", b)):
+        return False
+    return a.lower() == b.lower()
+
+
 def enforce_login_hint(claims: dict[str, Any], login_hint: str, require_verified_email: bool) -> str:
-    """Return the authenticated email, or raise ``IdentityMismatchError``."""
-    email = str(claims.get("email") or "").strip()
+    """Return the authenticated email, or raise ``IdentityMismatchError``.
+
+    With ``require_verified_email`` only ``email_verified`` as the JSON boolean ``true``
+    passes: absent, ``"true"``, ``1`` are refused like ``false``.
+    """
+    raw = claims.get("email")
+    email = raw.strip() if isinstance(raw, str) else ""
     expected = login_hint.strip()
     if not expected:
         return email
@@ -42,17 +64,23 @@ def enforce_login_hint(claims: dict[str, Any], login_hint: str, require_verified
             expected=expected,
             actual=None,
         )
-    if email.casefold() != expected.casefold():
+    if not same_email(email, expected):
         raise IdentityMismatchError(
             f"You signed in as {email}, but this sign-in was for {expected}. Nothing was stored — "
             "sign in again with the right account.",
             expected=expected,
             actual=email,
         )
-    if require_verified_email and claims.get("email_verified") is False:
+    verified = claims.get("email_verified")
+    if require_verified_email and verified is not True:
+        said = "says it is not verified" if verified is False else (
+            "does not say it is verified" if verified is None else
+            f"sends email_verified as {repr(verified)[:40]}, not the JSON boolean true"
+        )
         raise IdentityMismatchError(
-            f"The provider has not verified the email {email}. Nothing was stored. Verify the "
-            "address with your provider, or ask your admin about require_verified_email.",
+            f"The provider {said} for the email {email}. Nothing was stored. Verify the address "
+            f"with your provider; an admin whose provider never verifies emails can opt out with "
+            f"{OPT_OUT}.",
             expected=expected,
             actual=email,
             reason="email_not_verified",

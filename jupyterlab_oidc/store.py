@@ -46,6 +46,7 @@ class FileStore:
 
     def load(self) -> dict[str, Session]:
         """Read the file; an unusable file raises ``StoreError`` and is never overwritten blindly."""
+        self._check_directory()
         self._remove_stale_temporaries()
         try:
             info = os.stat(self.path)
@@ -85,6 +86,7 @@ class FileStore:
             return
         directory = os.path.dirname(self.path)
         os.makedirs(directory, mode=0o700, exist_ok=True)
+        self._check_directory()
         document: dict[str, Any] = {
             "version": STORE_VERSION,
             "sessions": {key: s.to_record() for key, s in sessions.items()},
@@ -108,6 +110,38 @@ class FileStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+    def _check_directory(self) -> None:
+        """The store's directory must be this user's and writable by nobody else: whoever can
+        write there can swap the file (or its temporaries) for one of their own. A directory
+        that fails is left as it is, the store neither read nor written."""
+        directory = os.path.dirname(self.path)
+        try:
+            info = os.stat(directory)
+        except FileNotFoundError:
+            return  # save() creates it, 0700
+        except OSError as e:
+            self.writable = False
+            raise StoreError(
+                f"Cannot use the token store directory {directory}: {e.strerror}.", path=self.path
+            ) from None
+        mode = stat.S_IMODE(info.st_mode)
+        if info.st_uid != os.getuid():
+            problem = f"belongs to another user (uid {info.st_uid})"
+            fix = "Set c.OIDCLogin.store_path to a file in a directory of your own (mode 700)."
+        elif mode & 0o022:
+            who = {0o020: "its group", 0o002: "other users"}.get(mode & 0o022, "its group and other users")
+            problem = f"can be written by {who} (mode {mode:04o})"
+            fix = f"Run: chmod 700 {directory}"
+        else:
+            return
+        self.writable = False
+        raise StoreError(
+            f"The token store directory {directory} {problem}, so someone else could replace the "
+            f"store; it was not read and will not be written (files left as they are). {fix}",
+            path=self.path,
+            directory=directory,
+        )
 
     def _remove_stale_temporaries(self) -> None:
         """A writer killed between writing its temporary file and the rename leaves it behind,

@@ -8,7 +8,7 @@ Every check that fails raises ``InvalidIdTokenError`` whose ``check`` names it
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from joserfc import jws, jwt
@@ -31,7 +31,12 @@ REFUSED_ALGORITHMS = frozenset({"none", "HS256", "HS384", "HS512"})
 
 @dataclass(frozen=True)
 class IdTokenChecks:
-    """What the id_token must satisfy; ``nonce=None`` skips the nonce check (refresh)."""
+    """What the id_token must satisfy; ``nonce=None`` skips the nonce check (refresh).
+
+    ``issuer`` is the configured one; when the environment has discovery, ``verify_id_token``
+    checks ``iss`` against the issuer exactly as the discovery document states it (which may
+    end in ``/``, e.g. Auth0 or Ory Hydra), never a normalised form of either.
+    """
 
     issuer: str
     client_id: str
@@ -68,10 +73,15 @@ async def verify_id_token(
     alg = str(header.get("alg", "none"))
     if alg in REFUSED_ALGORITHMS or alg not in checks.algorithms:
         raise _invalid("alg", f"algorithm {alg!r} is not allowed.")
+    if env.issuer and checks.issuer:
+        checks = replace(checks, issuer=(await discovery.metadata(env)).issuer)
     kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise _invalid("kid", "the key id in the token header is not a string.")
     key = _pick_key(await discovery.key_set(env), kid, alg)
     if key is None:
-        # The provider may have rotated its keys since we cached them: refetch once.
+        # The provider may have rotated its keys since we cached them: refetch (at most once
+        # per cooldown, see discovery.JWKS_REFETCH_COOLDOWN_SECONDS) and look again.
         key = _pick_key(await discovery.key_set(env, refresh=True), kid, alg)
     if key is None:
         raise _invalid("kid", f"the provider publishes no key with kid {kid!r}.")

@@ -110,3 +110,38 @@ def test_store_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     for _ in range(3):
         FileStore(str(path)).save({"prod": _session()})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sessions.json"]
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o702, 0o1777], ids=["world", "group", "others", "sticky-world"])
+def test_store_refuses_a_directory_others_can_write_and_leaves_its_files(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "oidc" / "sessions.json"
+    FileStore(str(path)).save({"prod": _session()})
+    stale = path.parent / ".sessions-left.tmp"
+    stale.write_text("{}")
+    os.utime(stale, (1, 1))  # old enough to be removed by a store that trusts its directory
+    path.parent.chmod(mode)
+    before = {p.name: p.read_bytes() for p in path.parent.iterdir()}
+    store = FileStore(str(path))
+    with pytest.raises(StoreError, match=rf"{path.parent}.*chmod 700 {path.parent}") as e:
+        store.load()
+    assert e.value.details["directory"] == str(path.parent)
+    store.save({})
+    with pytest.raises(StoreError, match="chmod 700"):
+        FileStore(str(path)).save({})
+    assert {p.name: p.read_bytes() for p in path.parent.iterdir()} == before
+
+
+def test_store_accepts_a_directory_others_can_only_read(tmp_path: Path) -> None:
+    path, session = tmp_path / "oidc" / "sessions.json", _session()
+    FileStore(str(path)).save({"prod": session})
+    path.parent.chmod(0o755)
+    assert FileStore(str(path)).load()["prod"] == session
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to create a directory owned by someone else")
+def test_store_refuses_a_directory_owned_by_another_user(tmp_path: Path) -> None:
+    path = tmp_path / "oidc" / "sessions.json"
+    FileStore(str(path)).save({"prod": _session()})
+    os.chown(path.parent, 65534, 65534)
+    with pytest.raises(StoreError, match="another user"):
+        FileStore(str(path)).load()

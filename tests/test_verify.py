@@ -1,4 +1,5 @@
-"""id_token checks, one per test, against a stubbed key source (generated keys, fixed time)."""
+"""id_token checks, one per test, against a stubbed key source (generated keys, fixed time);
+then the identity checks on the verified claims (email_verified, email comparison)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import base64
 import json
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,7 +15,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from jupyterlab_oidc.config import EnvironmentConfig
-from jupyterlab_oidc.errors import InvalidIdTokenError
+from jupyterlab_oidc.errors import IdentityMismatchError, InvalidIdTokenError
+from jupyterlab_oidc.identity import OPT_OUT, enforce_login_hint, same_email
 from jupyterlab_oidc.verify import IdTokenChecks, verify_id_token
 
 ISSUER = "https://id.example.com"
@@ -28,12 +31,17 @@ OTHER = RSAKey.generate_key(2048, parameters={"kid": "k1"})
 
 
 class StubDiscovery:
-    """Serves a JWKS; ``after_refetch`` is what a refetch finds (key rotation)."""
+    """Serves a JWKS; ``after_refetch`` is what a refetch finds (key rotation); ``issuer`` is
+    the issuer as the discovery document states it."""
 
-    def __init__(self, keys: list[RSAKey], after_refetch: list[RSAKey] | None = None) -> None:
+    def __init__(self, keys: list[RSAKey], after_refetch: list[RSAKey] | None = None, issuer: str = ISSUER) -> None:
         self.keys = keys
         self.after_refetch = after_refetch if after_refetch is not None else keys
         self.fetches = 0
+        self.issuer = issuer
+
+    async def metadata(self, env: EnvironmentConfig) -> SimpleNamespace:
+        return SimpleNamespace(issuer=self.issuer)
 
     async def key_set(self, env: EnvironmentConfig, *, refresh: bool = False) -> KeySet:
         self.fetches += 1
@@ -167,3 +175,80 @@ def test_error_message_names_the_check_and_never_the_token() -> None:
     with pytest.raises(InvalidIdTokenError) as e:
         verify(token)
     assert "iss" in e.value.message and token not in e.value.message
+
+
+# ---------------------------------------------------------------- issuer with a trailing slash
+
+
+def test_iss_is_compared_exactly_with_the_discovered_issuer_ending_in_a_slash() -> None:
+    # Ory Hydra / Auth0: the configuration keeps "https://id.example.com" (config.py drops the
+    # "/"), the discovery document and every id_token say "https://id.example.com/".
+    discovery = StubDiscovery([KEY], issuer=ISSUER + "/")
+    assert verify(sign(claims(iss=ISSUER + "/")), discovery)["iss"] == ISSUER + "/"
+    assert failed_check(sign(claims(iss=ISSUER)), StubDiscovery([KEY], issuer=ISSUER + "/")) == "iss"
+
+
+def test_iss_with_a_slash_the_discovered_issuer_lacks_is_refused() -> None:
+    assert failed_check(sign(claims(iss=ISSUER + "/"))) == "iss"
+
+
+# ---------------------------------------------------------------- identity: email_verified and email comparison
+
+
+def identity_refusal(email: Any, hint: str = "kate@example.com", **claims: Any) -> IdentityMismatchError:
+    with pytest.raises(IdentityMismatchError) as e:
+        enforce_login_hint({"sub": "s", "email": email, **claims}, hint, require_verified_email=True)
+    return e.value
+
+
+@pytest.mark.parametrize(
+    "verified", [None, "true", "false", "True", 1, 0, [True], {"value": True}],
+    ids=["absent", "string-true", "string-false", "string-True", "one", "zero", "list", "object"],
+)
+def test_email_verified_other_than_the_json_boolean_true_is_refused(verified: Any) -> None:
+    extra = {} if verified is None else {"email_verified": verified}
+    error = identity_refusal("kate@example.com", **extra)
+    assert error.details["reason"] == "email_not_verified"
+    assert OPT_OUT in error.message
+
+
+def test_email_verified_false_names_the_explicit_opt_out() -> None:
+    error = identity_refusal("kate@example.com", email_verified=False)
+    assert error.details["reason"] == "email_not_verified" and "c.OIDCLogin.require_verified_email = False" in error.message
+
+
+def test_email_verified_true_passes_and_the_opt_out_accepts_unverified() -> None:
+    claims = {"sub": "s", "email": "Kate@Example.com", "email_verified": True}
+    assert enforce_login_hint(claims, "kate@example.com", True) == "Kate@Example.com"
+    assert enforce_login_hint({**claims, "email_verified": "false"}, "kate@example.com", False) == "Kate@Example.com"
+    assert enforce_login_hint({"sub": "s", "email": "kate@example.com"}, "kate@example.com", False)
+
+
+@pytest.mark.parametrize(
+    ("signed_in", "typed"),
+    [
+        ("\u212aate@example.com", "kate@example.com"),  # Kelvin sign: lower() is "k"
+        ("kate@example.com", "\u212aate@example.com"),
+        ("strasse@example.com", "stra\u00dfe@example.com"),  # casefold("ß") == "ss"; lower() keeps ß
+        ("stra\u00dfe@example.com", "strasse@example.com"),
+        ("ju\u0308rgen@example.com", "j\u00fcrgen@example.com"),  # decomposed ü (not NFC)
+        ("j\u00fcrgen@example.com", "ju\u0308rgen@example.com"),
+        ("\u0130nfo@example.com", "info@example.com"),  # dotted capital I lowers to "i" + U+0307
+    ],
+    ids=["kelvin-token", "kelvin-typed", "ss-token", "sharp-s-token", "nfd-token", "nfd-typed", "dotted-I"],
+)
+def test_unicode_look_alike_emails_do_not_match(signed_in: str, typed: str) -> None:
+    assert not same_email(signed_in, typed)
+    error = identity_refusal(signed_in, typed, email_verified=True)
+    assert error.details["actual"] == signed_in and "reason" not in error.details
+
+
+def test_emails_match_case_insensitively_on_plain_lower_case() -> None:
+    assert same_email("Alice@Example.COM", "alice@example.com")
+    assert same_email("J\u00dcRGEN@example.com", "j\u00fcrgen@example.com")
+    assert same_email("\u1e9e@example.com", "\u00df@example.com")  # capital sharp s lowers to ß
+
+
+def test_email_claim_that_is_not_a_string_is_no_email() -> None:
+    error = identity_refusal(["kate@example.com"], email_verified=True)
+    assert error.details.get("actual") is None
