@@ -34,13 +34,13 @@ class Attempt:
 
 
 @pytest.fixture
-def attempt(api: Any, browser: httpx.AsyncClient, callback_prefix: str) -> Any:
-    """``await attempt(login_hint, environment)``: start, let the provider answer, open the callback, await."""
+def attempt(api: Any, browser: httpx.AsyncClient, callback_prefix: str, begin_sign_in: Any) -> Any:
+    """``await attempt(login_hint, environment)``: start (browser bound), let the provider answer,
+    open the callback, await."""
 
     async def run(login_hint: str = ALICE, environment: str | None = None, extra_query: str = "") -> Attempt:
-        started = await api("POST", "login", {"environment": environment, "login_hint": login_hint})
-        assert started.status == 200, started.body
-        callback = await provider_login(browser, started.body["url"], None, callback_prefix)
+        started, url = await begin_sign_in({"environment": environment, "login_hint": login_hint})
+        callback = await provider_login(browser, url, None, callback_prefix)
         page = await browser.get(callback + extra_query)
         return Attempt(page, await api("POST", "await", {"state": started.body["state"]}), started.body["state"])
 
@@ -300,17 +300,19 @@ async def test_real_provider_without_email_scope_cannot_satisfy_a_login_hint(
 
 @pytest.mark.security_case("iss-param-mismatch")
 async def test_real_mix_up_attack_code_from_another_provider_is_refused_unexchanged(
-    api: Any, browser: httpx.AsyncClient, callback_prefix: str, sign_in: Any, idp: Any, real_b: Any, snapshot: Any
+    api: Any, browser: httpx.AsyncClient, callback_prefix: str, sign_in: Any, begin_sign_in: Any,
+    idp: Any, real_b: Any, snapshot: Any,
 ) -> None:
     # The user has a session with provider A ("real") and starts another sign-in there ...
     assert (await sign_in(ALICE, environment="real")).status == 200
     before = snapshot()
-    victim = await api("POST", "login", {"environment": "real", "login_hint": ALICE})
-    # ... while the attacker's provider B ("real_b") hands out a code, delivered with A's state.
-    other = await api("POST", "login", {"environment": "real_b", "login_hint": ALICE})
-    callback = await provider_login(browser, other.body["url"], None, callback_prefix)
+    victim, _ = await begin_sign_in({"environment": "real", "login_hint": ALICE})
+    # ... while the attacker's provider B ("real_b") hands out a code, delivered with A's state
+    # to A's own redirect path (in the browser that started A's sign-in).
+    _, other_url = await begin_sign_in({"environment": "real_b", "login_hint": ALICE})
+    callback = await provider_login(browser, other_url, None, callback_prefix)
     params = {**query_of(callback), "state": victim.body["state"]}
-    page = await browser.get(callback_prefix, params=params)
+    page = await browser.get(f"{callback_prefix}/real", params=params)
     result = await api("POST", "await", {"state": victim.body["state"]})
     assert page.status_code == 502
     assert result.body["error"] == "provider_error" and result.body["provider_error"] == "issuer_mismatch"
