@@ -8,7 +8,7 @@
  */
 import { Page } from '@playwright/test';
 
-import { ISSUER } from '../playwright.config';
+import { BASE_URL, ISSUER } from '../playwright.config';
 import { completeProviderPage, expect, OidcRest } from './fixtures';
 
 /**
@@ -145,12 +145,12 @@ export class NotebookDriver {
     };
   }
 
-  /** The cell's link to the provider (`OIDCAuth.start_login` shows it), from the DOM. */
+  /** The cell's sign-in link (`OIDCAuth.start_login` shows the server's start link), from the DOM. */
   providerLink(index: number) {
     return this.page
       .locator(`[id="${this.id}"] .jp-Notebook .jp-Cell`)
       .nth(index)
-      .locator(`.jp-OutputArea-output a[href^="${new URL(ISSUER).origin}"]`);
+      .locator(`.jp-OutputArea-output a[href^="${BASE_URL}oidc/start?"]`);
   }
 
   /** Restart the kernel as a user does: the command, then Restart in its dialog. */
@@ -211,10 +211,10 @@ export class NotebookDriver {
 
 /** Start a sign-in through the REST API and complete the provider's page in a separate page. */
 export async function signInInSeparatePage(page: Page, oidc: OidcRest, email: string): Promise<void> {
-  const { url } = await oidc.login(email, 'prod');
+  const { start_url } = await oidc.login(email, 'prod'); // no browser asked: its start link binds one
   const provider = await page.context().newPage();
   try {
-    await provider.goto(url);
+    await provider.goto(start_url);
     await expect(await completeProviderPage(provider, email)).toContainText(email);
   } finally {
     await provider.close();
