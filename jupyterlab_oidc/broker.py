@@ -225,13 +225,14 @@ class Broker:
             redirect_environment=redirect_environment,
             expires_at=time.time() + self.settings.callback_timeout,
         )
-        pending.start_url = f"{(self.settings.public_url or origin).rstrip('/')}{self.base_url}oidc/start?" + urlencode(
-            {"state": pending.state}
-        )
-        params = {
+        start_path = f"{self.base_url}oidc/start?" + urlencode({"state": pending.state})
+        pending.start_url = f"{(self.settings.public_url or origin).rstrip('/')}{start_path}"
+        pending.redirect_uris.add(redirect)
+        pending.browser_origin = origin
+        pending.authorization_endpoint = metadata.authorization_url
+        pending.authorization_params = {
             "response_type": "code",
             "client_id": env.client_id,
-            "redirect_uri": pending.redirect_uri,
             "scope": " ".join(scopes),
             "state": pending.state,
             "nonce": pending.nonce,
@@ -239,10 +240,8 @@ class Broker:
             "code_challenge_method": "S256",
         }
         if pending.login_hint:
-            params["login_hint"] = pending.login_hint
-        separator = "&" if "?" in metadata.authorization_url else "?"
-        url = f"{metadata.authorization_url}{separator}{urlencode(params)}"
-        pending.authorization_url = url
+            pending.authorization_params["login_hint"] = pending.login_hint
+        url = pending.authorization_url()
         if self.settings.redirect_mode == "local" and self.local_listener_start:
             await self.local_listener_start(self)
         pending.timer = asyncio.get_running_loop().call_later(
@@ -256,20 +255,27 @@ class Broker:
             "state": pending.state,
             "expires_in": self.settings.callback_timeout,
             "start_url": pending.start_url,
+            "start_path": start_path,
         }
 
-    def bind_browser(self, state: str) -> tuple[str, PendingLogin]:
-        """A new binding secret for the browser that asks (``POST login``, the start link).
+    def bind_browser(self, state: str, origin: str) -> tuple[str, PendingLogin, str]:
+        """Bind the browser at ``origin`` that asks (``POST login``, the start link) to ``state``.
 
-        Callers make sure that browser is the owner's (a Jupyter login). Answers the secret
-        for the cookie; the pending sign-in keeps only its digest.
+        Callers make sure that browser is the owner's (a Jupyter login). Answers the secret for
+        its cookie (the sign-in keeps only the digest), the sign-in, and the provider URL for
+        that browser: its redirect URI comes back to the origin the browser uses, where its
+        cookie lives (a start link printed by a kernel names 127.0.0.1; the browser may use
+        localhost or the hub's public host).
         """
         pending = self._pending(state)
         if not pending.accepts_callback():
             raise StateMismatchError("This sign-in has already finished or expired. Start the sign-in again.")
         secret, digest = new_binding()
         pending.bindings.add(digest)
-        return secret, pending
+        redirect = self._redirect(origin, pending.environment)[0]
+        pending.redirect_uris.add(redirect)
+        pending.browser_origin = origin
+        return secret, pending, pending.authorization_url(redirect)
 
     def _expire(self, state: str) -> None:
         pending = self.pending.get(state)
@@ -346,7 +352,11 @@ class Broker:
         return pending
 
     async def handle_callback(
-        self, params: dict[str, str], binding: str | None = None, path_environment: str | None = None
+        self,
+        params: dict[str, str],
+        binding: str | None = None,
+        path_environment: str | None = None,
+        origin: str | None = None,
     ) -> Session:
         """The provider's redirect: named checks, then exchange, verification and identity.
 
@@ -364,6 +374,10 @@ class Broker:
                 environment=pending.environment,
             )
         pending.callback_received = True
+        # The code was issued for the redirect URI of the origin it came back to.
+        redirect = self._redirect(origin, pending.environment)[0] if origin else pending.redirect_uri
+        if redirect in pending.redirect_uris:
+            pending.redirect_uri = redirect
         try:
             session = await self._complete_login(pending, params)
         except OIDCError as e:

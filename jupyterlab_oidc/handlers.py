@@ -113,7 +113,7 @@ class LoginHandler(OIDCHandler):
             _text(body, "environment"), _text(body, "application"), _text(body, "login_hint") or "", self.origin()
         )
         # The browser that asked is the owner's (Jupyter login + XSRF): bind the sign-in to it.
-        secret, pending = self.broker.bind_browser(result["state"])
+        secret, pending, _ = self.broker.bind_browser(result["state"], self.origin())
         set_binding_cookie(self, self.broker.base_url, pending.state, secret, pending.expires_in())
         self.finish(result)
 
@@ -291,6 +291,10 @@ class PageHandler(JupyterHandler):
     def broker(self) -> Broker:
         return self.settings["jupyterlab_oidc_broker"]
 
+    def origin(self) -> str:
+        """Scheme and host the browser used to reach this server."""
+        return f"{self.request.protocol}://{self.request.host}"
+
     def page(self, status: int, body: str) -> None:
         self.set_status(status)
         for name, value in PAGE_HEADERS.items():
@@ -317,8 +321,8 @@ class StartHandler(PageHandler):
     async def get(self) -> None:
         """303 to the provider's authorization URL, with the binding cookie set."""
         try:
-            secret, pending = self.broker.bind_browser(self.get_query_argument("state", ""))
-            if urlsplit(pending.authorization_url).scheme not in ("http", "https"):
+            secret, pending, url = self.broker.bind_browser(self.get_query_argument("state", ""), self.origin())
+            if urlsplit(url).scheme not in ("http", "https"):
                 raise DiscoveryFailedError("The provider's authorization URL is not an http(s) URL; it was not opened.")
         except OIDCError as e:
             self.page(*error_page(e))
@@ -327,7 +331,7 @@ class StartHandler(PageHandler):
         for name, value in PAGE_HEADERS.items():
             if name != "Content-Type":
                 self.set_header(name, value)
-        self.redirect(pending.authorization_url, status=303)
+        self.redirect(url, status=303)
 
 
 class CallbackHandler(PageHandler):
@@ -340,7 +344,10 @@ class CallbackHandler(PageHandler):
         state = params.get("state") or ""
         try:
             result: Any = await self.broker.handle_callback(
-                params, binding=self.get_cookie(cookie_name(state)) if state else None, path_environment=environment
+                params,
+                binding=self.get_cookie(cookie_name(state)) if state else None,
+                path_environment=environment,
+                origin=self.origin(),
             )
         except OIDCError as e:
             result = e

@@ -52,7 +52,7 @@ class _LocalCallbackHandler(web.RequestHandler):
         except OIDCError as e:
             self.page(e)
             return
-        server = urlsplit(pending.start_url)
+        server = urlsplit(pending.browser_origin or pending.start_url)
         path = f"{self.broker.base_url}oidc/callback"
         if pending.redirect_environment is not None:
             path += f"/{environment_segment(pending.redirect_environment)}"

@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 
 @dataclass
@@ -22,8 +23,13 @@ class PendingLogin:
     expires_at: float
     #: The environment the redirect URI's path names (None: the legacy shared path).
     redirect_environment: str | None = None
-    #: The provider's authorization URL (the start link sends the browser there).
-    authorization_url: str = field(default="", repr=False)
+    #: The provider's authorization endpoint and the request's parameters (redirect_uri aside).
+    authorization_endpoint: str = ""
+    authorization_params: dict[str, str] = field(default_factory=dict, repr=False)
+    #: Every redirect URI handed out for this sign-in (one per browser origin that was bound).
+    redirect_uris: set[str] = field(default_factory=set)
+    #: Scheme and host of the last browser bound to it (the local listener sends it back there).
+    browser_origin: str = ""
     #: ``{origin}{base_url}oidc/start?state=…``: binds the browser that opens it (needs the owner's login).
     start_url: str = ""
     #: SHA-256 of the binding secrets held by the browsers allowed to deliver the callback.
@@ -31,6 +37,12 @@ class PendingLogin:
     result: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     callback_received: bool = False
     timer: asyncio.TimerHandle | None = None
+
+    def authorization_url(self, redirect_uri: str | None = None) -> str:
+        """The provider URL a browser opens, for ``redirect_uri`` (default: the first one)."""
+        params = {**self.authorization_params, "redirect_uri": redirect_uri or self.redirect_uri}
+        separator = "&" if "?" in self.authorization_endpoint else "?"
+        return f"{self.authorization_endpoint}{separator}{urlencode(params)}"
 
     def expires_in(self) -> float:
         """Seconds left before ``login_timeout``."""

@@ -30,6 +30,10 @@ def test_start_login_shows_the_start_link_and_await_callback_returns_the_tokens(
     # Then the link is the server's start link, which binds the browser that opens it
     link = _link(started.displays)
     assert link.startswith(f"{server.url}oidc/start?state=")
+    # and the HTML link is its path, so the browser opens it on the host it uses for Jupyter
+    [html_display] = [d["text/html"] for d in started.displays if "text/html" in d]
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    assert f'href="{path}"' in html_display
     # When the person opens it (with their Jupyter login) and signs in at the provider
     assert server.complete_login(link) == 200
     # Then

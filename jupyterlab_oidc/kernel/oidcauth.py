@@ -108,7 +108,7 @@ class OIDCAuth:
         self._state = state
         expires_in = float(reply.get("expires_in") or self.callback_timeout)
         self._deadline = time.monotonic() + min(float(self.callback_timeout), expires_in)
-        show_link(link, login_hint)
+        show_link(link, login_hint, path=reply.get("start_path"))
         return link
 
     def await_callback(self) -> TokenStore:
@@ -162,12 +162,18 @@ class OIDCAuth:
             pass
 
 
-def show_link(url: str, login_hint: str = "") -> None:
+def show_link(url: str, login_hint: str = "", path: object = None) -> None:
     """Show a clickable sign-in link when running under IPython (plain URL in a terminal).
 
-    Only http(s) URLs: anything else raises ``UnsafeURLError`` and shows nothing.
+    Only http(s) URLs: anything else raises ``UnsafeURLError`` and shows nothing. ``path``, the
+    start link as a path on this server (``start_path``), is what the HTML link points to:
+    JupyterLab and Notebook 7 open it on the origin the person's browser uses (the kernel
+    reaches the server at 127.0.0.1, which may not be the browser's host, e.g. under a hub).
     """
     url = navigable_url(url)
+    href = path if isinstance(path, str) and path.startswith("/") and not path.startswith("//") else url
+    if "\\" in href or any(c in href for c in "\r\n\t"):
+        href = url
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -177,7 +183,7 @@ def show_link(url: str, login_hint: str = "") -> None:
         return
     who = f" as <b>{html.escape(login_hint)}</b>" if login_hint else ""
     link = (
-        f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">'
+        f'<a href="{html.escape(href, quote=True)}" target="_blank" rel="noopener noreferrer">'
         f"Sign in{who}</a> (opens the provider in a new tab; then run <code>await_callback()</code>)"
     )
     display({"text/html": link, "text/plain": f"Sign in: {url}"}, raw=True)

@@ -166,3 +166,21 @@ async def test_kernel_refresh_token_setting_never_hands_the_refresh_token_to_the
         )
     assert reply.status_code == 200 and reply.json()["refresh_token"]
 
+
+
+async def test_start_link_opened_at_another_host_name_comes_back_to_that_host(
+    api: Any, browser: Any, jp_http_port: int, jp_base_url: str, jupyter_token: str, idp: Any
+) -> None:
+    # A kernel starts the sign-in through 127.0.0.1; the person's browser uses localhost.
+    # The provider must send the browser back to the host its binding cookie belongs to.
+    from ..idp import bind_browser
+
+    started = await api("POST", "login", {"environment": REAL, "login_hint": ALICE})
+    assert started.body["start_path"].startswith(f"{jp_base_url}oidc/start?state=")
+    at_localhost = f"http://localhost:{jp_http_port}{started.body['start_path']}"
+    url = await bind_browser(browser, at_localhost, jupyter_token)
+    prefix = f"http://localhost:{jp_http_port}{jp_base_url}oidc/callback"
+    callback = await provider_login(browser, url, None, prefix)
+    page = await browser.get(callback)
+    assert page.status_code == 200, page.text
+    assert idp.token_calls("authorization_code") == 1

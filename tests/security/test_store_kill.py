@@ -65,7 +65,7 @@ async def sign_in(settings: OIDCLogin) -> None:
         started = await broker.start_login("prod", None, ALICE, ORIGIN)
         async with httpx.AsyncClient() as browser:
             callback = await provider_login(browser, started["url"], None, f"{ORIGIN}/oidc/callback")
-        binding, _ = broker.bind_browser(started["state"])
+        binding, _, _ = broker.bind_browser(started["state"], ORIGIN)
         await broker.handle_callback(query_of(callback), binding=binding)
     finally:
         await broker.stop()
