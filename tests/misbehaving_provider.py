@@ -11,6 +11,8 @@ behaviour with plain attributes between requests::
     bad.id_token_hook = lambda claims, forge: forge.sign({**claims, "iss": "https://evil"})
     bad.token_type = None            # token response without token_type
     bad.go_down(); bad.come_back()   # refuse connections, then listen again on the same port
+    bad.issuer_suffix = "/"          # issuer "http://127.0.0.1:port/" (Ory Hydra, Auth0)
+    bad.discovery_overrides = {"end_session_endpoint": "javascript:alert(1)"}
 
 Everything it issues (codes, verifiers it received, access/refresh/id tokens) is recorded
 in ``secrets`` so tests can look for them in logs. Dev/test only.
@@ -44,6 +46,9 @@ USERS = {
     "alice@example.com": {"sub": "user-alice", "name": "Alice Example", "email_verified": True},
     "bob@example.com": {"sub": "user-bob", "name": "Bob Example", "email_verified": True},
     "mallory@example.com": {"sub": "user-mallory", "name": "Mallory Example", "email_verified": True},
+    # Targets of look-alike emails (Kelvin sign, sharp s) in the attack tests.
+    "kate@example.com": {"sub": "user-kate", "name": "Kate Example", "email_verified": True},
+    "strasse@example.com": {"sub": "user-strasse", "name": "Strasse Example", "email_verified": True},
 }
 
 
@@ -150,6 +155,10 @@ class MisbehavingProvider:
         self.token_failure: tuple[int, dict[str, Any]] | None = None
         #: Keys in the JWKS document.
         self.published_keys: list[RSAKey] = [self.original_key]
+        #: Appended to the issuer in discovery, id_tokens and ``iss`` (``"/"``: Ory Hydra, Auth0).
+        self.issuer_suffix = ""
+        #: Fields of the discovery document replaced (``{"end_session_endpoint": "javascript:..."}``).
+        self.discovery_overrides: dict[str, Any] = {}
         self.signing_key = self.original_key
         self.grants: dict[str, Grant] = {}
         self.codes: dict[str, Grant] = {}
@@ -164,11 +173,15 @@ class MisbehavingProvider:
         self.secrets: dict[str, set[str]] = {k: set() for k in ("code", "code_verifier", "access_token", "refresh_token", "id_token")}
 
     @property
-    def issuer(self) -> str:
+    def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def issuer(self) -> str:
+        return f"{self.origin}{self.issuer_suffix}"
+
     def url(self, path: str) -> str:
-        return f"{self.issuer}{path}"
+        return f"{self.origin}{path}"
 
     def now(self) -> int:
         return int(time.time() + self.clock_offset)
@@ -266,6 +279,7 @@ class MisbehavingProvider:
             "code_challenge_methods_supported": ["S256"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "authorization_response_iss_parameter_supported": True,
+            **self.discovery_overrides,
         }
 
     def id_token_claims(self, grant: Grant, nonce: bool) -> dict[str, Any]:
