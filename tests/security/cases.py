@@ -35,6 +35,8 @@ def _idt(check: str, extra: str = "") -> str:
 
 B = "Sign-in bound to the browser, mix-up, local listener"
 NOTHING = "the code is never exchanged (0 calls at the token endpoint); nothing stored; the sign-in still waits"
+U = "Provider URLs in the browser, kernel and command line"
+K = "Kernel helper and command line"
 M = "Provider misbehaviour (sign-in)"
 R = "Provider misbehaviour (refresh)"
 CASES = [
@@ -63,12 +65,40 @@ CASES = [
     Case("hub-forward-other-users-state-after-hub-login", B, REAL, "the same lure, B not yet logged in to the "
          "hub: B logs in at the hub's login form on the way",
          "hub login first, then the same 403 `other_hub_user`; nothing reaches A's server"),
+    Case("browser-signin-link-other-browser", B, REAL, "Chromium: a sign-in started in the owner's JupyterLab is "
+         "completed in another browser context with no Jupyter cookies",
+         "the callback page says `browser_mismatch`; nothing stored; the owner's pending sign-in stays and the "
+         "owner can still finish it"),
+    Case("browser-start-link-without-login", B, REAL, "Chromium: the start link of a sign-in begun in a kernel is "
+         "opened in a browser without the owner's Jupyter login",
+         "Jupyter's login page, never the provider; no binding cookie; nothing stored"),
     Case("local-listener-dns-rebinding", B, REAL, "a page on another origin reaches the local listener "
          "(`redirect_mode=local`) with its own `Host` header and a live state",
          "400 page, no redirect; the code is never exchanged; the sign-in still waits"),
     Case("local-listener-headers", B, REAL, "the local listener's pages",
          "the callback page's headers: `no-store`, `no-referrer`, `nosniff`, CSP `default-src 'none'; "
          "frame-ancestors 'none'`"),
+    Case("browser-javascript-provider-url", U, BOTH, "Chromium: `POST oidc/login` answers a `javascript:` / "
+         "`JaVaScRiPt:` / whitespace-prefixed `javascript:` / `data:` provider URL that would write to JupyterLab's "
+         "localStorage", "the sign-in window is closed without navigating, `unsafe_url` shown, nothing runs in "
+         "JupyterLab's origin, the sign-in cancelled"),
+    Case("browser-javascript-end-session-url", U, BOTH, "Chromium: `POST oidc/logout` answers a `javascript:` "
+         "`end_session_url`", "signed out as usual; no end-session link rendered, `unsafe_url` shown, nothing runs"),
+    Case("browser-javascript-start-url", U, BOTH, "Chromium: `GET oidc/status` lists a pending sign-in whose "
+         "`start_url` is `javascript:`", "no link rendered; the pending card says the address is not a web address"),
+    Case("kernel-non-http-sign-in-link", U, MIS, "a server answers `POST oidc/login` with a `javascript:`/`data:`/"
+         "`file:`/host-less link (as `start_url` or provider `url`) to `OIDCAuth.start_login` in a cell",
+         "`unsafe_url` raised, nothing displayed, the sign-in cancelled, no Jupyter token sent to that server"),
+    Case("cli-open-non-http-link", U, MIS, "a server answers `jupyter oidc login --open` with a `javascript:`/"
+         "`data:`/`file:`/host-less sign-in link", "nothing opened or printed, the sign-in cancelled, exit 5 "
+         "`unsafe_url`"),
+    Case("bearer-cross-origin-redirect", K, REAL, "an API redirects an `OIDCBearer` request (requests, httpx, "
+         "httpx async) to another origin, which answers 401",
+         "the 401 is returned as it is: the other origin never receives a token, no refresh"),
+    Case("cli-credential-to-foreign-url", K, BOTH, "`jupyter oidc --url` names a listener posing as the server "
+         "(another port, the same port on another host, another hub user's prefix) while a local server token, "
+         "`JUPYTER_TOKEN` and `JUPYTERHUB_API_TOKEN` are present",
+         "the listener receives no credential; exit 4 `server_refused` asking for `--token`"),
     Case("alg-none", M, MIS, "id_token with `alg: none` and no signature", _idt("alg")),
     Case("bad-signature", M, MIS, "id_token signed by an unpublished key, naming the published `kid`", _idt("signature")),
     Case("hs256-public-key", M, MIS, "id_token HS256-signed with the provider's public JWK as the secret", _idt("alg")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -26,7 +27,15 @@ def marked_cases() -> dict[str, list[str]]:
                         found_in_param = [m.args[0] for m in getattr(value, "marks", ()) if m.name == "security_case"]
                         for case_id in found_in_param:
                             found[case_id].append(f"{name}[{case_id}]")
+    # Attacks that need the browser are Playwright tests: annotation {type: 'security_case', description: id}
+    specs = Path(__file__).resolve().parents[2] / "ui-tests" / "tests"
+    for spec in sorted(specs.glob("*.spec.ts")):
+        for case_id in SPEC_CASE.findall(spec.read_text()):
+            found[case_id].append(f"{spec.name}")
     return found
+
+
+SPEC_CASE = re.compile(r"type: 'security_case', description: '([a-z0-9-]+)'")
 
 
 def test_every_case_has_a_test_and_every_test_a_case() -> None:

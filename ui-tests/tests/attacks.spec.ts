@@ -54,7 +54,7 @@ async function reloadLab(panel: Locator): Promise<void> {
 }
 
 test.describe('Attacks: a sign-in link is bound to the browser that started it', () => {
-  test('sign-in link opened in another browser is refused', async ({ panel, browser }) => {
+  test('sign-in link opened in another browser is refused', { annotation: { type: 'security_case', description: 'browser-signin-link-other-browser' } }, async ({ panel, browser }) => {
     const owner = panel.page();
     const answer = owner.waitForResponse(r => isRoute('login')(new URL(r.url())) && r.request().method() === 'POST');
     const ownerTab = await signInThroughPanel(panel, ALICE.email);
@@ -90,7 +90,7 @@ test.describe('Attacks: a sign-in link is bound to the browser that started it',
     expect((await statusFromBrowser(owner)).sessions.map(s => s.email)).toEqual([ALICE.email]);
   });
 
-  test("start link opened in a browser without the owner's Jupyter login is refused", async ({ oidc, browser }) => {
+  test("start link opened in a browser without the owner's Jupyter login is refused", { annotation: { type: 'security_case', description: 'browser-start-link-without-login' } }, async ({ oidc, browser }) => {
     const login = await oidc.login(ALICE.email, 'prod');
     const other = await browser.newContext();
     try {
@@ -139,7 +139,7 @@ test.describe('Attacks: a sign-in link is bound to the browser that started it',
 });
 
 test.describe("Attacks: server-provided URLs never run in JupyterLab's origin", () => {
-  test("javascript: provider URL never runs in JupyterLab's origin", async ({ panel }) => {
+  test("javascript: provider URL never runs in JupyterLab's origin", { annotation: { type: 'security_case', description: 'browser-javascript-provider-url' } }, async ({ panel }) => {
     const page = panel.page();
     let forged = '';
     await page.route(isRoute('login'), (route: Route) =>
@@ -159,7 +159,7 @@ test.describe("Attacks: server-provided URLs never run in JupyterLab's origin", 
     }
   });
 
-  test("javascript: end-session URL never runs in JupyterLab's origin", async ({ panel, oidc }) => {
+  test("javascript: end-session URL never runs in JupyterLab's origin", { annotation: { type: 'security_case', description: 'browser-javascript-end-session-url' } }, async ({ panel, oidc }) => {
     const page = panel.page();
     await oidc.signInFromOutside(ALICE.email);
     const card = panel.locator('[data-test=oidc-card][data-environment=prod]');
@@ -179,7 +179,7 @@ test.describe("Attacks: server-provided URLs never run in JupyterLab's origin", 
     expect((await oidc.status()).sessions).toEqual([]);
   });
 
-  test('javascript: start link of a sign-in started elsewhere is never linked', async ({ panel, oidc }) => {
+  test('javascript: start link of a sign-in started elsewhere is never linked', { annotation: { type: 'security_case', description: 'browser-javascript-start-url' } }, async ({ panel, oidc }) => {
     const page = panel.page();
     const [, url] = SCRIPT_URLS[0];
     await page.route(isRoute('status'), async (route: Route) => {
