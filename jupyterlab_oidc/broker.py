@@ -513,7 +513,7 @@ class Broker:
         return Session(
             environment=env.name,
             application=application,
-            issuer=env.issuer or str(claims.get("iss", "")),
+            issuer=str(claims.get("iss") or env.issuer),  # exactly as the provider states it
             client_id=env.client_id,
             sub=str(claims["sub"]),
             email=email,
@@ -538,6 +538,9 @@ class Broker:
     def _save(self) -> None:
         try:
             self.store.save(self.sessions)
+        except StoreError as e:  # e.g. the directory became writable by others
+            self.store_error = e
+            self.log.error("jupyterlab_oidc: %s", e.message)
         except OSError as e:
             self.store_error = StoreError(f"Could not write the token store: {e.strerror}.")
             self.log.error("jupyterlab_oidc: %s", self.store_error.message)

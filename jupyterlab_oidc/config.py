@@ -303,9 +303,12 @@ class OIDCLogin(Configurable):
     require_verified_email = Bool(
         True,
         config=True,
-        help="""Treat ``email_verified: false`` as an identity mismatch.
+        help="""Accept an email only when the provider says it is verified: only the JSON
+        ``email_verified: true`` passes; ``false``, a missing claim or a string such as
+        ``"true"`` is an identity mismatch.
 
-        Turn off only for providers that never verify email addresses.
+        Turn off only for providers that never send ``email_verified`` or never verify email
+        addresses.
         """,
     )
 
@@ -340,7 +343,7 @@ class OIDCLogin(Configurable):
     jwks_cache_seconds = Float(
         3600,
         config=True,
-        help="How long a provider's discovery document and JWKS are cached (an unknown ``kid`` refetches the JWKS once).",
+        help="How long a provider's discovery document and JWKS are cached (an unknown ``kid`` refetches the JWKS, at most once per 60 s per environment).",
     )
 
     id_token_algorithms = List(

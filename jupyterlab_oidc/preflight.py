@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from traitlets import TraitError
 
 from .config import ENVIRONMENT_FIELDS, ZITADEL_AUDIENCE_SCOPE, EnvironmentConfig, parse_environment
+from .discovery import issuer_matches_configured
 from .errors import InvalidRequestError, OIDCError
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
@@ -194,7 +195,7 @@ async def _discovery(broker: Any, env: EnvironmentConfig, found: _Found) -> list
     found.document = document
     checks = [Check("discovery", PASS, f"Fetched {url}.")]
     named = str(document.get("issuer", ""))
-    if named.rstrip("/") != env.issuer:
+    if not issuer_matches_configured(named, env.issuer):
         checks.append(
             Check(
                 "issuer",

@@ -86,6 +86,15 @@ CASES = [
          "`end_session_url`", "signed out as usual; no end-session link rendered, `unsafe_url` shown, nothing runs"),
     Case("browser-javascript-start-url", U, BOTH, "Chromium: `GET oidc/status` lists a pending sign-in whose "
          "`start_url` is `javascript:`", "no link rendered; the pending card says the address is not a web address"),
+    Case("provider-url-javascript", U, MIS, "discovery publishes `authorization_endpoint: javascript:alert(document.cookie)`",
+         "`POST login`: `discovery_failed` (502) with `field: authorization_endpoint`; no sign-in started, provider "
+         "never visited"),
+    Case("provider-url-not-https", U, MIS, "token/jwks/userinfo/revocation/end_session endpoint is `data:`, `file:`, "
+         "`JAVASCRIPT:` or plain http on a non-loopback host", "`discovery_failed` (502) naming the field; no request "
+         "sent to any endpoint"),
+    Case("end-session-javascript", U, MIS, "after a sign-in the discovery document turns `end_session_endpoint` into "
+         "`javascript:`", "`POST logout` signs out with `end_session_url: null`; a new `POST login` is "
+         "`discovery_failed` naming `end_session_endpoint`"),
     Case("kernel-non-http-sign-in-link", U, MIS, "a server answers `POST oidc/login` with a `javascript:`/`data:`/"
          "`file:`/host-less link (as `start_url` or provider `url`) to `OIDCAuth.start_login` in a cell",
          "`unsafe_url` raised, nothing displayed, the sign-in cancelled, no Jupyter token sent to that server"),
@@ -99,6 +108,30 @@ CASES = [
          "(another port, the same port on another host, another hub user's prefix) while a local server token, "
          "`JUPYTER_TOKEN` and `JUPYTERHUB_API_TOKEN` are present",
          "the listener receives no credential; exit 4 `server_refused` asking for `--token`"),
+    Case("email-verified-string-false", M, MIS, "id_token `email_verified: \"false\"` (a string)",
+         f"`identity_mismatch` (reason `email_not_verified`), 403, the message names "
+         f"`c.OIDCLogin.require_verified_email = False`; {UNTOUCHED}"),
+    Case("email-verified-absent", M, MIS, "id_token with `email` but no `email_verified`",
+         f"`identity_mismatch` (reason `email_not_verified`), 403, names the opt-out; {UNTOUCHED}"),
+    Case("email-verified-not-boolean", M, MIS, "userinfo `email_verified: \"true\"` or `1`",
+         f"`identity_mismatch` (reason `email_not_verified`), 403: only the JSON `true` passes; {UNTOUCHED}"),
+    Case("email-kelvin-sign", M, MIS, "login_hint kate@example.com, id_token email `\\u212aate@example.com` (Kelvin "
+         "sign; its lower() is k)", f"`identity_mismatch`, 403: emails must be NFC, then compared with lower(); "
+         f"{UNTOUCHED}"),
+    Case("email-sharp-s", M, MIS, "login_hint strasse@example.com, id_token email `straße@example.com` (casefold "
+         "would match)", f"`identity_mismatch`, 403: lower(), not casefold; {UNTOUCHED}"),
+    Case("issuer-trailing-slash", M, MIS, "issuer `http://127.0.0.1:port/` with a trailing slash (Ory Hydra, Auth0) "
+         "in config, discovery, id_token and `iss`", "signed in (control)"),
+    Case("issuer-trailing-slash-id-token", M, MIS, "trailing-slash issuer, id_token `iss` without the slash",
+         _idt("iss")),
+    Case("issuer-trailing-slash-iss-parameter", M, MIS, "trailing-slash issuer, RFC 9207 `iss` callback parameter "
+         "without the slash", f"`provider_error` (`issuer_mismatch`), 502; the code is never exchanged; {UNTOUCHED}"),
+    Case("unknown-kid-flood", M, MIS, "three id_tokens with random unknown `kid`s within a minute",
+         "each `invalid_id_token` (check `kid`); the JWKS refetched once; after the 60 s cooldown a real rotation "
+         "is fetched again"),
+    Case("store-directory-writable", "Token store", MIS, "store file in a directory with mode 0777 (someone else "
+         "could swap it), plus a planted temporary file", "`store_error` naming the directory and `chmod 700 <dir>`; "
+         "store not read, nothing written or removed there; sign-in still works in memory"),
     Case("alg-none", M, MIS, "id_token with `alg: none` and no signature", _idt("alg")),
     Case("bad-signature", M, MIS, "id_token signed by an unpublished key, naming the published `kid`", _idt("signature")),
     Case("hs256-public-key", M, MIS, "id_token HS256-signed with the provider's public JWK as the secret", _idt("alg")),

@@ -16,9 +16,11 @@ def marked_cases() -> dict[str, list[str]]:
     found: dict[str, list[str]] = defaultdict(list)
     for path in sorted(Path(__file__).parent.glob("test_*.py")):
         module = importlib.import_module(f"{__package__}.{path.stem}")
-        for name, test in vars(module).items():
-            if not name.startswith("test_"):
-                continue
+        tests = [(n, t) for n, t in vars(module).items() if n.startswith("test_")]
+        for cls_name, cls in vars(module).items():
+            if cls_name.startswith("Test") and isinstance(cls, type):
+                tests += [(f"{cls_name}.{n}", t) for n, t in vars(cls).items() if n.startswith("test_")]
+        for name, test in tests:
             for mark in getattr(test, "pytestmark", []):
                 if mark.name == "security_case":
                     found[mark.args[0]].append(name)
