@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -29,6 +30,8 @@ SESSIONS_CHECK_SECONDS = 0.05
 PULL_TIMEOUT_SECONDS = 60.0
 
 Key = tuple[str | None, str | None]
+#: ``callback(key, token, reason)``: the cache of a session changed (``token`` None: dropped).
+Subscriber = Callable[[Key, "TokenStore | None", str], None]
 
 
 def token_sha256(token: str | None) -> str:
@@ -99,8 +102,34 @@ class TokenClient:
         self._cache: dict[Key, TokenStore] = {}
         self._pulls: dict[Key, _Pull] = {}
         self._sessions = _SessionsWatch(self.endpoint.sessions_file)
+        self._subscribers: list[Subscriber] = []
 
     # ---------------------------------------------------------------- public
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(key, token, reason)`` after every change of the cache; returns unsubscribe.
+
+        ``reason``: ``pull`` (a token fetched), ``sign_in``/``rotation`` (pushed by the frontend),
+        ``sign_out``, ``session_ended`` (the sessions file), ``forget``. Runs on the thread that made
+        the change, outside the cache lock: keep it short (``jupyterlab_oidc.dask`` only wakes a thread).
+        """
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _notify(self, changes: list[tuple[Key, TokenStore | None, str]]) -> None:
+        for key, token, reason in changes:
+            for callback in list(self._subscribers):
+                try:
+                    callback(key, token, reason)
+                except Exception:  # a subscriber's bug must not break get_token()
+                    pass
 
     def get_token(
         self, environment: Environment | str | None = None, application: str | None = None, min_valid: float = 60
@@ -162,8 +191,11 @@ class TokenClient:
 
     def forget(self, environment: Environment | str | None = None, application: str | None = None) -> None:
         """Drop the cached token (after a new sign-in, for example)."""
+        key = self._key(environment, application)
         with self._lock:
-            self._cache.pop(self._key(environment, application), None)
+            dropped = self._cache.pop(key, None)
+        if dropped is not None:
+            self._notify([(key, None, "forget")])
 
     def status(self) -> dict[str, Any]:
         """Sessions (no tokens) and environments, from the server extension."""
@@ -275,6 +307,7 @@ class TokenClient:
                     self.default_environment = token.environment
                 key = (token.environment, key[1])
             self._cache[key] = token
+        self._notify([(key, token, "pull")])
 
     # ---------------------------------------------------------------- pushed news
 
@@ -284,12 +317,17 @@ class TokenClient:
         with self._lock:
             if update["reason"] == "sign_out":
                 self._cache.pop(key, None)
-                return
-            token = TokenStore.from_reply(update["token"])
-            current = self._cache.get(key)
-            newer = current is None or (token.expires_at or 0) >= (current.expires_at or 0)
-            if update["reason"] == "sign_in" or newer:
-                self._cache[key] = token
+                change: tuple[Key, TokenStore | None, str] | None = (key, None, "sign_out")
+            else:
+                token = TokenStore.from_reply(update["token"])
+                current = self._cache.get(key)
+                newer = current is None or (token.expires_at or 0) >= (current.expires_at or 0)
+                change = None
+                if update["reason"] == "sign_in" or newer:
+                    self._cache[key] = token
+                    change = (key, token, str(update["reason"]))
+        if change is not None:
+            self._notify([change])
 
     def _on_ready(self, ready: dict[str, Any]) -> None:
         if isinstance(ready.get("default_environment"), str) and ready["default_environment"]:
@@ -300,24 +338,39 @@ class TokenClient:
 
         A token received after the file was written is newer than the file: kept.
         """
+        ended: list[tuple[Key, TokenStore | None, str]] = []
         with self._lock:
             for key, token in list(self._cache.items()):
                 if written_at is not None and token.received_at is not None and token.received_at > written_at:
                     continue
                 entry = sessions.get(_session_key(token.environment or key[0], token.application or key[1]))
-                if not isinstance(entry, dict):
+                if not isinstance(entry, dict) or (
+                    token.signed_in_at is not None and entry.get("signed_in_at") != token.signed_in_at
+                ):
                     del self._cache[key]
-                elif token.signed_in_at is not None and entry.get("signed_in_at") != token.signed_in_at:
-                    del self._cache[key]
+                    ended.append((key, None, "session_ended"))
+        if ended:
+            self._notify(ended)
 
 
 _default_client: TokenClient | None = None
 _default_lock = threading.Lock()
+#: Set by ``jupyterlab_oidc.dask`` in a Dask worker with the plugin: returns the plugin's token
+#: client inside a task, None elsewhere. This module never imports dask.
+worker_client_finder: Callable[[], TokenClient | None] | None = None
 
 
 def default_client() -> TokenClient:
-    """The process-wide client (created on first use from the kernel's environment)."""
+    """The process-wide client (created on first use from the kernel's environment).
+
+    Inside a Dask task on a worker with ``jupyterlab_oidc.dask.OIDCPlugin``: the plugin's client,
+    which holds the token the notebook pushed (workers never ask the server or the provider).
+    """
     global _default_client
+    if worker_client_finder is not None:
+        worker = worker_client_finder()
+        if worker is not None:
+            return worker
     if _default_client is None:
         with _default_lock:
             if _default_client is None:
