@@ -78,8 +78,9 @@ def login(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
     )
     if args.open:
         webbrowser.open(link)
-    deadline = time.monotonic() + float(started.get("expires_in") or 300)
-    out.info(f"Waiting for the sign-in (up to {duration(deadline - time.monotonic())}; Ctrl-C cancels)…")
+    expires_in = float(started.get("expires_in") or 300)
+    deadline = time.monotonic() + expires_in
+    out.info(f"Waiting for the sign-in (up to {duration(expires_in)}; Ctrl-C cancels)…")
     try:
         while True:
             wait = max(min(AWAIT_POLL_SECONDS, deadline - time.monotonic()), 0.0)
@@ -126,10 +127,21 @@ def logout(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
     return exits.OK
 
 
+def _require_environment(client: ServerClient, name: str) -> None:
+    """Usage error (exit 2) when the server has no environment ``name``, naming the configured ones."""
+    _, body = client.call("GET", "environments")
+    known = sorted(e["name"] for e in body.get("environments", []))
+    if name not in known:
+        raise CLIError(f"Unknown environment {name!r}; configured: {', '.join(known) or 'none'}.",
+                       exits.USAGE, "unknown_environment", environment=name)
+
+
 def status(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
     """Sessions as a table; exit 3 when none (for the environment asked)."""
     _, body = client.call("GET", "status")
     sessions = [s for s in body.get("sessions", []) if not args.env or s["environment"] == args.env]
+    if args.env and not sessions:
+        _require_environment(client, args.env)
     body = {**body, "sessions": sessions}
     rows = [
         [_label(s), s.get("email") or s.get("sub") or "-", duration(s.get("expires_in")),
