@@ -12,6 +12,7 @@ const esModules = [
   'jose',
   'lib0',
   'nanoid',
+  'pkce-challenge',
   'vscode-ws-jsonrpc',
   'y-protocols',
   'y-websocket',
