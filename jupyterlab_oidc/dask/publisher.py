@@ -34,8 +34,10 @@ class Publisher:
 
     def __init__(self, client: Any, name: str, environment: str | None, application: str | None,
                  token_client: TokenClient | None = None) -> None:
+        from . import worker
         from .plugin import OIDCSchedulerPlugin
 
+        worker.kernel_process = True
         self.client = client
         self.name = name
         self.environment = environment

@@ -166,9 +166,15 @@ def _in_task() -> bool:
     return True
 
 
+#: True in the notebook's kernel (a Publisher runs here): only task threads use the worker client.
+kernel_process = False
+
+
 def _find_client() -> TokenClient | None:
-    if not _states or not _in_task():
-        return None  # the kernel's own threads, when a LocalCluster runs workers in threads
+    if not _states:
+        return None
+    if kernel_process and not _in_task():
+        return None  # the kernel's own threads, when a LocalCluster runs its workers in threads
     return _worker_client
 
 
