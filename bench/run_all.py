@@ -38,6 +38,7 @@ BENCHES = [
     ("signin_overhead", "bench_signin_overhead", "5. Sign-in overhead: callback → token in a waiting kernel"),
     ("login", "bench_login", "Sign-in phases through the REST API"),
     ("footprint", "bench_footprint", "6–7. Size, load time, memory"),
+    ("dask", "bench_dask", "Dask: a rotation in the server → the token on 1, 4, 16 worker processes vs. `client.run`"),
 ]
 
 
