@@ -11,10 +11,19 @@ TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json ts
 LABEXT := jupyterlab_oidc/labextension/package.json
 SHARED_LABEXT := $(VENV)/share/jupyter/labextensions/jupyterlab-oidc
 
-.PHONY: demo test test-security bench install build dist clean
+.PHONY: demo demo-reset test test-security bench install build dist clean
+
+# make demo [LAB_PORT=8888] [IDP_PORT=5556] [APP=lab|notebook]; state kept in .demo/ (make demo-reset)
+LAB_PORT ?= 8888
+IDP_PORT ?= 5556
+APP ?= lab
+DEMO_DIR := .demo
 
 demo: build
-	$(PY) dev/demo.py
+	$(PY) dev/demo.py --workdir $(DEMO_DIR) --lab-port $(LAB_PORT) --idp-port $(IDP_PORT) --app $(APP)
+
+demo-reset:
+	rm -rf $(DEMO_DIR)
 
 test: build /usr/bin/chromium
 	npm test
