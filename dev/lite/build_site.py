@@ -1,0 +1,149 @@
+"""Build the JupyterLite site of jupyterlab-oidc (``make lite``), from registry packages only.
+
+- JupyterLite and the Pyodide kernel: the PyPI packages installed in dev/lite/.venv;
+- Pyodide itself: the npm package ``pyodide`` (its core: pyodide.mjs, the wasm, the stdlib,
+  the lock file), served by the site — the kernel never reaches a CDN;
+- micropip, packaging and pyodide-http: their pure-Python wheels from PyPI, entered into
+  the site's copy of the lock file with their own sha256;
+- the kernel helper: a pure-Python wheel of jupyterlab_oidc without the server parts,
+  entered into the lock file too and preloaded by the kernel;
+- this extension's labextension, and lite/oidc-callback.html at the site root.
+
+Usage: python dev/lite/build_site.py --pyodide-tgz T --wheels DIR --out DIR --issuer URL
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+#: What the kernel wheel ships: the kernel helper and the stdlib-only modules it imports.
+KERNEL_FILES = ("__init__.py", "_version.py", "errors.py", "protocol.py")
+
+
+def kernel_wheel(dest: Path, version: str) -> Path:
+    """A pure-Python wheel of jupyterlab_oidc's kernel side (no jupyter_server, no httpx)."""
+    name = f"jupyterlab_oidc-{version}-py3-none-any.whl"
+    path = dest / name
+    dist = f"jupyterlab_oidc-{version}.dist-info"
+    files: dict[str, bytes] = {}
+    pkg = ROOT / "jupyterlab_oidc"
+    for rel in KERNEL_FILES:
+        if (pkg / rel).exists():
+            files[f"jupyterlab_oidc/{rel}"] = (pkg / rel).read_bytes()
+    for src in sorted((pkg / "kernel").rglob("*.py")):
+        files[f"jupyterlab_oidc/{src.relative_to(pkg).as_posix()}"] = src.read_bytes()
+    files[f"{dist}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: jupyterlab_oidc\nVersion: {version}\n"
+        "Summary: jupyterlab-oidc kernel helper for JupyterLite (Pyodide)\n"
+    ).encode()
+    files[f"{dist}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: dev/lite/build_site.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    record = []
+    for arc, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{arc},sha256={digest},{len(data)}")
+    record.append(f"{dist}/RECORD,,")
+    files[f"{dist}/RECORD"] = ("\n".join(record) + "\n").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for arc, data in files.items():
+            zf.writestr(zipfile.ZipInfo(arc, date_time=(2020, 1, 1, 0, 0, 0)), data)
+    return path
+
+
+def lock_entry(wheel: Path, name: str, imports: list[str]) -> dict:
+    version = wheel.name.split("-")[1]
+    return {
+        "name": name, "version": version, "file_name": wheel.name, "install_dir": "site",
+        "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(), "package_type": "package",
+        "imports": imports, "depends": [], "unvendored_tests": False, "tool": {},
+    }
+
+
+def pyodide_dir(tgz: Path, wheels: Path, dest: Path, version: str) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(tgz) as tar:
+        for member in tar.getmembers():
+            base = member.name.removeprefix("package/")
+            if base in PYODIDE_FILES:
+                member.name = base
+                tar.extract(member, dest, filter="data")
+    lock = json.loads((dest / "pyodide-lock.json").read_text())
+    # The lock's own entries keep their names; the wheel files are PyPI's, with PyPI's hashes.
+    for wheel in sorted(wheels.glob("*.whl")):
+        project = wheel.name.split("-")[0].replace("_", "-").lower()
+        if project in lock["packages"]:
+            entry = lock["packages"][project]
+            entry.update(file_name=wheel.name, sha256=hashlib.sha256(wheel.read_bytes()).hexdigest())
+            shutil.copy2(wheel, dest / wheel.name)
+    ours = kernel_wheel(dest, version)
+    lock["packages"]["jupyterlab-oidc"] = lock_entry(ours, "jupyterlab-oidc", ["jupyterlab_oidc"])
+    (dest / "pyodide-lock.json").write_text(json.dumps(lock))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pyodide-tgz", type=Path, required=True)
+    parser.add_argument("--wheels", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--issuer", required=True)
+    parser.add_argument("--client-id", default="jupyterlab-oidc")
+    parser.add_argument("--base-path", default="/", help="the URL path the site is served under (ends with /)")
+    args = parser.parse_args()
+    out = args.out.resolve()
+    version = "0.1.0"
+    version_file = ROOT / "jupyterlab_oidc" / "_version.py"
+    if version_file.exists():
+        version = version_file.read_text().split("'")[-2]
+    work = out.parent / (out.name + ".lite-dir")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    config = {
+        "jupyter-lite-schema-version": 0,
+        "jupyter-config-data": {
+            "appName": "JupyterLite with jupyterlab-oidc",
+            "jupyterlabOidc": {
+                "default_environment": "dev",
+                "environments": [{
+                    "name": "dev", "display_name": "Dev provider", "issuer": args.issuer,
+                    "client_id": args.client_id, "scopes": ["openid", "email", "profile", "offline_access"],
+                }],
+            },
+            "litePluginSettings": {
+                "@jupyterlite/pyodide-kernel-extension:kernel": {
+                    "pyodideUrl": f"{args.base_path}static/pyodide/pyodide.mjs",
+                    "disablePyPIFallback": True,
+                    "loadPyodideOptions": {
+                        "lockFileURL": f"{args.base_path}static/pyodide/pyodide-lock.json",
+                        "packages": ["micropip", "packaging", "jupyterlab-oidc"],
+                    },
+                },
+            },
+        },
+    }
+    (work / "jupyter-lite.json").write_text(json.dumps(config, indent=2))
+    jupyter = Path(sys.executable).parent / "jupyter"
+    shutil.rmtree(out, ignore_errors=True)
+    subprocess.run(
+        [str(jupyter), "lite", "build", "--lite-dir", str(work), "--output-dir", str(out), "--no-sourcemaps",
+         f"--LiteBuildConfig.federated_extensions={ROOT / 'jupyterlab_oidc' / 'labextension'}"],
+        check=True, cwd=work,
+    )
+    pyodide_dir(args.pyodide_tgz, args.wheels, out / "static" / "pyodide", version)
+    shutil.copy2(ROOT / "lite" / "oidc-callback.html", out / "oidc-callback.html")
+    shutil.rmtree(work, ignore_errors=True)
+    print(f"lite site: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

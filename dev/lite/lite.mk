@@ -1,0 +1,45 @@
+# `make lite`: the JupyterLite site of jupyterlab-oidc, from registry packages only
+# (included from the Makefile). Cached under dev/lite/: a rebuild with the caches takes seconds.
+LITE_DIR ?= dev/lite
+LITE_VENV ?= $(LITE_DIR)/.venv
+LITE_CACHE ?= $(LITE_DIR)/.cache
+LITE_SITE ?= $(LITE_DIR)/_site
+LITE_PORT ?= 18910
+LITE_IDP_PORT ?= 18911
+LITE_PYODIDE ?= 314.0.7
+LITE_JUPYTERLITE ?= 0.8.6
+LITE_WHEELS ?= micropip==0.11.1 packaging==26.1 pyodide-http==0.2.2
+
+.PHONY: lite lite-serve lite-test lite-clean
+
+$(LITE_VENV)/bin/jupyter-lite:
+	python3 -m venv $(LITE_VENV)
+	$(LITE_VENV)/bin/pip install -q jupyterlite-core==$(LITE_JUPYTERLITE) jupyterlite-pyodide-kernel==$(LITE_JUPYTERLITE)
+
+$(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz:
+	mkdir -p $(LITE_CACHE)
+	cd $(LITE_CACHE) && npm pack --silent pyodide@$(LITE_PYODIDE)
+
+$(LITE_CACHE)/wheels/.done: $(LITE_VENV)/bin/jupyter-lite
+	$(LITE_VENV)/bin/pip download -q --no-deps --only-binary=:all: --python-version 3.14 -d $(LITE_CACHE)/wheels $(LITE_WHEELS)
+	touch $@
+
+jupyterlab_oidc/labextension/package.json:
+	PATH=$(CURDIR)/.venv/bin:$$PATH npm run build
+
+lite: $(LITE_VENV)/bin/jupyter-lite $(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz $(LITE_CACHE)/wheels/.done jupyterlab_oidc/labextension/package.json
+	$(LITE_VENV)/bin/python $(LITE_DIR)/build_site.py --pyodide-tgz $(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz \
+	  --wheels $(LITE_CACHE)/wheels --out $(LITE_SITE) --issuer http://127.0.0.1:$(LITE_IDP_PORT)
+	@du -sh $(LITE_SITE)
+
+# Serve the site on 127.0.0.1 (static files only; nothing else runs).
+lite-serve: lite
+	python3 -m http.server $(LITE_PORT) --bind 127.0.0.1 --directory $(LITE_SITE)
+
+# Playwright against the site and the dev provider (both on 127.0.0.1).
+lite-test: lite
+	OIDC_LITE_SITE=$(LITE_SITE) OIDC_LITE_PORT=$(LITE_PORT) OIDC_LITE_IDP_PORT=$(LITE_IDP_PORT) \
+	  npx playwright test -c ui-tests/playwright.config.ts lite.spec.ts
+
+lite-clean:
+	rm -rf $(LITE_SITE) $(LITE_CACHE)
