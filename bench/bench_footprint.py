@@ -22,7 +22,7 @@ from jupyter_server.serverapp import ServerApp
 app = ServerApp()
 app.initialize(argv=["--port=0", "--allow-root"], find_extensions=False, new_httpserver=False)
 start = time.perf_counter()
-from jupyterlab_oidc.app import OIDCExtensionApp
+from jupyterlab_oidc.server.app import OIDCExtensionApp
 OIDCExtensionApp._load_jupyter_server_extension(app)
 print(time.perf_counter() - start)
 """

@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from jupyterlab_oidc.config import OIDCLogin
+from jupyterlab_oidc.server.config import OIDCLogin
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"

@@ -51,7 +51,7 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .app import OIDCExtensionApp
+    from .server.app import OIDCExtensionApp
 
     return [{"module": "jupyterlab_oidc", "app": OIDCExtensionApp}]
 

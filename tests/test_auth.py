@@ -13,8 +13,10 @@ import httpx
 import pytest
 from tornado import web
 
-from jupyterlab_oidc.handlers import CallbackHandler, route_table
-from jupyterlab_oidc.kernel_access import KERNEL_HEADER, KernelHandler
+from jupyterlab_oidc.server.handlers import CallbackHandler
+from jupyterlab_oidc.server.routes import route_table
+from jupyterlab_oidc.protocol import KERNEL_HEADER
+from jupyterlab_oidc.server.kernel_handlers import KernelHandler
 
 #: No Jupyter login by design: the provider's redirect (browser binding + state + PKCE protect it).
 OPEN_BY_DESIGN = {CallbackHandler: "the provider's redirect"}

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from jupyterlab_oidc.kernel_access import KERNEL_HEADER
+from jupyterlab_oidc.protocol import KERNEL_HEADER
 
 from .idp import provider_login
 

@@ -8,7 +8,7 @@ import pytest
 from traitlets import TraitError
 from traitlets.config import Config
 
-from jupyterlab_oidc.config import OIDCLogin
+from jupyterlab_oidc.server.config import OIDCLogin
 from jupyterlab_oidc.errors import ConfigError, UnknownEnvironmentError
 
 ENV_VARS = (

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from joserfc.jwk import ECKey
 
-from jupyterlab_oidc.config import EnvironmentConfig
-from jupyterlab_oidc.discovery import JWKS_REFETCH_COOLDOWN_SECONDS, Discovery
+from jupyterlab_oidc.core.settings import EnvironmentConfig
+from jupyterlab_oidc.core.discovery import JWKS_REFETCH_COOLDOWN_SECONDS, Discovery
 from jupyterlab_oidc.errors import DiscoveryFailedError
 
 from .idp import CLIENT_ID, provider_login

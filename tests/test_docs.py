@@ -11,9 +11,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
 import config_reference  # noqa: E402
 
-from jupyterlab_oidc.config import OIDCLogin
+from jupyterlab_oidc.server.config import OIDCLogin
 from jupyterlab_oidc.errors import ERRORS_BY_CODE
-from jupyterlab_oidc.handlers import route_table
+from jupyterlab_oidc.server.routes import route_table
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())

@@ -13,10 +13,10 @@ import pytest
 import yaml
 from traitlets.config import Config
 
-from jupyterlab_oidc.broker import Broker
-from jupyterlab_oidc.config import OIDCLogin
-from jupyterlab_oidc.session import Session
-from jupyterlab_oidc.store import FileStore
+from jupyterlab_oidc.core.broker import Broker
+from jupyterlab_oidc.server.config import OIDCLogin
+from jupyterlab_oidc.core.sessions import Session
+from jupyterlab_oidc.core.store import FileStore
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples"

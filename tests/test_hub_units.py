@@ -31,7 +31,7 @@ from jupyterlab_oidc.hub import (
     state_user,
 )
 from jupyterlab_oidc.hub.__main__ import cookie_secret, parse_args
-from jupyterlab_oidc.state import make_state
+from jupyterlab_oidc.core.signin.state import make_state
 
 #: What JupyterHub gives a managed service, enough to start (the hub API is never reached here).
 SERVICE_ENV = {"JUPYTERHUB_API_TOKEN": "service-token", "JUPYTERHUB_CLIENT_ID": "service-oidc-callback",

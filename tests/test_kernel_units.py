@@ -16,7 +16,7 @@ from jupyterlab_oidc.errors import NotAuthenticatedError, OIDCError
 from jupyterlab_oidc.kernel import Environment, TokenStore, messages
 from jupyterlab_oidc.kernel.client import TokenClient, token_sha256
 from jupyterlab_oidc.kernel.http_channel import ServerEndpoint
-from jupyterlab_oidc.kernel_access import server_url
+from jupyterlab_oidc.server.kernel_access import server_url
 
 from .conftest import token_fields
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from jupyterlab_oidc.cli import exits
-from jupyterlab_oidc.preflight import CHECKS
+from jupyterlab_oidc.core.preflight import CHECKS
 
 from .cli_support import run_cli
 from .idp import CLIENT_ID

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyterlab_oidc.state import make_state, user_of_state
+from jupyterlab_oidc.core.signin.state import make_state, user_of_state
 
 
 def test_state_without_hub_user_is_256_random_bits_and_names_nobody() -> None:

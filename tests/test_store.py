@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from jupyterlab_oidc.broker import Broker
+from jupyterlab_oidc.core.broker import Broker
 from jupyterlab_oidc.errors import StoreError
-from jupyterlab_oidc.session import Session
-from jupyterlab_oidc.store import FileStore
+from jupyterlab_oidc.core.sessions import Session
+from jupyterlab_oidc.core.store import FileStore
 
 ALICE = "alice@example.com"
 

@@ -14,10 +14,10 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
-from jupyterlab_oidc.config import EnvironmentConfig
+from jupyterlab_oidc.core.settings import EnvironmentConfig
 from jupyterlab_oidc.errors import IdentityMismatchError, InvalidIdTokenError
-from jupyterlab_oidc.identity import OPT_OUT, enforce_login_hint, same_email
-from jupyterlab_oidc.verify import IdTokenChecks, verify_id_token
+from jupyterlab_oidc.core.identity import OPT_OUT, enforce_login_hint, same_email
+from jupyterlab_oidc.core.idtoken import IdTokenChecks, verify_id_token
 
 ISSUER = "https://id.example.com"
 CLIENT = "lab"

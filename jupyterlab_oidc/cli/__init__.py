@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from ..protocol import LEEWAY_SECONDS
 from . import exits
 from .commands import VERBS
 from .output import Output
@@ -88,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                              help="seconds the token must stay valid (60; capped at the refresh margin)")
             sub.add_argument("--id-token", action="store_true", help="print the id token instead")
         elif name == "check":
-            sub.add_argument("--leeway", type=_non_negative, default=60.0, metavar="S",
-                             help="clock skew tolerated for exp, iat, nbf (60)")
+            sub.add_argument("--leeway", type=_non_negative, default=LEEWAY_SECONDS, metavar="S",
+                             help=f"clock skew tolerated for exp, iat, nbf ({LEEWAY_SECONDS:g})")
         elif name == "preflight":
             draft = sub.add_argument_group("check a draft instead of a configured environment (not saved)")
             draft.add_argument("--issuer", help="issuer URL")

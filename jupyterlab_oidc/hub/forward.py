@@ -20,7 +20,7 @@ import base64
 import re
 from urllib.parse import parse_qsl, quote, urlencode
 
-from ..state import SEPARATOR, USER_NAME, user_of_state
+from ..core.signin.state import SEPARATOR, USER_NAME, user_of_state
 
 #: Longer queries are refused before parsing (providers send a code, a state and a few more).
 MAX_QUERY_LENGTH = 8192

@@ -8,7 +8,6 @@ server extension refreshes, once for all kernels (single flight).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import threading
@@ -18,6 +17,8 @@ from functools import partial
 from typing import Any
 
 from ..errors import ConfigError, NotAuthenticatedError, OIDCError
+from ..protocol import session_key as _session_key
+from ..protocol import token_sha256
 from . import messages
 from .comm_channel import ChannelUnavailable, CommChannel
 from .environment import Environment, environment_name
@@ -32,15 +33,6 @@ PULL_TIMEOUT_SECONDS = 60.0
 Key = tuple[str | None, str | None]
 #: ``callback(key, token, reason)``: the cache of a session changed (``token`` None: dropped).
 Subscriber = Callable[[Key, "TokenStore | None", str], None]
-
-
-def token_sha256(token: str | None) -> str:
-    """How a kernel names a refused token to the server without sending it back."""
-    return hashlib.sha256((token or "").encode()).hexdigest()
-
-
-def _session_key(environment: str | None, application: str | None) -> str:
-    return f"{environment}/{application}" if application else str(environment)
 
 
 class _Pull:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ..core.runtime import running_servers
 from ..errors import ConfigError, OIDCError, ServerUnreachableError
-
-KERNEL_HEADER = "X-JupyterLab-OIDC-Kernel"
+from ..protocol import KERNEL_HEADER
 #: Connect quickly (the server is local); allow a refresh at the provider to finish.
 CONNECT_TIMEOUT_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 30.0
@@ -72,14 +72,10 @@ def _runtime_server_token(endpoint: ServerEndpoint) -> str | None:
     Only a server at the endpoint (its socket, or its port and base_url), preferring the
     kernel's parent: a token never goes to a URL that is not its server's.
     """
-    try:
-        from jupyter_server.serverapp import list_running_servers
-    except ImportError:
-        return None
     wanted = urlsplit(endpoint.url)
     parent = os.getppid()
     candidates = []
-    for info in list_running_servers():
+    for info in running_servers():
         if endpoint.sock:
             mine = info.get("sock") == endpoint.sock
         else:

@@ -9,16 +9,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-TARGET_NAME = "jupyterlab-oidc"
-PROTOCOL_VERSION = 1
+from ..protocol import COMM_PROTOCOL_VERSION as PROTOCOL_VERSION
+from ..protocol import COMM_TARGET as TARGET_NAME  # noqa: F401  (comm_channel uses it)
+from ..protocol import MSG_CALL as CALL
+from ..protocol import MSG_CALL_REPLY as CALL_REPLY
+from ..protocol import MSG_ERROR as ERROR
+from ..protocol import MSG_HELLO as HELLO
+from ..protocol import MSG_READY as READY
+from ..protocol import MSG_TOKEN_REPLY as TOKEN_REPLY
+from ..protocol import MSG_TOKEN_REQUEST as TOKEN_REQUEST
+from ..protocol import MSG_TOKEN_UPDATE as TOKEN_UPDATE
+from ..protocol import UPDATE_REASONS
 
-#: Kernel → frontend.
-HELLO, TOKEN_REQUEST, CALL = "hello", "token_request", "call"
-#: Frontend → kernel.
-READY, TOKEN_REPLY, TOKEN_UPDATE, CALL_REPLY, ERROR = "ready", "token_reply", "token_update", "call_reply", "error"
 FROM_FRONTEND = (READY, TOKEN_REPLY, TOKEN_UPDATE, CALL_REPLY, ERROR)
-#: ``token_update`` reasons.
-UPDATE_REASONS = ("sign_in", "refresh", "sign_out")
 #: REST routes under ``{base_url}oidc/`` a kernel may ask the frontend to call for it.
 CALLABLE = {
     ("GET", "environments"),

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from ..errors import ConfigError, OIDCError, ProviderError, ProviderUnavailableError
+from ..protocol import discovery_url
 from .client import TokenClient, default_client
 from .environment import Environment, environment_name
 from .tokenstore import TokenStore
@@ -91,7 +92,7 @@ class ServiceAuth:
         import httpx
 
         issuer = self._issuer()
-        url = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+        url = discovery_url(issuer)
         try:
             with httpx.Client(timeout=HTTP_TIMEOUT_SECONDS) as http:
                 response = http.get(url)

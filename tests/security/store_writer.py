@@ -24,8 +24,8 @@ import os
 import sys
 from typing import Any
 
-from jupyterlab_oidc.broker import Broker
-from jupyterlab_oidc.config import OIDCLogin
+from jupyterlab_oidc.core.broker import Broker
+from jupyterlab_oidc.server.config import OIDCLogin
 
 
 def short_hash(token: str | None) -> str:

@@ -50,7 +50,7 @@ async def test_dns_rebinding_host_header_is_refused_by_the_local_listener(
 async def test_local_listener_pages_carry_the_callback_pages_security_headers(
     api: Any, local_port: int
 ) -> None:
-    from jupyterlab_oidc.pages import PAGE_HEADERS
+    from jupyterlab_oidc.core.pages import PAGE_HEADERS
 
     await api("POST", "login", {"environment": REAL, "login_hint": ALICE})
     async with httpx.AsyncClient() as page:

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from jupyterlab_oidc.discovery import JWKS_REFETCH_COOLDOWN_SECONDS
-from jupyterlab_oidc.identity import OPT_OUT
-from jupyterlab_oidc.session import Session
-from jupyterlab_oidc.store import FileStore
+from jupyterlab_oidc.core.discovery import JWKS_REFETCH_COOLDOWN_SECONDS
+from jupyterlab_oidc.core.identity import OPT_OUT
+from jupyterlab_oidc.core.sessions import Session
+from jupyterlab_oidc.core.store import FileStore
 
 from ..misbehaving_provider import MisbehavingProvider
 from .conftest import ALICE

@@ -78,7 +78,7 @@ async def test_binding_cookie_of_another_sign_in_does_not_complete_this_one(
     assert len(cookies) == 1
     callback = await provider_login(browser, other.body["url"], None, callback_prefix)
     state = other.body["state"]
-    from jupyterlab_oidc.binding import cookie_name
+    from jupyterlab_oidc.core.signin.binding import cookie_name
 
     path = urlsplit(callback).path
     browser.cookies.set(cookie_name(state), next(iter(cookies.values())), path=path)
@@ -156,7 +156,7 @@ async def test_kernel_refresh_token_setting_never_hands_the_refresh_token_to_the
     browser_reply = await api("POST", "token", {"environment": REAL})
     assert browser_reply.status == 200 and "refresh_token" not in browser_reply.body
     access = jp_serverapp.web_app.settings["jupyterlab_oidc_kernel_access"]
-    from jupyterlab_oidc.kernel_access import KERNEL_HEADER
+    from jupyterlab_oidc.protocol import KERNEL_HEADER
 
     async with httpx.AsyncClient() as kernel:
         reply = await kernel.post(

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jupyterlab_oidc.broker import MIN_RETRY_SECONDS
+from jupyterlab_oidc.core.refresher import MIN_RETRY_SECONDS
 
 from ..misbehaving_provider import MisbehavingProvider
 from .conftest import ALICE, budget

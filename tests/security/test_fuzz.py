@@ -31,7 +31,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jupyterlab_oidc.kernel_access import KERNEL_HEADER
+from jupyterlab_oidc.protocol import KERNEL_HEADER
 
 from .conftest import ALICE, budget
 

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jupyterlab_oidc.kernel_access import KERNEL_HEADER
+from jupyterlab_oidc.protocol import KERNEL_HEADER
 
 from ..conftest import query_of
 from ..idp import bind_browser, provider_login

@@ -34,10 +34,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jupyterlab_oidc.broker import Broker
-from jupyterlab_oidc.config import OIDCLogin
+from jupyterlab_oidc.core.broker import Broker
+from jupyterlab_oidc.server.config import OIDCLogin
 from jupyterlab_oidc.errors import SessionExpiredError
-from jupyterlab_oidc.store import STALE_TEMP_SECONDS, TEMP_PREFIX, FileStore
+from jupyterlab_oidc.core.store import STALE_TEMP_SECONDS, TEMP_PREFIX, FileStore
 
 from ..conftest import get_idp, query_of
 from ..idp import CLIENT_ID, ROOT, provider_login

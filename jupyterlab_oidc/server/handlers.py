@@ -7,84 +7,18 @@ which is protected by the single-use ``state`` and PKCE instead.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
-from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
-from .binding import cookie_name
-from .broker import Broker
-from .errors import DiscoveryFailedError, InvalidRequestError, OIDCError
-from .pages import PAGE_HEADERS, error_page, render_callback_page
-
-AUTH_RESOURCE = "oidc"
-
-
-class OIDCHandler(APIHandler):
-    """Base: exposes the broker and answers ``OIDCError`` as ``{error, message}`` JSON."""
-
-    auth_resource = AUTH_RESOURCE
-
-    @property
-    def broker(self) -> Broker:
-        return self.settings["jupyterlab_oidc_broker"]
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body (an empty body is ``{}``); anything but an object is refused."""
-        if not self.request.body:
-            return {}
-        try:
-            body = json.loads(self.request.body)
-        except ValueError:
-            raise InvalidRequestError("The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise InvalidRequestError("The request body must be a JSON object.")
-        return body
-
-    def origin(self) -> str:
-        """Scheme and host the browser used to reach this server."""
-        return f"{self.request.protocol}://{self.request.host}"
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, OIDCError):
-            self.set_header("Content-Type", "application/json")
-            self.finish(json.dumps(exc.to_json()))
-            return
-        super().write_error(status_code, **kwargs)
-
-    def _handle_request_exception(self, e: BaseException) -> None:
-        if isinstance(e, OIDCError):
-            self.log.info("jupyterlab_oidc: %s %s -> %s", self.request.method, self.request.path, e.code)
-            self.send_error(e.status, exc_info=(type(e), e, e.__traceback__))
-            return
-        super()._handle_request_exception(e)  # type: ignore[arg-type]
-
-
-def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
-    value = body.get(name)
-    if value is None or value == "":
-        if required:
-            raise InvalidRequestError(f"'{name}' is required.")
-        return None
-    if not isinstance(value, str):
-        raise InvalidRequestError(f"'{name}' must be a string.")
-    return value
-
-
-def _number(body: dict[str, Any], name: str, default: float | None) -> float | None:
-    value = body.get(name, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
-        raise InvalidRequestError(f"'{name}' must be a non-negative number of seconds.")
-    try:
-        return float(value)
-    except OverflowError:  # an integer too large for a float (JSON allows any length)
-        raise InvalidRequestError(f"'{name}' must be a non-negative number of seconds.") from None
+from ..core.pages import PAGE_HEADERS, error_page, render_callback_page
+from ..core.signin.binding import cookie_name
+from ..errors import DiscoveryFailedError, InvalidRequestError, OIDCError
+from .base import AUTH_RESOURCE, OIDCHandler, PageHandler, set_binding_cookie
+from .base import number_field as _number
+from .base import text_field as _text
 
 
 class EnvironmentsHandler(OIDCHandler):
@@ -212,23 +146,19 @@ class PreflightHandler(OIDCHandler):
     @authorized
     async def get(self) -> None:
         """Check a configured environment: discovery, issuer, endpoints, JWKS, PKCE, scopes, redirect URI."""
-        from .preflight import run_preflight
-
         environment, application = _query_selector(self)
-        self.finish(await run_preflight(self.broker, environment, application, origin=self.origin()))
+        self.finish(await self.broker.preflight.run(environment, application, origin=self.origin()))
 
     @web.authenticated
     @authorized
     async def post(self) -> None:
         """The same for a configured environment, or for a draft given as ``config`` (not saved)."""
-        from .preflight import run_preflight
-
         body = self.body()
         draft = body.get("config")
         if draft is not None and not isinstance(draft, dict):
             raise InvalidRequestError("'config' must be an object with the fields of one environment.")
-        report = await run_preflight(
-            self.broker, _text(body, "environment"), _text(body, "application"), draft, origin=self.origin()
+        report = await self.broker.preflight.run(
+            _text(body, "environment"), _text(body, "application"), draft, origin=self.origin()
         )
         self.finish(report)
 
@@ -238,11 +168,8 @@ class RefreshTokenGrantHandler(OIDCHandler):
     @authorized
     async def post(self) -> None:
         """Start a session from a refresh token obtained elsewhere (no re-authentication when it expires)."""
-        from .grants import import_refresh_token
-
         body = self.body()
-        session = await import_refresh_token(
-            self.broker,
+        session = await self.broker.grants.import_refresh_token(
             _text(body, "environment"),
             _text(body, "application"),
             _text(body, "refresh_token", True) or "",
@@ -256,11 +183,8 @@ class PasswordGrantHandler(OIDCHandler):
     @authorized
     async def post(self) -> None:
         """Legacy resource-owner password grant (+ one-time code); only where the environment allows it."""
-        from .grants import password_login
-
         body = self.body()
-        session = await password_login(
-            self.broker,
+        session = await self.broker.grants.password_login(
             _text(body, "environment"),
             _text(body, "application"),
             _text(body, "username", True) or "",
@@ -269,41 +193,6 @@ class PasswordGrantHandler(OIDCHandler):
             _text(body, "login_hint"),
         )
         self.finish(session.status())
-
-
-def set_binding_cookie(handler: JupyterHandler, base_url: str, state: str, secret: str, max_age: float) -> None:
-    """The browser's proof that it started ``state``: HttpOnly, SameSite=Lax, callback path only."""
-    handler.set_cookie(
-        cookie_name(state),
-        secret,
-        path=f"{base_url}oidc/callback",
-        httponly=True,
-        samesite="Lax",
-        secure=handler.request.protocol == "https",
-        max_age=max(int(max_age), 1),
-    )
-
-
-class PageHandler(JupyterHandler):
-    """Base of the HTML routes a sign-in tab visits: the security headers of ``pages.py``."""
-
-    @property
-    def broker(self) -> Broker:
-        return self.settings["jupyterlab_oidc_broker"]
-
-    def origin(self) -> str:
-        """Scheme and host the browser used to reach this server."""
-        return f"{self.request.protocol}://{self.request.host}"
-
-    def page(self, status: int, body: str) -> None:
-        self.set_status(status)
-        for name, value in PAGE_HEADERS.items():
-            self.set_header(name, value)
-        self.finish(body)
-
-    def _request_summary(self) -> str:
-        """Tornado logs ``method uri (ip)``; the query holds a code or a state, so log the path."""
-        return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
 
 
 class StartHandler(PageHandler):
@@ -357,28 +246,3 @@ class CallbackHandler(PageHandler):
 
     def check_xsrf_cookie(self) -> None:
         """GET only; nothing to check."""
-
-
-def route_table() -> list[tuple[str, type[web.RequestHandler]]]:
-    """Routes relative to ``base_url`` (the ExtensionApp prepends it)."""
-    from .kernel_access import kernel_routes  # it builds on OIDCHandler
-
-    return [
-        (r"/oidc/await", AwaitHandler),
-        (r"/oidc/callback", CallbackHandler),
-        (r"/oidc/callback/(?P<environment>[^/?#]+)", CallbackHandler),
-        (r"/oidc/cancel", CancelHandler),
-        (r"/oidc/environments", EnvironmentsHandler),
-        (r"/oidc/jwks", JwksHandler),
-        (r"/oidc/login", LoginHandler),
-        (r"/oidc/logout", LogoutHandler),
-        (r"/oidc/refresh", RefreshHandler),
-        (r"/oidc/start", StartHandler),
-        (r"/oidc/status", StatusHandler),
-        (r"/oidc/token", TokenHandler),
-        *kernel_routes(),
-        (r"/oidc/grants/password", PasswordGrantHandler),
-        (r"/oidc/grants/refresh-token", RefreshTokenGrantHandler),
-        (r"/oidc/preflight", PreflightHandler),
-        (r"/oidc/userinfo", UserinfoHandler),
-    ]

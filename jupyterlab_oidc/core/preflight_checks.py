@@ -1,13 +1,4 @@
-"""Preflight: is an environment's configuration usable, before anyone tries to sign in?
-
-Each check is a line with an outcome (``pass``, ``warn``, ``fail``, ``skip``), what was
-found, and how to fix it. ``GET oidc/preflight`` checks a configured environment;
-``POST oidc/preflight`` with ``config`` checks a draft that is not configured yet. The
-panel's *Test configuration* and ``jupyter oidc preflight`` show the same report.
-
-Everything is fetched afresh (not from the broker's caches): a preflight says how the
-provider answers now. No tornado here.
-"""
+"""The checks of the preflight report (see ``preflight.py``), one function per line of it."""
 
 from __future__ import annotations
 
@@ -17,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from traitlets import TraitError
-
-from .config import ENVIRONMENT_FIELDS, ZITADEL_AUDIENCE_SCOPE, EnvironmentConfig, parse_environment
-from .discovery import issuer_matches_configured
-from .errors import InvalidRequestError, OIDCError
+from ..errors import OIDCError
+from ..protocol import discovery_url
+from .discovery import DOCUMENT_FIELDS, fetch_document, fetch_key_set, issuer_matches_configured
+from .http import ProviderHTTP
+from .settings import ZITADEL_AUDIENCE_SCOPE, EnvironmentConfig, Settings
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 #: Check names, in the order they run (stable: the CLI, the panel and tests use them).
@@ -86,81 +77,6 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-def draft_environment(name: str, raw: Any) -> tuple[EnvironmentConfig | None, Check]:
-    """A draft environment (not configured yet), parsed leniently: an empty client id is reported later."""
-    if not isinstance(raw, dict):
-        raise InvalidRequestError("'config' must be an object with the fields of one environment.")
-    client_id = str(raw.get("client_id") or "")
-    try:
-        env = parse_environment(name, {**raw, "client_id": client_id or "-"})
-    except TraitError as e:
-        return None, Check(
-            "configuration", FAIL, str(e), f"Allowed fields: {', '.join(ENVIRONMENT_FIELDS)}."
-        )
-    return dataclasses.replace(env, client_id=client_id), Check(
-        "configuration", PASS, f"Draft environment {name!r}, discovery mode {env.discovery_mode}."
-    )
-
-
-async def run_preflight(
-    broker: Any,
-    environment: str | None = None,
-    application: str | None = None,
-    draft: dict[str, Any] | None = None,
-    origin: str = "",
-) -> dict[str, Any]:
-    """The preflight report of a configured environment, or of ``draft`` (raw environment fields)."""
-    checks: list[Check] = []
-    if draft is not None:
-        env, parsed = draft_environment(environment or "draft", draft)
-        checks.append(parsed)
-    else:
-        env = broker.settings.environment(environment)
-        checks.append(Check("configuration", PASS, f"Environment {env.name!r}, discovery mode {env.discovery_mode}."))
-    redirect_uri = broker.redirect_uri(origin, env.name if env is not None else None)
-    if env is not None:
-        env.scopes_for(application)  # unknown application → unknown_environment
-        await _provider_checks(broker, env, application, redirect_uri, checks)
-    done = {c.name for c in checks}
-    checks += [Check(name, SKIP, "Needs a valid configuration.") for name in CHECKS if name not in done]
-    counts = {outcome: sum(c.outcome == outcome for c in checks) for outcome in (PASS, WARN, FAIL, SKIP)}
-    return {
-        "environment": env.name if env else (environment or "draft"),
-        "application": application,
-        "draft": draft is not None,
-        "issuer": env.issuer if env else "",
-        "client_id": env.client_id if env else "",
-        "discovery_mode": env.discovery_mode if env else "",
-        "redirect_uri": redirect_uri,
-        "ok": counts[FAIL] == 0,
-        "counts": counts,
-        "checks": [c.to_json() for c in checks],
-    }
-
-
-async def _provider_checks(
-    broker: Any, env: EnvironmentConfig, application: str | None, redirect_uri: str, checks: list[Check]
-) -> None:
-    found = _Found()
-    checks.append(_client_id(env))
-    checks += await _discovery(broker, env, found)
-    if env.issuer and found.document is None:
-        checks += [
-            Check(name, SKIP, "Needs the discovery document.")
-            for name in ("endpoints", "jwks", "pkce", "scopes", "grant_types")
-        ]
-        checks.append(_redirect_uri(broker, env, redirect_uri))
-        checks.append(Check("registration", SKIP, "Needs the discovery document."))
-        return
-    checks.append(_endpoints(broker, env, found))
-    checks.append(await _jwks(broker, env, found))
-    checks.append(_pkce(found))
-    checks.append(_scopes(env.scopes_for(application), found))
-    checks.append(_grant_types(env, found))
-    checks.append(_redirect_uri(broker, env, redirect_uri))
-    checks.append(await _registration(broker, env, application, redirect_uri, found))
-
-
 def _client_id(env: EnvironmentConfig) -> Check:
     if not env.client_id:
         return Check(
@@ -174,13 +90,13 @@ def _client_id(env: EnvironmentConfig) -> Check:
     return Check("client_id", PASS, f"{env.client_id} · {kind}")
 
 
-async def _discovery(broker: Any, env: EnvironmentConfig, found: _Found) -> list[Check]:
+async def _discovery(http: ProviderHTTP, env: EnvironmentConfig, found: _Found) -> list[Check]:
     if not env.issuer:
         reason = "Manual mode: no issuer, endpoints come from the configuration."
         return [Check("discovery", SKIP, reason), Check("issuer", SKIP, reason)]
-    url = f"{env.issuer}/.well-known/openid-configuration"
+    url = discovery_url(env.issuer)
     try:
-        document = await broker.http.get_json("preflight discovery", url)
+        document = await fetch_document(http, env.issuer, "preflight discovery")
     except OIDCError as e:
         return [
             Check(
@@ -210,19 +126,13 @@ async def _discovery(broker: Any, env: EnvironmentConfig, found: _Found) -> list
     return checks
 
 
-def _endpoints(broker: Any, env: EnvironmentConfig, found: _Found) -> Check:
+def _endpoints(settings: Settings, env: EnvironmentConfig, found: _Found) -> Check:
     document = found.document or {}
-    names = {
-        "authorization_url": "authorization_endpoint",
-        "token_url": "token_endpoint",
-        "userinfo_url": "userinfo_endpoint",
-        "jwks_uri": "jwks_uri",
-        "revocation_url": "revocation_endpoint",
-        "end_session_url": "end_session_endpoint",
+    endpoints = {
+        field: str(env.endpoints.get(field) or document.get(key) or "") for field, key in DOCUMENT_FIELDS.items()
     }
-    endpoints = {field: str(env.endpoints.get(field) or document.get(key) or "") for field, key in names.items()}
     found.endpoints = endpoints
-    required = ["authorization_url", "token_url"] + (["jwks_uri"] if broker.settings.verify_jwt else [])
+    required = ["authorization_url", "token_url"] + (["jwks_uri"] if settings.verify_jwt else [])
     missing = [f for f in required if not endpoints[f]]
     overridden = sorted(env.endpoints)
     listed = ", ".join(f"{f} {u}" for f, u in endpoints.items() if u)
@@ -254,18 +164,16 @@ def _endpoints(broker: Any, env: EnvironmentConfig, found: _Found) -> Check:
     return Check("endpoints", PASS, f"{listed}{suffix}.{note}")
 
 
-async def _jwks(broker: Any, env: EnvironmentConfig, found: _Found) -> Check:
+async def _jwks(settings: Settings, http: ProviderHTTP, found: _Found) -> Check:
     from joserfc.errors import JoseError
-    from joserfc.jwk import KeySet
 
-    if not broker.settings.verify_jwt:
+    if not settings.verify_jwt:
         return Check("jwks", WARN, "verify_jwt is off: id_tokens are not verified.", "Turn verify_jwt back on.")
     url = found.endpoints.get("jwks_uri")
     if not url:
         return Check("jwks", SKIP, "No jwks_uri.")
     try:
-        document = await broker.http.get_json("preflight jwks", url)
-        keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
+        keys = await fetch_key_set(http, url, "preflight jwks")
     except OIDCError as e:
         return Check("jwks", FAIL, f"Could not read {url}: {e.message}", "Check jwks_uri and that it is reachable.")
     except (JoseError, ValueError, TypeError, KeyError) as e:
@@ -273,7 +181,7 @@ async def _jwks(broker: Any, env: EnvironmentConfig, found: _Found) -> Check:
     signing = [k for k in keys.keys if k.get("use") in (None, "sig")]
     if not signing:
         return Check("jwks", FAIL, f"{url} holds no signing keys.", "The provider must publish its id_token signing keys.")
-    allowed = list(broker.settings.id_token_algorithms)
+    allowed = list(settings.id_token_algorithms)
     advertised = list((found.document or {}).get("id_token_signing_alg_values_supported") or [])
     usable = [a for a in advertised if a in allowed] if advertised else allowed
     described = ", ".join(f"{k.key_type} {k.get('alg') or ''} kid {k.kid or '-'}".replace("  ", " ") for k in signing)
@@ -363,8 +271,7 @@ def _grant_types(env: EnvironmentConfig, found: _Found) -> Check:
     return Check("grant_types", PASS, f"{', '.join(wanted)} offered.")
 
 
-def _redirect_uri(broker: Any, env: EnvironmentConfig, redirect_uri: str) -> Check:
-    settings = broker.settings
+def _redirect_uri(settings: Settings, env: EnvironmentConfig, redirect_uri: str) -> Check:
     if settings.redirect_uri:
         source = "c.OIDCLogin.redirect_uri"
     elif settings.redirect_mode == "local":
@@ -387,7 +294,7 @@ def _redirect_uri(broker: Any, env: EnvironmentConfig, redirect_uri: str) -> Che
 
 
 async def _registration(
-    broker: Any, env: EnvironmentConfig, application: str | None, redirect_uri: str, found: _Found
+    http: ProviderHTTP, env: EnvironmentConfig, application: str | None, redirect_uri: str, found: _Found
 ) -> Check:
     """Ask the provider whether it knows the client and the redirect URI, with a pushed authorization request.
 
@@ -417,9 +324,8 @@ async def _registration(
         "code_challenge": create_s256_code_challenge(generate_token(64)),
         "code_challenge_method": "S256",
     }
-    auth = (env.client_id, env.client_secret) if env.client_secret else None
     try:
-        response = await broker.http.request("preflight registration", "POST", par, data=data, auth=auth)
+        response = await http.client_request("preflight registration", par, env, data)
     except OIDCError as e:
         return Check("registration", WARN, f"The pushed authorization request failed: {e.message}")
     try:

@@ -9,8 +9,8 @@ import tempfile
 import time
 from typing import Any, Protocol
 
-from .errors import StoreError
-from .session import Session
+from ..errors import StoreError
+from .sessions import Session
 
 STORE_VERSION = 1
 #: Temporary files of ``FileStore.save``: ``{prefix}random{suffix}`` beside the store.

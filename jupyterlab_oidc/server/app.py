@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from jupyter_server.extension.application import ExtensionApp
 
-from .broker import Broker
+from ..core.broker import Broker
 from .config import OIDCLogin
-from .handlers import route_table
 from .kernel_access import KernelAccess
 from .local_listener import LocalCallbackListener
+from .routes import route_table
 
 
 class OIDCExtensionApp(ExtensionApp):
@@ -18,13 +20,14 @@ class OIDCExtensionApp(ExtensionApp):
     load_other_extensions = True
 
     def initialize_settings(self) -> None:
-        settings = OIDCLogin(parent=self.serverapp)
-        broker = Broker(settings, base_url=self.serverapp.base_url, log=self.log)
+        """Build the broker and restore stored sessions; export the kernel variables (no loop yet)."""
+        settings = OIDCLogin(parent=self.serverapp).to_settings()
+        listener = None
         if settings.redirect_mode == "local":
-            listener = LocalCallbackListener(broker, settings.redirect_port, self.log)
-            broker.local_listener_start = lambda _broker: listener.start()
-            broker.local_listener_stop = listener.stop
-        broker.start()
+            port, log = settings.redirect_port, self.log
+            listener = lambda broker: LocalCallbackListener(broker, port, log)  # noqa: E731
+        broker = Broker(settings, base_url=self.serverapp.base_url, log=self.log, local_listener=listener)
+        broker.load()
         if not settings.environments:
             self.log.warning(
                 "jupyterlab_oidc: no environment configured; set c.OIDCLogin.environments or "
@@ -37,6 +40,11 @@ class OIDCExtensionApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(route_table())
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """The loop runs: keep restored sessions fresh, export the final port to kernels."""
+        self.settings["jupyterlab_oidc_broker"].start()
+        self.settings["jupyterlab_oidc_kernel_access"].export()
 
     async def stop_extension(self) -> None:
         broker = self.settings.get("jupyterlab_oidc_broker")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from .errors import IdentityMismatchError, InvalidIdTokenError
-from .session import IDENTITY_CLAIMS
+from ..errors import IdentityMismatchError, InvalidIdTokenError
+from .sessions import IDENTITY_CLAIMS
 
 
 def merge_userinfo(claims: dict[str, Any], userinfo: dict[str, Any]) -> dict[str, Any]:

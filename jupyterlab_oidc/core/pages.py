@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from .errors import OIDCError
+from ..errors import OIDCError
 
 #: The URL of these pages can hold a code and a state: never cached, never sent on as a
 #: referrer, never framed, nothing executable.

@@ -20,8 +20,6 @@ See docs/kernel-protocol.md.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import hmac
 import ipaddress
 import json
@@ -29,23 +27,17 @@ import os
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
-from jupyter_server.auth.decorator import allow_unauthenticated
+from ..core.broker import Broker
+from ..protocol import ENV_KERNEL_SECRET as ENV_SECRET
+from ..protocol import ENV_SERVER_CERT as ENV_CERT
+from ..protocol import ENV_SERVER_SOCK as ENV_SOCK
+from ..protocol import ENV_SERVER_URL as ENV_URL
+from ..protocol import ENV_SESSIONS_FILE
+from ..protocol import KERNEL_EXPORTS as EXPORTED
 
-from .broker import Broker
-from .errors import ForbiddenError, OIDCError
-from .handlers import OIDCHandler, _number, _text
-
-KERNEL_HEADER = "X-JupyterLab-OIDC-Kernel"
-ENV_SECRET = "JUPYTERLAB_OIDC_KERNEL_SECRET"
-ENV_URL = "JUPYTERLAB_OIDC_SERVER_URL"
-ENV_SESSIONS_FILE = "JUPYTERLAB_OIDC_SESSIONS_FILE"
-ENV_SOCK = "JUPYTERLAB_OIDC_SERVER_SOCK"
-ENV_CERT = "JUPYTERLAB_OIDC_SERVER_CERT"
-EXPORTED = (ENV_SECRET, ENV_URL, ENV_SESSIONS_FILE, ENV_SOCK, ENV_CERT)
-#: How often the sessions file is brought up to date with the broker (sign-out reaches kernels this fast).
-SESSIONS_POLL_SECONDS = 0.2
 WILDCARD_HOSTS = {"", "*", "0.0.0.0", "::", "localhost"}
 
 
@@ -61,11 +53,6 @@ def server_url(ip: str, port: int, base_url: str, https: bool = False) -> str:
     return f"{'https' if https else 'http'}://{host}:{port}{base}"
 
 
-def token_sha256(token: str | None) -> str:
-    """How a kernel names the token an API refused, without sending it back."""
-    return hashlib.sha256((token or "").encode()).hexdigest()
-
-
 class KernelAccess:
     """Owns the kernel secret, the exported variables and the sessions file."""
 
@@ -75,16 +62,18 @@ class KernelAccess:
         self.secret = secrets.token_urlsafe(32)
         self.sessions_file = os.path.join(serverapp.runtime_dir, f"jupyterlab-oidc-{os.getpid()}-{secrets.token_hex(4)}-sessions.json")
         self.exported: dict[str, str] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
 
     def start(self) -> None:
-        """Export now (the port may still change) and again once the loop runs (the port is final)."""
-        self.export()
-        self.serverapp.io_loop.add_callback(self._started)
+        """Export the variables and write the sessions file, then rewrite it on every session change.
 
-    def _started(self) -> None:
+        The server calls this when it loads the extension (kernels may start right away) and
+        :meth:`export` again once its loop runs and the port is final.
+        """
         self.export()
-        self._task = asyncio.ensure_future(self._watch_sessions())
+        if self._unsubscribe is None:
+            self.write_sessions_file()
+            self._unsubscribe = self.broker.registry.subscribe(lambda _revision: self.write_sessions_file())
 
     def export(self) -> None:
         """Put the variables in ``os.environ``: every kernel started from now on inherits them."""
@@ -107,9 +96,10 @@ class KernelAccess:
         self.exported = values
 
     async def stop(self) -> None:
-        """Stop watching, remove the sessions file, take our variables out of ``os.environ``."""
-        if self._task is not None:
-            self._task.cancel()
+        """Stop following sessions, remove the sessions file, take our variables out of ``os.environ``."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         for name, value in self.exported.items():
             if os.environ.get(name) == value:
                 del os.environ[name]
@@ -155,65 +145,3 @@ class KernelAccess:
                 os.unlink(tmp)
             except OSError:
                 pass
-
-    async def _watch_sessions(self) -> None:
-        """Follow the broker's revision (a cheap poll: no waiter left behind when cancelled)."""
-        revision = -1
-        while True:
-            if self.broker.revision != revision:
-                revision = self.broker.revision
-                self.write_sessions_file()
-            await asyncio.sleep(SESSIONS_POLL_SECONDS)
-
-
-class KernelHandler(OIDCHandler):
-    """Base of the kernel routes: authenticated by the kernel header only, no cookies, no XSRF."""
-
-    @property
-    def kernel_access(self) -> KernelAccess:
-        return self.settings["jupyterlab_oidc_kernel_access"]
-
-    async def prepare(self) -> None:  # type: ignore[override]
-        await super().prepare()
-        if not self.kernel_access.allows(self.request.headers.get(KERNEL_HEADER)):
-            raise ForbiddenError(
-                f"This route is for kernels started by this Jupyter server; send the {KERNEL_HEADER} "
-                f"header with the value of {ENV_SECRET}."
-            )
-
-    def check_xsrf_cookie(self) -> None:
-        """No cookies are involved: a browser cannot send the kernel header cross-origin."""
-
-
-class KernelTokenHandler(KernelHandler):
-    @allow_unauthenticated
-    async def post(self) -> None:
-        """A token valid for ``min_valid`` s; ``force`` refreshes unless the refused token is already gone."""
-        body = self.body()
-        environment, application = _text(body, "environment"), _text(body, "application")
-        if body.get("force"):
-            session = self.broker.session(environment, application)
-            rejected = _text(body, "rejected")
-            if rejected is None or hmac.compare_digest(rejected, token_sha256(session.access_token)):
-                session = await self.broker.refresh(session.key)
-        else:
-            min_valid = _number(body, "min_valid", 60.0) or 0.0
-            session = await self.broker.get_token(environment, application, min_valid)
-        reply = self.broker.token_reply(session, for_kernel=True)
-        self.set_header("Cache-Control", "no-store")
-        self.finish(reply)
-
-
-class KernelStatusHandler(KernelHandler):
-    @allow_unauthenticated
-    async def get(self) -> None:
-        """``GET status`` plus the configured environments (issuers, for ``ServiceAuth``)."""
-        self.finish({**self.broker.status(), "environments": self.broker.environments()["environments"]})
-
-
-def kernel_routes() -> list[tuple[str, type[KernelHandler]]]:
-    """Routes relative to ``base_url``."""
-    return [
-        (r"/oidc/kernel/status", KernelStatusHandler),
-        (r"/oidc/kernel/token", KernelTokenHandler),
-    ]

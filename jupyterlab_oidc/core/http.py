@@ -7,12 +7,27 @@ request and response bodies carry codes, verifiers and tokens.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from .errors import ProviderError, ProviderUnavailableError
+from ..errors import ProviderError, ProviderUnavailableError
+
+if TYPE_CHECKING:
+    from .settings import EnvironmentConfig
+
+
+def client_auth(env: EnvironmentConfig, data: dict[str, str]) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """How this client authenticates at a token-style endpoint (token, revocation, PAR, device).
+
+    A confidential client (``client_secret``) sends HTTP Basic (``client_secret_basic``); a
+    public one sends ``client_id`` in the body (RFC 6749 §2.3.1, §3.2.1). Answers the form to
+    send and the ``auth`` for httpx.
+    """
+    if env.client_secret:
+        return data, (env.client_id, env.client_secret)
+    return {**data, "client_id": env.client_id}, None
 
 
 def redact_url(url: str) -> str:
@@ -88,6 +103,18 @@ class ProviderHTTP:
                 during=label,
             )
         return body
+
+    async def client_request(
+        self, label: str, url: str, env: EnvironmentConfig, data: dict[str, str]
+    ) -> httpx.Response:
+        """POST ``data`` as ``env``'s client (see :func:`client_auth`); the raw answer."""
+        body, auth = client_auth(env, data)
+        return await self.request(label, "POST", url, data=body, auth=auth)
+
+    async def client_form(self, label: str, url: str, env: EnvironmentConfig, data: dict[str, str]) -> dict[str, Any]:
+        """POST ``data`` as ``env``'s client to a token-style endpoint; its JSON object answer."""
+        body, auth = client_auth(env, data)
+        return await self.post_form(label, url, body, auth=auth)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

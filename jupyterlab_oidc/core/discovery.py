@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .config import EnvironmentConfig
-from .errors import DiscoveryFailedError, OIDCError
+from ..errors import DiscoveryFailedError, OIDCError
+from ..protocol import discovery_url
 from .http import ProviderHTTP
+from .settings import EnvironmentConfig
 
 if TYPE_CHECKING:
     from joserfc.jwk import KeySet
@@ -100,6 +101,15 @@ class ProviderMetadata:
     id_token_algorithms: list[str] = field(default_factory=list)
     fetched_at: float = field(default_factory=time.monotonic)
 
+    def summary(self) -> dict[str, Any]:
+        """The discovery document's names for these values (``GET oidc/jwks``)."""
+        return {
+            "issuer": self.issuer,
+            "id_token_signing_alg_values_supported": self.id_token_algorithms,
+            **{DOCUMENT_FIELDS[name]: getattr(self, name) for name in DOCUMENT_FIELDS},
+            "code_challenge_methods_supported": self.code_challenge_methods,
+        }
+
 
 class Discovery:
     """Fetches and caches metadata and JWKS per environment.
@@ -160,10 +170,9 @@ class Discovery:
         return metadata
 
     async def _fetch_discovery(self, env: EnvironmentConfig) -> dict[str, Any]:
-        # OIDC Discovery §4: a terminating "/" of the issuer is removed before appending.
-        url = f"{env.issuer.rstrip('/')}/.well-known/openid-configuration"
+        url = discovery_url(env.issuer)
         try:
-            document = await self.http.get_json("discovery", url)
+            document = await fetch_document(self.http, env.issuer)
         except OIDCError as e:
             raise DiscoveryFailedError(
                 f"Environment {env.name!r}: could not read the discovery document at {url} "
@@ -216,7 +225,6 @@ class Discovery:
 
     async def _fetch_keys(self, env: EnvironmentConfig) -> KeySet:
         from joserfc.errors import JoseError
-        from joserfc.jwk import KeySet
 
         metadata = await self.metadata(env)
         if not metadata.jwks_uri:
@@ -225,8 +233,7 @@ class Discovery:
                 environment=env.name,
             )
         try:
-            document = await self.http.get_json("jwks", metadata.jwks_uri)
-            keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
+            keys = await fetch_key_set(self.http, metadata.jwks_uri)
         except OIDCError as e:
             raise DiscoveryFailedError(
                 f"Environment {env.name!r}: could not fetch the provider's keys ({e.message}).",
@@ -256,3 +263,15 @@ def issuer_matches_configured(named: str, configured: str) -> bool:
     the RFC 9207 ``iss`` parameter are compared with it exactly.
     """
     return named == configured or named == f"{configured}/"
+
+
+async def fetch_document(http: ProviderHTTP, issuer: str, label: str = "discovery") -> dict[str, Any]:
+    """The provider's discovery document, fetched now (the one ``.well-known`` request)."""
+    return await http.get_json(label, discovery_url(issuer))
+
+
+async def fetch_key_set(http: ProviderHTTP, url: str, label: str = "jwks") -> KeySet:
+    """The JWKS at ``url``, fetched now; ``OIDCError`` or joserfc's errors when it is not one."""
+    from joserfc.jwk import KeySet
+
+    return KeySet.import_key_set(await http.get_json(label, url))  # type: ignore[arg-type]

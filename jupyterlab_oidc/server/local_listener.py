@@ -14,12 +14,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from tornado import httpserver, netutil, web
 
-from .errors import ConfigError, InvalidRequestError, OIDCError
-from .pages import PAGE_HEADERS, error_page
-from .redirects import environment_segment
+from ..core.pages import PAGE_HEADERS, error_page
+from ..core.signin.redirects import environment_segment
+from ..errors import ConfigError, InvalidRequestError, OIDCError
 
 if TYPE_CHECKING:
-    from .broker import Broker
+    from ..core.broker import Broker
 
 
 class _LocalCallbackHandler(web.RequestHandler):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from .errors import ConfigError
+from ...errors import ConfigError
 
 PLACEHOLDER = "{environment}"
 

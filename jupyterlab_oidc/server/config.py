@@ -7,9 +7,8 @@ files win over them (the variables are only read in ``@default`` methods).
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,152 +16,9 @@ from jupyter_core.paths import jupyter_data_dir
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
-from .errors import ConfigError, UnknownEnvironmentError
-
-DEFAULT_SCOPES = "openid profile email offline_access"
-ZITADEL_AUDIENCE_SCOPE = "urn:zitadel:iam:org:project:id:{project_id}:aud"
-
-#: Fields an environment may set; anything else is a typo and is refused.
-ENVIRONMENT_FIELDS = (
-    "issuer",
-    "client_id",
-    "client_secret",
-    "scopes",
-    "project_ids",
-    "authorization_url",
-    "token_url",
-    "userinfo_url",
-    "jwks_uri",
-    "revocation_url",
-    "end_session_url",
-    "display_name",
-    "allow_password_grant",
-)
-ENDPOINT_FIELDS = (
-    "authorization_url",
-    "token_url",
-    "userinfo_url",
-    "jwks_uri",
-    "revocation_url",
-    "end_session_url",
-)
-
-
-@dataclass(frozen=True)
-class EnvironmentConfig:
-    """One provider + client pairing, as configured (endpoints may still need discovery)."""
-
-    name: str
-    client_id: str
-    issuer: str = ""
-    client_secret: str = field(default="", repr=False)
-    scopes: tuple[str, ...] = tuple(DEFAULT_SCOPES.split())
-    project_ids: dict[str, str] = field(default_factory=dict)
-    endpoints: dict[str, str] = field(default_factory=dict)
-    display_name: str = ""
-    allow_password_grant: bool = False
-
-    @property
-    def discovery_mode(self) -> str:
-        """``auto`` (issuer only), ``hybrid`` (issuer + overrides) or ``manual`` (no issuer)."""
-        if not self.issuer:
-            return "manual"
-        return "hybrid" if self.endpoints else "auto"
-
-    def scopes_for(self, application: str | None) -> list[str]:
-        """Scopes to request; adds Zitadel's project audience scope when ``application`` maps."""
-        scopes = list(self.scopes)
-        if application:
-            project_id = self.project_ids.get(application)
-            if project_id is None:
-                raise UnknownEnvironmentError(
-                    f"Environment {self.name!r} has no application {application!r}; "
-                    f"known applications: {', '.join(sorted(self.project_ids)) or 'none'}.",
-                    environment=self.name,
-                    application=application,
-                )
-            audience_scope = ZITADEL_AUDIENCE_SCOPE.format(project_id=project_id)
-            if audience_scope not in scopes:
-                scopes.append(audience_scope)
-        return scopes
-
-    def public_info(self) -> dict[str, Any]:
-        """What the browser may see: never the client secret."""
-        return {
-            "name": self.name,
-            "display_name": self.display_name or self.name,
-            "issuer": self.issuer,
-            "client_id": self.client_id,
-            "scopes": list(self.scopes),
-            "applications": sorted(self.project_ids),
-            "discovery_mode": self.discovery_mode,
-            "allow_password_grant": self.allow_password_grant,
-        }
-
-
-def parse_environment(name: str, raw: Any) -> EnvironmentConfig:
-    """Validate one entry of ``OIDCLogin.environments``; errors name the environment and field."""
-    if not isinstance(raw, dict):
-        raise TraitError(f"OIDCLogin.environments[{name!r}] must be a dict, not {type(raw).__name__}")
-    unknown = sorted(set(raw) - set(ENVIRONMENT_FIELDS))
-    if unknown:
-        raise TraitError(
-            f"OIDCLogin.environments[{name!r}] has unknown field(s) {', '.join(unknown)}; "
-            f"allowed: {', '.join(ENVIRONMENT_FIELDS)}"
-        )
-    client_id = str(raw.get("client_id") or "")
-    if not client_id:
-        raise TraitError(f"OIDCLogin.environments[{name!r}] needs a client_id")
-    issuer = str(raw.get("issuer") or "").rstrip("/")
-    endpoints = {k: str(raw[k]) for k in ENDPOINT_FIELDS if raw.get(k)}
-    if not issuer and not {"authorization_url", "token_url"} <= set(endpoints):
-        raise TraitError(
-            f"OIDCLogin.environments[{name!r}] needs an issuer (discovery), or both "
-            "authorization_url and token_url (manual mode)"
-        )
-    scopes = raw.get("scopes") or DEFAULT_SCOPES
-    if isinstance(scopes, str):
-        scopes = scopes.split()
-    project_ids = raw.get("project_ids") or {}
-    if not isinstance(project_ids, dict):
-        raise TraitError(f"OIDCLogin.environments[{name!r}].project_ids must map application → project id")
-    allow_password_grant = raw.get("allow_password_grant", False)
-    if not isinstance(allow_password_grant, bool):
-        raise TraitError(f"OIDCLogin.environments[{name!r}].allow_password_grant must be true or false")
-    return EnvironmentConfig(
-        name=name,
-        client_id=client_id,
-        issuer=issuer,
-        client_secret=str(raw.get("client_secret") or ""),
-        scopes=tuple(str(s) for s in scopes),
-        project_ids={str(k): str(v) for k, v in project_ids.items()},
-        endpoints=endpoints,
-        display_name=str(raw.get("display_name") or ""),
-        allow_password_grant=allow_password_grant,
-    )
-
-
-def environments_from_env(environ: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, dict[str, Any]]:
-    """Environments defined by environment variables (for container images)."""
-    whole = environ.get("JUPYTERLAB_OIDC_ENVIRONMENTS")
-    if whole:
-        try:
-            parsed = json.loads(whole)
-        except ValueError as e:
-            raise TraitError(f"JUPYTERLAB_OIDC_ENVIRONMENTS is not valid JSON: {e}") from None
-        if not isinstance(parsed, dict):
-            raise TraitError("JUPYTERLAB_OIDC_ENVIRONMENTS must be a JSON object: name → settings")
-        return parsed
-    issuer = environ.get("JUPYTERLAB_OIDC_ISSUER")
-    client_id = environ.get("JUPYTERLAB_OIDC_CLIENT_ID")
-    if not (issuer and client_id):
-        return {}
-    one: dict[str, Any] = {"issuer": issuer, "client_id": client_id}
-    if environ.get("JUPYTERLAB_OIDC_CLIENT_SECRET"):
-        one["client_secret"] = environ["JUPYTERLAB_OIDC_CLIENT_SECRET"]
-    if environ.get("JUPYTERLAB_OIDC_SCOPES"):
-        one["scopes"] = environ["JUPYTERLAB_OIDC_SCOPES"]
-    return {environ.get("JUPYTERLAB_OIDC_ENV") or "prod": one}
+from ..core.settings import EnvironmentConfig, Settings, environments_from_env, parse_environment
+from ..errors import ConfigError
+from ..protocol import ID_TOKEN_ALGORITHMS, LEEWAY_SECONDS
 
 
 class OIDCLogin(Configurable):
@@ -329,7 +185,7 @@ class OIDCLogin(Configurable):
     )
 
     leeway_seconds = Float(
-        180,
+        LEEWAY_SECONDS,
         config=True,
         help="Clock skew tolerated between this server and the provider when checking ``exp``, ``iat`` and ``nbf``.",
     )
@@ -348,14 +204,17 @@ class OIDCLogin(Configurable):
 
     id_token_algorithms = List(
         Unicode(),
-        default_value=["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"],
+        default_value=list(ID_TOKEN_ALGORITHMS),
         config=True,
         help="Signature algorithms accepted for id_tokens. ``none`` and HMAC (``HS*``) are always refused.",
     )
 
     @default("environments")
     def _environments_from_env(self) -> dict[str, Any]:
-        return environments_from_env()
+        try:
+            return environments_from_env()
+        except ConfigError as e:
+            raise TraitError(e.message) from None
 
     @default("default_environment")
     def _default_environment_from_env(self) -> str:
@@ -386,8 +245,19 @@ class OIDCLogin(Configurable):
     def _validate_environments(self, proposal: Any) -> dict[str, Any]:
         value = proposal["value"]
         for name, raw in value.items():
-            parse_environment(name, raw)
+            try:
+                env = parse_environment(name, raw)
+            except ConfigError as e:
+                raise TraitError(e.message) from None
+            _check_keys_known(env, self.verify_jwt)
         return value
+
+    @validate("verify_jwt")
+    def _validate_verify_jwt(self, proposal: Any) -> bool:
+        if proposal["value"]:
+            for env in self.all_environments():
+                _check_keys_known(env, True)
+        return bool(proposal["value"])
 
     @validate("id_token_algorithms")
     def _validate_algorithms(self, proposal: Any) -> list[str]:
@@ -402,21 +272,26 @@ class OIDCLogin(Configurable):
             raise TraitError(f"OIDCLogin.{proposal['trait'].name} must be > 0")
         return proposal["value"]
 
+    def to_settings(self) -> Settings:
+        """The plain settings ``core/`` reads (a snapshot of the traits now)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(Settings)}
+        values["environments"] = dict(values["environments"])
+        values["id_token_algorithms"] = list(values["id_token_algorithms"])
+        return Settings(**values)
+
     def environment(self, name: str | None) -> EnvironmentConfig:
         """The parsed environment ``name`` (or the default one)."""
-        name = name or self.default_environment
-        if not self.environments:
-            raise ConfigError(
-                "No OIDC environment is configured. Set c.OIDCLogin.environments in "
-                "jupyter_server_config.py, or JUPYTERLAB_OIDC_ISSUER and JUPYTERLAB_OIDC_CLIENT_ID."
-            )
-        if name not in self.environments:
-            raise UnknownEnvironmentError(
-                f"Unknown environment {name!r}; configured: {', '.join(sorted(self.environments))}.",
-                environment=name,
-            )
-        return parse_environment(name, self.environments[name])
+        return self.to_settings().environment(name)
 
     def all_environments(self) -> list[EnvironmentConfig]:
         """Every configured environment, parsed."""
-        return [parse_environment(n, raw) for n, raw in self.environments.items()]
+        return self.to_settings().all_environments()
+
+
+def _check_keys_known(env: EnvironmentConfig, verify_jwt: bool) -> None:
+    """Manual mode (no issuer) needs ``jwks_uri`` to verify id_tokens, unless ``verify_jwt`` is off."""
+    if verify_jwt and not env.issuer and not env.endpoints.get("jwks_uri"):
+        raise TraitError(
+            f"Environment {env.name!r} has no jwks_uri, so id_tokens cannot be verified. Set jwks_uri in "
+            f"OIDCLogin.environments[{env.name!r}], or turn OIDCLogin.verify_jwt off."
+        )

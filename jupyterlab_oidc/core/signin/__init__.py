@@ -1,0 +1,1 @@
+"""Pending sign-ins: the flow, the browser binding, redirect URIs and the OAuth state."""

@@ -1,0 +1,1 @@
+"""The Jupyter glue: the ExtensionApp, the ``OIDCLogin`` traits, the REST handlers and routes."""

@@ -1,0 +1,156 @@
+"""The refresher with a fake clock and a fake token endpoint: its schedule, deterministic, no sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+from jupyterlab_oidc.core.refresher import MAX_BACKOFF_SECONDS, MIN_RETRY_SECONDS, Refresher
+from jupyterlab_oidc.core.sessions import Session, SessionRegistry
+from jupyterlab_oidc.core.store import MemoryStore
+from jupyterlab_oidc.errors import ProviderUnavailableError
+
+WALL = 1_700_000_000.0
+LIFETIME, MARGIN = 300.0, 60.0
+
+
+class FakeClock:
+    """Time moves only when the test says so; ``sleep`` waits for :meth:`advance`."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def time(self) -> float:
+        return WALL + self.t
+
+    def monotonic(self) -> float:
+        return self.t
+
+    async def sleep(self, delay: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.sleepers.append((self.t + delay, future))
+        await future
+
+    async def advance(self, seconds: float) -> None:
+        self.t += seconds
+        for deadline, future in list(self.sleepers):
+            if deadline <= self.t + 1e-9:
+                self.sleepers.remove((deadline, future))
+                if not future.done():
+                    future.set_result(None)
+        await settle()
+
+    async def advance_to_next_wake(self) -> None:
+        pending = [d for d, f in self.sleepers if not f.done()]
+        assert pending, "nothing is sleeping"
+        await self.advance(max(min(pending) - self.t, 0.0))
+
+
+class FakeEndpoint:
+    """Answers refreshes with a new token, or fails while ``down``; ``gate`` holds answers back."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.calls: list[float] = []
+        self.down = False
+        self.gate: asyncio.Event | None = None
+
+    async def refresh(self, session: Session) -> dict[str, Any]:
+        self.calls.append(self.clock.t)
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.down:
+            raise ProviderUnavailableError("The provider did not answer in time (refresh).", during="refresh")
+        return {"access_token": f"access-{len(self.calls)}", "token_type": "Bearer", "expires_in": LIFETIME}
+
+    async def check_refreshed(self, session: Session, tokens: dict[str, Any]) -> None:
+        return None
+
+
+async def settle() -> None:
+    """Let every task that can run, run (a fixed number of loop turns; no wall-clock time)."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+def make(expires_in: float = LIFETIME) -> tuple[Refresher, FakeClock, FakeEndpoint, Session]:
+    clock = FakeClock()
+    endpoint = FakeEndpoint(clock)
+    registry = SessionRegistry(MemoryStore(), logging.getLogger("test_refresher"))
+    session = Session(
+        environment="prod", application=None, issuer="https://idp.example", client_id="lab", sub="s",
+        email="alice@example.com", access_token="access-0", refresh_token="refresh-0",
+        expires_at=clock.time() + expires_in, lifetime=LIFETIME,
+    )
+    registry.sessions[session.key] = session
+    return Refresher(registry, endpoint, MARGIN, clock=clock), clock, endpoint, session
+
+
+async def test_background_refresh_waits_for_the_margin_before_expiry() -> None:
+    refresher, clock, endpoint, session = make()
+    refresher.start()
+    await settle()
+    await clock.advance(LIFETIME - MARGIN - 1)
+    assert endpoint.calls == []
+    await clock.advance(1)
+    assert endpoint.calls == [LIFETIME - MARGIN]
+    assert session.access_token == "access-1" and session.expires_at == clock.time() + LIFETIME
+    await clock.advance(LIFETIME - MARGIN)  # the next window, from the new expiry
+    assert endpoint.calls == [LIFETIME - MARGIN, 2 * (LIFETIME - MARGIN)]
+    refresher.stop()
+
+
+async def test_failed_background_refreshes_back_off_1_2_4_up_to_30_seconds() -> None:
+    refresher, clock, endpoint, _ = make(expires_in=3600)
+    endpoint.down = True
+    refresher.start()
+    await settle()
+    await clock.advance_to_next_wake()  # the refresh window opens
+    for _ in range(7):
+        await clock.advance_to_next_wake()
+    gaps = [b - a for a, b in zip(endpoint.calls, endpoint.calls[1:])]
+    assert gaps == [1, 2, 4, 8, 16, MAX_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS]
+    endpoint.down = False
+    await clock.advance_to_next_wake()
+    assert refresher.retry_in("prod") == 0.0  # a success resets the back-off
+    refresher.stop()
+
+
+async def test_once_expired_requests_ask_the_provider_at_most_once_per_second() -> None:
+    refresher, clock, endpoint, session = make(expires_in=-5)
+    endpoint.down = True
+    for _ in range(3):
+        with pytest.raises(ProviderUnavailableError):
+            await refresher.get_token(session, 60)
+    assert len(endpoint.calls) == 1  # the others answered the remembered failure
+    await clock.advance(MIN_RETRY_SECONDS / 2)
+    with pytest.raises(ProviderUnavailableError):
+        await refresher.get_token(session, 60)
+    assert len(endpoint.calls) == 1
+    await clock.advance(MIN_RETRY_SECONDS / 2)
+    endpoint.down = False
+    assert (await refresher.get_token(session, 60)).access_token == "access-2"
+    assert endpoint.calls == [0.0, MIN_RETRY_SECONDS]
+    refresher.stop()
+
+
+async def test_requests_racing_a_background_refresh_share_its_one_request() -> None:
+    refresher, clock, endpoint, session = make()
+    endpoint.gate = asyncio.Event()
+    refresher.start()
+    await settle()
+    await clock.advance(LIFETIME - MARGIN + 0.5)  # the keeper's refresh is now in flight
+    assert len(endpoint.calls) == 1
+    waiting = [asyncio.ensure_future(refresher.get_token(session, 60)) for _ in range(5)]
+    waiting.append(asyncio.ensure_future(refresher.refresh(session.key)))
+    await settle()
+    assert len(endpoint.calls) == 1 and not any(w.done() for w in waiting)
+    endpoint.gate.set()
+    results = await asyncio.gather(*waiting)
+    assert len(endpoint.calls) == 1
+    assert {r.access_token for r in results} == {"access-1"}
+    refresher.stop()
