@@ -45,6 +45,34 @@ def same_email(a: str, b: str) -> bool:
     return a.lower() == b.lower()
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment): insertions, deletions,
+    substitutions and swaps of two neighbours each count 1 (``exmaple`` → ``example`` is 1)."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def looks_like_a_typo(typed: str, actual: str) -> bool:
+    """The same local part or the same domain, and the other differs by a small edit (≤ 2, and
+    less than a third of its length: ``bob`` and ``rob`` yes, ``al`` and ``bo`` no)."""
+    if not (unicodedata.is_normalized("NFC", typed) and unicodedata.is_normalized("NFC", actual)):
+        return False  # a look-alike (Kelvin sign, decomposed accents) is no typo to confirm
+    typed_local, _, typed_domain = typed.lower().rpartition("@")
+    local, _, domain = actual.lower().rpartition("@")
+    for same, (x, y) in ((typed_domain == domain, (typed_local, local)), (typed_local == local, (typed_domain, domain))):
+        if same and x != y and edit_distance(x, y) <= min(2, max(len(x), len(y)) // 3):
+            return True
+    return False
+
+
 def enforce_login_hint(claims: dict[str, Any], login_hint: str, require_verified_email: bool) -> str:
     """Return the authenticated email, or raise ``IdentityMismatchError``.
 
@@ -65,6 +93,14 @@ def enforce_login_hint(claims: dict[str, Any], login_hint: str, require_verified
             actual=None,
         )
     if not same_email(email, expected):
+        if looks_like_a_typo(expected, email):
+            raise IdentityMismatchError(
+                f"You signed in as {email}, but this sign-in was for {expected}. Nothing was stored — "
+                f"check the email you typed: if you are {email}, sign in again with that address.",
+                expected=expected,
+                actual=email,
+                reason="email_typo",
+            )
         raise IdentityMismatchError(
             f"You signed in as {email}, but this sign-in was for {expected}. Nothing was stored — "
             "sign in again with the right account.",
