@@ -1,9 +1,10 @@
 """Running ``jupyter oidc`` against the test server: in-process (``main(argv)`` in a worker
 thread, so the server keeps serving on the test's event loop) or as a real subprocess.
 
-Also :class:`EchoAPI`, a small HTTP API on a loopback address that records who called it with
-which credential: the protected API of the ``OIDCBearer`` tests, and the foreign listener that
-poses as a Jupyter server in the CLI's credential tests.
+Also :class:`EchoAPI`, the suite's one ad-hoc HTTP stub: a small HTTP API on a loopback address
+that records who called it with which credential (the protected API of the ``OIDCBearer`` tests,
+the foreign listener that poses as a Jupyter server in the CLI's credential tests) and answers
+routes a test gives it (:meth:`EchoAPI.on`: a provider stand-in's discovery or token endpoint).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Mapping
@@ -92,6 +93,25 @@ async def run_subprocess(*argv: str, env: Mapping[str, str] | None = None, timeo
 
 
 @dataclass(frozen=True)
+class Request:
+    """What a route handler of :class:`EchoAPI` gets."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def form(self) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
+
+
+#: A route handler: the request → ``(status, JSON body)``.
+Route = Callable[[Request], "tuple[int, Any]"]
+
+
+@dataclass(frozen=True)
 class Seen:
     """One request :class:`EchoAPI` received. Credentials only as digests."""
 
@@ -110,8 +130,8 @@ class EchoAPI:
 
     ``GET /data`` answers 401 (``WWW-Authenticate: Bearer``) to the first ``reject`` calls,
     then 200; ``GET /redirect?to=URL`` answers 302 to ``URL``; a path in ``answers`` answers
-    its ``(status, JSON)``; anything else answers ``status``. Every request is recorded in
-    :attr:`seen`.
+    its ``(status, JSON)``; a route given with :meth:`on` answers what its handler returns;
+    anything else answers ``status``. Every request is recorded in :attr:`seen`.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -119,16 +139,22 @@ class EchoAPI:
         self.reject = 0
         self.status = 404
         self.answers: dict[str, tuple[int, Any]] = {}
+        self.routes: dict[tuple[str, str], Route] = {}
         api = self
 
         class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
+            def _answer(self, body: bytes = b"") -> None:
                 url = urlsplit(self.path)
                 query = parse_qs(url.query)
                 header = self.headers.get("Authorization")
                 credential = bool(header or self.headers.get("Cookie") or "token" in query)
                 api.seen.append(Seen(self.command, url.path, _digest(header) if header else None, credential))
-                if url.path == "/redirect":
+                route = api.routes.get((self.command, url.path))
+                if route is not None:
+                    request = Request(self.command, url.path, {k: v[0] for k, v in query.items()}, self.headers, body)
+                    status, answer = route(request)
+                    self._send(status, json.dumps(answer).encode())
+                elif url.path == "/redirect":
                     self._send(302, b"", {"Location": query["to"][0]})
                 elif url.path == "/data":
                     calls = sum(1 for s in api.seen if s.path == "/data")
@@ -142,8 +168,7 @@ class EchoAPI:
                     self._send(api.status, json.dumps({"message": "not a Jupyter server"}).encode())
 
             def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self._answer()
+                self._answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
             do_GET = do_PUT = do_DELETE = _answer  # noqa: N815
 
@@ -170,8 +195,16 @@ class EchoAPI:
         """A URL on this API that redirects to ``to``."""
         return self.url(f"/redirect?to={quote(to, safe='')}")
 
+    def on(self, method: str, path: str, handler: Route) -> EchoAPI:
+        """Answer ``method path`` with ``handler(request)`` → ``(status, JSON body)``."""
+        self.routes[(method, path)] = handler
+        return self
+
+    def calls(self, method: str, path: str) -> list[Seen]:
+        return [s for s in self.seen if (s.method, s.path) == (method, path)]
+
     def reset(self, reject: int = 0, status: int = 404) -> None:
-        self.seen, self.reject, self.status, self.answers = [], reject, status, {}
+        self.seen, self.reject, self.status, self.answers, self.routes = [], reject, status, {}, {}
 
     @property
     def tokens(self) -> list[str | None]:

@@ -18,7 +18,7 @@ The hub has a base URL (``/jh/``) so every route is checked behind a prefix. Use
 The forwarder is a hub OAuth client (``oauth_no_confirm``), and every user may access it
 (the ``user`` role gets ``access:services!service=oidc-callback``), as docs/jupyterhub.md says.
 
-One hub per test module (``hub`` fixture); the three servers start in parallel with it and
+One hub per test module (the ``hub`` fixture of the ``tests.plugins.hub`` plugin); the three servers start in parallel with it and
 stay up. Tests talk to a user's server with that user's own hub token (``HubUser.oidc``),
 play the browser with httpx (``HubUser.browser``: logged in to the hub) or with Chromium
 (``sign_in_with_chromium`` in tests/hub_helpers.py), and run code in a kernel of the user's server over the kernel
@@ -33,14 +33,12 @@ import asyncio
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +46,10 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import pytest
 import websocket
 
-from .conftest import get_idp
-from .idp import CLIENT_ID, IdentityProvider, provider_login
+from .idp import CLIENT_ID, USERS, IdentityProvider, provider_login
+from .support import Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 CHP = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -61,13 +58,7 @@ SERVICE = "oidc-callback"
 PASSWORD = "hub-test-password"
 FORWARDED = ("alice", "bob")
 DIRECT = "dave@example.org"
-EMAILS = {"alice": "alice@example.com", "bob": "bob@example.com", DIRECT: "alice@example.com"}
-
-
-@dataclass
-class Reply:
-    status: int
-    body: Any
+EMAILS = {"alice": USERS["alice"].email, "bob": USERS["bob"].email, DIRECT: USERS["alice"].email}
 
 
 def free_port() -> int:
@@ -404,18 +395,3 @@ class HubUser:
 
     def close(self) -> None:
         self.http.close()
-
-
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    """A running hub for this module (its users' servers start on first use)."""
-    if shutil.which("node") is None:
-        pytest.skip("node is needed for configurable-http-proxy")
-    running = Hub(tmp_path_factory.mktemp("hub"), get_idp("id_token", 300, owner="hub"))
-    try:
-        running.users_running(*FORWARDED, DIRECT)
-        yield running
-    finally:
-        for user in running.users.values():
-            user.close()
-        running.stop()

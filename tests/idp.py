@@ -17,11 +17,29 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = ROOT / "dev" / "idp" / "server.mjs"
 
+
+@dataclass(frozen=True)
+class User:
+    """A test user: the accounts of dev/idp/accounts.mjs, also served by the misbehaving provider."""
+
+    email: str
+    sub: str
+    name: str
+    email_verified: bool = True
+
+
+#: The one set of test users (by short name). dev/idp knows alice, bob and carol;
+#: the misbehaving provider knows all of them.
 USERS = {
-    "alice": "alice@example.com",
-    "bob": "bob@example.com",
-    "carol": "carol@example.com",  # email_verified: false
+    "alice": User("alice@example.com", "user-alice", "Alice Example"),
+    "bob": User("bob@example.com", "user-bob", "Bob Example"),
+    "carol": User("carol@example.com", "user-carol", "Carol Example", email_verified=False),
+    "mallory": User("mallory@example.com", "user-mallory", "Mallory Example"),
+    # Targets of look-alike emails (Kelvin sign, sharp s) in the attack tests.
+    "kate": User("kate@example.com", "user-kate", "Kate Example"),
+    "strasse": User("strasse@example.com", "user-strasse", "Strasse Example"),
 }
+ALICE, BOB, CAROL = USERS["alice"].email, USERS["bob"].email, USERS["carol"].email
 CLIENT_ID = "jupyterlab-oidc"
 SERVICE_CLIENT_ID = "jupyterlab-oidc-service"
 SERVICE_CLIENT_SECRET = "service-secret"
@@ -68,6 +86,28 @@ class IdentityProvider:
                 self.process.wait(5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+_providers: dict[tuple[str, int, str], IdentityProvider] = {}
+
+
+def get_idp(profile: str = "id_token", access_ttl: int = 300, owner: str = "") -> IdentityProvider:
+    """One provider process per (profile, access token lifetime, owner), shared by the session
+    (stopped by the ``tests.plugins.provider`` plugin at the end).
+
+    Long-lived harnesses (the kernel tests' server, the hub) pass an ``owner``: their
+    sessions refresh in the background, which must not show up in other tests' counts.
+    """
+    key = (profile, access_ttl, owner)
+    if key not in _providers or _providers[key].process.poll() is not None:
+        _providers[key] = start_idp(profile=profile, access_ttl=access_ttl)
+    return _providers[key]
+
+
+def stop_providers() -> None:
+    for provider in _providers.values():
+        provider.stop()
+    _providers.clear()
 
 
 def start_idp(profile: str = "id_token", access_ttl: int = 300, port: int = 0, **extra: Any) -> IdentityProvider:
@@ -122,6 +162,20 @@ async def bind_browser(client: httpx.AsyncClient, start_url: str, token: str) ->
     response = await client.get(start_url, headers={"Authorization": f"token {token}"}, follow_redirects=False)
     assert response.status_code == 303, f"start link answered {response.status_code}: {response.text[:300]}"
     return urljoin(start_url, response.headers["location"])
+
+
+async def open_sign_in_link(
+    client: httpx.AsyncClient, link: str, token: str, callback_prefix: str, as_email: str | None = None
+) -> httpx.Response:
+    """The sign-in driver: the owner's browser opens a sign-in link (the server's start link,
+    with the Jupyter token; or a provider URL), signs in at the provider as ``as_email`` (None:
+    the login_hint) and follows the provider's redirect to the callback. Returns the callback page.
+
+    Tests that tamper with a step call :func:`bind_browser` and :func:`provider_login` themselves.
+    """
+    url = await bind_browser(client, link, token) if "/oidc/start?" in link else link
+    callback = await provider_login(client, url, as_email, callback_prefix)
+    return await client.get(callback)
 
 
 def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.1) -> bool:

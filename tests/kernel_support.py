@@ -5,7 +5,8 @@ the extension exports. The test talks to them with jupyter_client over the conne
 file the server writes in its runtime directory.
 
 One server per test session (port 0: the OS picks it, which also checks that kernels get
-the final port), started on first use; ``server`` is the fixture tests import.
+the final port), started on first use: the ``server``, ``kernel`` and ``fresh_kernel``
+fixtures of the ``tests.plugins.kernels`` plugin.
 """
 
 from __future__ import annotations
@@ -19,29 +20,20 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from jupyter_client.blocking import BlockingKernelClient
 
-from .conftest import get_idp
-from .idp import CLIENT_ID, IdentityProvider, bind_browser, provider_login
+from .idp import ALICE, BOB, CLIENT_ID, IdentityProvider, open_sign_in_link
+from .support import Reply
 
 BASE_URL = "/x%40y/"
 ACCESS_TTL = 10
 RESULT_MARK = "@@result "
-ALICE = "alice@example.com"
-BOB = "bob@example.com"
-
-
-@dataclass
-class Reply:
-    status: int
-    body: Any
 
 
 @dataclass
@@ -238,10 +230,7 @@ class JupyterServer:
 
     def oidc(self, method: str, endpoint: str, body: dict[str, Any] | None = None, **kwargs: Any) -> Reply:
         response = self.api(method, f"oidc/{endpoint}", body if method != "GET" else None, **kwargs)
-        try:
-            return Reply(response.status_code, response.json())
-        except ValueError:
-            return Reply(response.status_code, response.text)
+        return Reply.of(response.status_code, response.text, response.headers)
 
     def sign_in(self, email: str, environment: str | None = None, as_email: str | None = None) -> Reply:
         """Sign in through the REST API, playing the person at the provider."""
@@ -256,11 +245,8 @@ class JupyterServer:
 
         async def browse() -> int:
             async with httpx.AsyncClient(timeout=20) as browser:
-                url = link
-                if url.startswith(f"{self.url}oidc/start"):
-                    url = await bind_browser(browser, url, self.token)
-                callback = await provider_login(browser, url, as_email, f"{self.url}oidc/callback")
-                return (await browser.get(callback)).status_code
+                page = await open_sign_in_link(browser, link, self.token, f"{self.url}oidc/callback", as_email)
+                return page.status_code
 
         return asyncio.run(browse())
 
@@ -308,34 +294,6 @@ class JupyterServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self._log.close()
-
-
-_server: dict[str, JupyterServer] = {}
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
-    """The shared Jupyter server (10 s access tokens), started on first use, signed out between tests."""
-    if "server" not in _server:
-        _server["server"] = JupyterServer(tmp_path_factory.mktemp("jupyter"), get_idp("id_token", ACCESS_TTL, owner="kernels"))
-    yield _server["server"]
-    if "server" in _server:
-        _server.pop("server").stop()
-
-
-@pytest.fixture(scope="session")
-def kernel(server: JupyterServer) -> RealKernel:
-    """A kernel shared by tests that reset its token client first (see ``fresh_kernel``)."""
-    return server.start_kernel()
-
-
-@pytest.fixture
-def fresh_kernel(server: JupyterServer, kernel: RealKernel) -> RealKernel:
-    """The shared kernel with an empty token cache, nobody signed in, provider counters at zero."""
-    server.sign_out_everywhere()
-    kernel.reset_token_client()
-    server.idp.reset_stats()
-    return kernel
 
 
 class FakeFrontend:

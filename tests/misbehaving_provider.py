@@ -39,17 +39,13 @@ from tornado import netutil
 from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
-CLIENT_ID = "jupyterlab-oidc"
+from .idp import USERS as TEST_USERS
+
+CLIENT_ID = "jupyterlab-oidc"  # as tests/idp.py
 ZITADEL_AUD_PREFIX = "urn:zitadel:iam:org:project:id:"
 
-USERS = {
-    "alice@example.com": {"sub": "user-alice", "name": "Alice Example", "email_verified": True},
-    "bob@example.com": {"sub": "user-bob", "name": "Bob Example", "email_verified": True},
-    "mallory@example.com": {"sub": "user-mallory", "name": "Mallory Example", "email_verified": True},
-    # Targets of look-alike emails (Kelvin sign, sharp s) in the attack tests.
-    "kate@example.com": {"sub": "user-kate", "name": "Kate Example", "email_verified": True},
-    "strasse@example.com": {"sub": "user-strasse", "name": "Strasse Example", "email_verified": True},
-}
+#: The test users by email (tests/idp.py USERS): the claims this provider issues for them.
+USERS = {u.email: {"sub": u.sub, "name": u.name, "email_verified": u.email_verified} for u in TEST_USERS.values()}
 
 
 def _b64(data: bytes) -> str:
@@ -151,6 +147,13 @@ class MisbehavingProvider:
         self.authorize_extra: dict[str, str | None] = {}
         #: Seconds each token request takes.
         self.token_delay_seconds = 0.0
+        #: Grant types whose token requests wait until :meth:`release` (see :meth:`hold`).
+        self.held_grants: set[str] = set()
+        if hasattr(self, "_released"):
+            self._released.set()  # nothing stays held across a reset
+        self._released = threading.Event()
+        #: Token requests waiting in a hold right now (not reset: a released one may still be leaving).
+        self.held = getattr(self, "held", 0)
         #: ``(status, body)`` answered by the token endpoint instead of tokens (e.g. a 503).
         self.token_failure: tuple[int, dict[str, Any]] | None = None
         #: Keys in the JWKS document.
@@ -194,6 +197,16 @@ class MisbehavingProvider:
 
     def grant_calls(self, grant_type: str) -> int:
         return self.calls[f"token:{grant_type}"]
+
+    def hold(self, grant_type: str = "refresh_token") -> None:
+        """Token requests of ``grant_type`` wait (the connection open) until :meth:`release`."""
+        self._released.clear()
+        self.held_grants.add(grant_type)
+
+    def release(self) -> None:
+        """Let held token requests be answered, and stop holding new ones."""
+        self.held_grants.clear()
+        self._released.set()
 
     # ---------------------------------------------------------------- life cycle
 
@@ -404,6 +417,12 @@ class _Token(_Handler):
         p.in_flight_token_calls += 1
         p.max_in_flight_token_calls = max(p.max_in_flight_token_calls, p.in_flight_token_calls)
         try:
+            if call.grant_type in p.held_grants:
+                p.held += 1
+                try:
+                    await asyncio.get_running_loop().run_in_executor(None, p._released.wait, 60)
+                finally:
+                    p.held -= 1
             if p.token_delay_seconds:
                 await asyncio.sleep(p.token_delay_seconds)
             self._answer(p, arg)

@@ -8,9 +8,8 @@ import pytest
 
 from jupyterlab_oidc.protocol import KERNEL_HEADER
 
-from .idp import provider_login
+from .idp import ALICE, provider_login
 
-ALICE = "alice@example.com"
 MARKUP = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 

@@ -14,13 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
+from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from jupyterlab_oidc.cli import exits
 from jupyterlab_oidc.cli.tokencheck import ORDER
 
 from .cli_support import Stream, run_cli, run_subprocess
-from .conftest import token_fields
+from .support import token_fields
 from .idp import bind_browser, provider_login
 
 
@@ -222,6 +223,10 @@ async def test_check_passes_every_step_of_a_fresh_id_token(cli: Any, sign_in: An
     key = KeySet.import_key_set(jwks).get_by_kid(report["header"]["kid"])
     assert report["thumbprint"] == key.thumbprint()
     assert report["payload"]["email"] == "alice@example.com"
+    # ... and the id_token it checked is the one the server holds, signed by the provider's key
+    id_token = (await cli("token", "--id-token")).stdout.strip()
+    verified = jwt.decode(id_token, KeySet.import_key_set(jwks))
+    assert verified.claims == report["payload"] and verified.header["kid"] == report["header"]["kid"]
     assert re.search(r"^PASS  signature\s+Valid RS256 signature by key ", plain.stdout, re.M)
     assert plain.stdout.rstrip().endswith("The id_token checks out.")
 

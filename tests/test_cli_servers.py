@@ -14,8 +14,8 @@ from jupyterlab_oidc.cli import exits
 from jupyterlab_oidc.cli.local import hub_scopes, scope_of_server, scope_of_url
 
 from .cli_support import browser_recorder, echo_api, run_cli, run_subprocess
+from .idp import ALICE
 
-ALICE = "alice@example.com"
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from .conftest import get_idp  # noqa: E402
+from .idp import get_idp  # noqa: E402
 from .idp import IdentityProvider  # noqa: E402
 from .kernel_support import ACCESS_TTL, ALICE, JupyterServer, RealKernel  # noqa: E402
 

@@ -15,9 +15,8 @@ from jupyterlab_oidc.core.settings import EnvironmentConfig
 from jupyterlab_oidc.core.discovery import JWKS_REFETCH_COOLDOWN_SECONDS, Discovery
 from jupyterlab_oidc.errors import DiscoveryFailedError
 
-from .idp import CLIENT_ID, provider_login
+from .idp import ALICE, CLIENT_ID, provider_login
 
-ALICE = "alice@example.com"
 
 
 def free_port() -> int:
@@ -125,13 +124,29 @@ class TestLocalRedirect:
         assert result.body["session"]["email"] == ALICE
 
     async def test_local_listener_stops_when_no_sign_in_waits(self, api: Any, local_port: int) -> None:
+        url = f"http://localhost:{local_port}/callback"
+
+        async def listening() -> bool:
+            try:
+                async with httpx.AsyncClient() as client:
+                    await client.get(url)
+                return True
+            except httpx.ConnectError:
+                return False
+
+        async def until(want: bool, what: str) -> None:
+            deadline = asyncio.get_running_loop().time() + 20
+            while await listening() is not want:
+                assert asyncio.get_running_loop().time() < deadline, what
+                await asyncio.sleep(0.05)
+
+        # Given a sign-in that waits: the listener is up
         started = await api("POST", "login", {"login_hint": ALICE})
+        await until(True, "the local listener never came up for the sign-in")
+        # When it is cancelled, the listener closes (nothing waits any more)
         await api("POST", "cancel", {"state": started.body["state"]})
-        with pytest.raises(httpx.ConnectError):
-            async with httpx.AsyncClient() as client:
-                for _ in range(20):  # the listener closes right after the cancel settles
-                    await client.get(f"http://localhost:{local_port}/callback")
-                    await asyncio.sleep(0.05)
+        await until(False, "the local listener stayed up after the cancel")
+        assert not await listening()
 
 
 # ---------------------------------------------------------------- provider URLs, issuer, JWKS cooldown (units)

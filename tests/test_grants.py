@@ -15,12 +15,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -40,6 +37,7 @@ from jupyterlab_oidc.kernel import (
 )
 from jupyterlab_oidc.kernel.http_channel import ServerEndpoint
 
+from .cli_support import Request, echo_api
 from .idp import CLIENT_ID, IdentityProvider, provider_login
 
 ELSEWHERE = "http://127.0.0.1:9/elsewhere/callback"
@@ -79,19 +77,19 @@ async def tokens_from_elsewhere(idp: IdentityProvider, email: str, scope: str = 
     return response.json()
 
 
-class LegacyTokenEndpoint(BaseHTTPRequestHandler):
+class LegacyTokenEndpoint:
     """``POST /token``: the password grant (+ ``totp``) here, everything else passed to the real provider."""
 
     idp: IdentityProvider
     calls: Counter[str] = Counter()
 
-    def do_POST(self) -> None:  # noqa: N802
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()).items()}
-        self.calls[form.get("grant_type", "")] += 1
+    @classmethod
+    def answer(cls, request: Request) -> tuple[int, Any]:
+        form = request.form
+        cls.calls[form.get("grant_type", "")] += 1
         if form.get("grant_type") != "password":
-            upstream = httpx.post(self.idp.url("/token"), data=form, headers={"Accept": "application/json"})
-            self._answer(upstream.status_code, upstream.json())
-            return
+            upstream = httpx.post(cls.idp.url("/token"), data=form, headers={"Accept": "application/json"})
+            return upstream.status_code, upstream.json()
         account = ACCOUNTS.get(form.get("username", ""))
         ok = (
             form.get("client_id") == CLIENT_ID
@@ -100,32 +98,17 @@ class LegacyTokenEndpoint(BaseHTTPRequestHandler):
             and (account[1] is None or form.get("totp") in {totp(account[1], time.time() + d) for d in (-30, 0, 30)})
         )
         if not ok or account is None:
-            self._answer(401, {"error": "invalid_grant", "error_description": "Invalid user credentials"})
-            return
-        tokens = asyncio.run(tokens_from_elsewhere(self.idp, account[2], form.get("scope", "openid")))
-        self._answer(200, tokens)
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+            return 401, {"error": "invalid_grant", "error_description": "Invalid user credentials"}
+        return 200, asyncio.run(tokens_from_elsewhere(cls.idp, account[2], form.get("scope", "openid")))
 
 
 @pytest.fixture
 def legacy_token_url(idp: IdentityProvider) -> Iterator[str]:
     LegacyTokenEndpoint.idp = idp
     LegacyTokenEndpoint.calls = Counter()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), LegacyTokenEndpoint)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/token"
-    server.shutdown()
-    server.server_close()
+    with echo_api() as stand_in:
+        stand_in.on("POST", "/token", LegacyTokenEndpoint.answer)
+        yield stand_in.url("/token")
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from .hub_helpers import (
     sign_in_with_chromium,
     state_for,
 )
-from .hub_support import BASE_URL, DIRECT, PASSWORD, SERVICE, Hub, HubUser, hub  # noqa: F401
+from .hub_support import BASE_URL, DIRECT, PASSWORD, SERVICE, Hub, HubUser
 
 pytestmark = pytest.mark.timeout(180)
 

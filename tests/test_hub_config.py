@@ -7,6 +7,7 @@ import ast
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,6 +18,8 @@ from jupyterlab_oidc.core.broker import Broker
 from jupyterlab_oidc.server.config import OIDCLogin
 from jupyterlab_oidc.core.sessions import Session
 from jupyterlab_oidc.core.store import FileStore
+
+from .cli_support import Request, echo_api
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples"
@@ -54,26 +57,46 @@ def test_the_hub_wide_redirect_uri_can_come_from_the_environment(monkeypatch: py
 
 
 def test_sessions_restored_before_the_loop_runs_are_kept_fresh(tmp_path: Path) -> None:
-    """A server the hub restarts restores its sessions in ``initialize_settings``, before its loop runs."""
-    path = str(tmp_path / "sessions.json")
-    session = Session(environment="prod", application=None, issuer="https://idp.example", client_id="c",
-                      sub="s", email="alice@example.com", access_token="t", expires_at=time.time() + 3600,
-                      lifetime=3600, refresh_token="r")
-    FileStore(path).save({session.key: session})
-    settings = OIDCLogin(environments={"prod": {"issuer": "https://idp.example", "client_id": "c"}},
-                         store="file", store_path=path)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        broker = Broker(settings)
-        broker.start()  # no running loop here, as in ExtensionApp.initialize_settings
-        assert [s.email for s in broker.sessions.values()] == ["alice@example.com"]
-        loop.run_until_complete(asyncio.sleep(0.01))
-        assert not broker._keepers["prod"].done()  # the background refresh is scheduled
-        loop.run_until_complete(broker.stop())
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+    """A server the hub restarts restores its sessions in ``initialize_settings``, before its loop
+    runs; the restored session is then refreshed in the background (seen at a stand-in provider)."""
+    with echo_api() as provider:
+        issuer = provider.origin
+        provider.on("GET", "/.well-known/openid-configuration", lambda _r: (200, {
+            "issuer": issuer, "authorization_endpoint": f"{issuer}/authorize", "token_endpoint": f"{issuer}/token",
+            "jwks_uri": f"{issuer}/jwks", "code_challenge_methods_supported": ["S256"],
+        }))
+        refreshed_with: list[str] = []
+
+        def token(request: Request) -> tuple[int, Any]:
+            refreshed_with.append(f"{request.form.get('grant_type')}:{request.form.get('refresh_token')}")
+            return 200, {"access_token": "t2", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "r2"}
+
+        provider.on("POST", "/token", token)
+        path = str(tmp_path / "sessions.json")
+        # A restored session whose refresh is due (its token expires within the margin)
+        session = Session(environment="prod", application=None, issuer=issuer, client_id="c",
+                          sub="s", email="alice@example.com", access_token="t", expires_at=time.time() + 20,
+                          lifetime=3600, refresh_token="r")
+        FileStore(path).save({session.key: session})
+        settings = OIDCLogin(environments={"prod": {"issuer": issuer, "client_id": "c"}}, store="file", store_path=path)
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            broker = Broker(settings)
+            broker.start()  # no running loop here, as in ExtensionApp.initialize_settings
+            assert [s.email for s in broker.sessions.values()] == ["alice@example.com"]
+
+            async def refreshed() -> None:
+                while broker.sessions["prod"].access_token != "t2":
+                    await asyncio.sleep(0.02)
+
+            loop.run_until_complete(asyncio.wait_for(refreshed(), 30))
+            assert refreshed_with == ["refresh_token:r"]
+            assert FileStore(path).load()["prod"].refresh_token == "r2"  # the rotation was saved
+            loop.run_until_complete(broker.stop())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
 
 
 # ------------------------------------------------------------------ the documented examples

@@ -8,7 +8,7 @@ import pytest
 
 from .cli_support import EchoAPI, echo_api
 from .idp import SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
-from .kernel_support import ALICE, JupyterServer, RealKernel, fresh_kernel, kernel, server  # noqa: F401
+from .kernel_support import ALICE, JupyterServer, RealKernel
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .kernel_support import (  # noqa: F401
-    ALICE,
-    BOB,
-    COMM_PRELUDE,
-    FakeFrontend,
-    JupyterServer,
-    RealKernel,
-    fresh_kernel,
-    kernel,
-    server,
-)
+from .kernel_support import ALICE, BOB, COMM_PRELUDE, FakeFrontend, JupyterServer, RealKernel
 
 
 def _prelude(wait: float = 5) -> str:
@@ -70,21 +60,37 @@ def test_without_subshells_the_kernel_pulls_over_http_and_still_takes_updates(
     assert after.value == [True, False]
 
 
-def test_a_silent_frontend_falls_back_to_http_within_2_s(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+def test_a_silent_frontend_falls_back_to_http_when_its_comm_request_times_out(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
     server.sign_in(ALICE)
     frontend = FakeFrontend(server, fresh_kernel, answer=False)
     cell = frontend.run(
         _prelude()
         + """
+from jupyterlab_oidc.kernel.comm_channel import ChannelUnavailable
+events = []
+_request = client.comm.request
+def _recorded(message, **kw):
+    events.append("comm " + message["type"])
+    try:
+        return _request(message, **kw)
+    except ChannelUnavailable as e:
+        events.append("comm gave up: " + str(e))
+        raise
+client.comm.request = _recorded
+_pull = client.http.token
+client.http.token = lambda *a, **k: events.append("http") or _pull(*a, **k)
 client.forget()
-started = time.monotonic()
 email = get_token().email
-result([email, time.monotonic() - started, len(http_pulls), client.comm.live])
+result([email, events, client.comm.live])
 """
     )
-    email, seconds, http, live = cell.value
-    assert email == ALICE and http == 1 and live is False
-    assert 1.4 <= seconds < 2
+    email, events, live = cell.value
+    # The pull asked the frontend first, waited for the comm's own timeout, then used HTTP
+    assert email == ALICE and live is False
+    assert events == ["comm token_request", "comm gave up: the frontend did not answer within 1.5 s", "http"]
+    assert [m["type"] for m in frontend.received] == ["token_request"]
     frontend.close()
 
 

@@ -7,7 +7,7 @@ by the test, from the link the cell displayed.
 
 from __future__ import annotations
 
-from .kernel_support import ALICE, BOB, JupyterServer, RealKernel, fresh_kernel, kernel, server  # noqa: F401
+from .kernel_support import ALICE, BOB, JupyterServer, RealKernel
 
 
 def _link(cell_displays: list[dict[str, str]]) -> str:
@@ -82,21 +82,32 @@ def test_await_callback_before_start_login_is_a_runtime_error(fresh_kernel: Real
     assert "start_login" in cell.value
 
 
-def test_no_sign_in_within_callback_timeout_is_a_timeout_error(fresh_kernel: RealKernel) -> None:
+def test_no_sign_in_within_callback_timeout_is_a_timeout_error_that_cancels_the_sign_in(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
     cell = fresh_kernel.run(
         """
-        import time
         from jupyterlab_oidc import OIDCAuth
         auth = OIDCAuth(callback_timeout=1)
+        calls = []
+        _call = auth.client.call
+        auth.client.call = lambda method, path, body=None, **kw: calls.append([path, body]) or _call(method, path, body, **kw)
         auth.start_login("alice@example.com")
-        started = time.monotonic()
         try:
             auth.await_callback()
         except TimeoutError as e:
-            result([type(e).__name__, round(time.monotonic() - started)])
+            result([type(e).__name__, str(e), calls])
         """
     )
-    assert cell.value == ["LoginTimeoutError", 1]
+    name, message, calls = cell.value
+    assert name == "LoginTimeoutError" and "No sign-in within 1 s" in message
+    # It waited on the server (never longer than the timeout it was given), then cancelled
+    [login, *awaits, cancel] = calls
+    state = cancel[1]["state"]
+    assert login[0] == "login" and cancel[0] == "cancel" and awaits
+    assert all(path == "await" and body["state"] == state and 0 < body["wait_seconds"] <= 1 for path, body in awaits)
+    after = server.oidc("POST", "await", {"state": state, "wait_seconds": 0})
+    assert after.status >= 400, after.body
 
 
 def test_authenticate_is_not_for_interactive_sign_in(fresh_kernel: RealKernel) -> None:

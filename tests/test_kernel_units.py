@@ -18,9 +18,9 @@ from jupyterlab_oidc.kernel.client import TokenClient, token_sha256
 from jupyterlab_oidc.kernel.http_channel import ServerEndpoint
 from jupyterlab_oidc.server.kernel_access import server_url
 
-from .conftest import token_fields
+from .idp import ALICE, wait_until
+from .support import token_fields
 
-ALICE = "alice@example.com"
 
 # ---------------------------------------------------------------------------- TokenStore
 
@@ -155,16 +155,39 @@ def test_only_the_oidc_rest_routes_can_be_relayed() -> None:
 # ---------------------------------------------------------------------------- token cache
 
 
+class CountingEvent(threading.Event):
+    """A ``threading.Event`` that counts the threads waiting on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = 0
+        self._count = threading.Lock()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        with self._count:
+            self.waiting += 1
+        try:
+            return super().wait(timeout)
+        finally:
+            with self._count:
+                self.waiting -= 1
+
+
 class StubHTTP:
-    """Stands in for HTTPChannel: counts pulls, answers like ``POST oidc/kernel/token``."""
+    """Stands in for HTTPChannel: counts pulls, answers like ``POST oidc/kernel/token``.
+
+    ``hold_until`` (a condition) keeps a pull open until it is true, so other callers
+    really arrive while it is in flight (see :func:`waiting_callers`).
+    """
 
     available = True
 
-    def __init__(self, lifetime: float = 10, delay: float = 0.0, error: dict[str, Any] | None = None) -> None:
+    def __init__(self, lifetime: float = 10, error: dict[str, Any] | None = None) -> None:
         self.calls: list[dict[str, Any]] = []
-        self.lifetime, self.delay, self.error = lifetime, delay, error
+        self.lifetime, self.error = lifetime, error
         self.lock = threading.Lock()
         self.current = "token-0"
+        self.hold_until: Any = None
 
     def token(self, environment: str | None, application: str | None, min_valid: float, force: bool = False,
               rejected: str | None = None) -> dict[str, Any]:
@@ -172,12 +195,43 @@ class StubHTTP:
             self.calls.append({"environment": environment, "force": force, "rejected": rejected})
             if force and (rejected is None or rejected == token_sha256(self.current)):
                 self.current = f"token-{len(self.calls)}"
-        time.sleep(self.delay)
+        if self.hold_until is not None:
+            assert wait_until(self.hold_until), "the other callers never joined the pull in flight"
         if self.error:
             raise OIDCError.from_json(self.error)
         return {"access_token": self.current, "expires_at": time.time() + self.lifetime, "lifetime": self.lifetime,
                 "refresh_margin": self.lifetime / 2, "environment": environment or "prod", "application": application,
                 "email": ALICE, "signed_in_at": 1000.0}
+
+
+def waiting_callers(client: TokenClient, key: tuple[str | None, str | None], count: int) -> Any:
+    """A condition: ``count`` callers wait for the pull of ``key`` that is in flight."""
+
+    def condition() -> bool:
+        pull = client._pulls.get(key)
+        return pull is not None and isinstance(pull.done, CountingEvent) and pull.done.waiting >= count
+
+    return condition
+
+
+@pytest.fixture
+def counting_pulls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pulls in flight use a :class:`CountingEvent`, so a test sees who waits for them."""
+    from jupyterlab_oidc.kernel import client as client_module
+
+    original = client_module._Pull.__init__
+
+    def init(self: Any) -> None:
+        original(self)
+        self.done = CountingEvent()
+
+    monkeypatch.setattr(client_module._Pull, "__init__", init)
+
+
+@pytest.fixture
+def sessions_checked_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sessions file is looked at on every call (no 50 ms wait between looks)."""
+    monkeypatch.setattr("jupyterlab_oidc.kernel.client.SESSIONS_CHECK_SECONDS", 0.0)
 
 
 def make_client(http: StubHTTP, sessions_file: str = "") -> TokenClient:
@@ -195,9 +249,10 @@ def test_a_cached_token_is_returned_without_a_pull() -> None:
     assert len(http.calls) == 1
 
 
-def test_concurrent_callers_in_one_kernel_share_one_pull() -> None:
-    http = StubHTTP(delay=0.3)
+def test_concurrent_callers_in_one_kernel_share_one_pull(counting_pulls: None) -> None:
+    http = StubHTTP()
     client = make_client(http)
+    http.hold_until = waiting_callers(client, ("prod", None), 7)  # the pull ends once 7 others wait for it
     results: list[TokenStore] = []
     threads = [threading.Thread(target=lambda: results.append(client.get_token("prod"))) for _ in range(8)]
     for thread in threads:
@@ -207,9 +262,10 @@ def test_concurrent_callers_in_one_kernel_share_one_pull() -> None:
     assert len(http.calls) == 1 and len({id(r) for r in results}) == 1
 
 
-def test_server_errors_reach_every_waiting_caller_as_typed_errors() -> None:
-    http = StubHTTP(delay=0.2, error={"error": "not_authenticated", "message": "Sign in from the OIDC panel"})
+def test_server_errors_reach_every_waiting_caller_as_typed_errors(counting_pulls: None) -> None:
+    http = StubHTTP(error={"error": "not_authenticated", "message": "Sign in from the OIDC panel"})
     client = make_client(http)
+    http.hold_until = waiting_callers(client, ("prod", None), 3)
     errors: list[BaseException] = []
 
     def ask() -> None:
@@ -238,7 +294,7 @@ def test_a_refused_token_is_replaced_once_however_many_callers_saw_it_refused() 
     assert [c["force"] for c in http.calls] == [False, True]
 
 
-def test_a_sign_out_in_the_sessions_file_drops_the_cached_token(tmp_path: Any) -> None:
+def test_a_sign_out_in_the_sessions_file_drops_the_cached_token(tmp_path: Any, sessions_checked_every_call: None) -> None:
     sessions = tmp_path / "sessions.json"
     sessions.write_text(json.dumps({"v": 1, "default_environment": "prod", "sessions": {"prod": {"signed_in_at": 1000.0}}}))
     http = StubHTTP(lifetime=300)
@@ -247,18 +303,18 @@ def test_a_sign_out_in_the_sessions_file_drops_the_cached_token(tmp_path: Any) -
     assert client.get_token() is first
     sessions.write_text(json.dumps({"v": 1, "sessions": {}}))
     os.utime(sessions, ns=(time.time_ns(), time.time_ns() + 1000))
-    time.sleep(0.06)  # the file is looked at every 50 ms at most
     assert client.cached(("prod", None), 0) is None
 
 
-def test_a_new_sign_in_in_the_sessions_file_drops_the_previous_persons_token(tmp_path: Any) -> None:
+def test_a_new_sign_in_in_the_sessions_file_drops_the_previous_persons_token(
+    tmp_path: Any, sessions_checked_every_call: None
+) -> None:
     sessions = tmp_path / "sessions.json"
     sessions.write_text(json.dumps({"v": 1, "sessions": {"prod": {"signed_in_at": 1000.0}}}))
     client = make_client(StubHTTP(lifetime=300), str(sessions))
     client.get_token("prod")
     sessions.write_text(json.dumps({"v": 1, "sessions": {"prod": {"signed_in_at": 2000.0}}}))
     os.utime(sessions, ns=(time.time_ns(), time.time_ns() + 1000))
-    time.sleep(0.06)  # the file is looked at every 50 ms at most
     assert client.cached(("prod", None), 0) is None
 
 
@@ -347,6 +403,8 @@ class FakeComm:
         self.kwargs, self.sent, self.opened, self.closed = kwargs, [], None, False
         self._on_msg: Any = None
         self._on_close: Any = None
+        #: ``answer(sent)`` → the frontend's reply to each message sent (None: it stays quiet).
+        self.answer: Any = None
 
     def on_msg(self, callback: Any) -> None:
         self._on_msg = callback
@@ -359,6 +417,13 @@ class FakeComm:
 
     def send(self, data: dict[str, Any]) -> None:
         self.sent.append(data)
+        if self.answer is not None:  # the frontend answers on its own thread, after the send
+            reply = self.answer
+            threading.Thread(target=lambda: self._reply(reply(data))).start()
+
+    def _reply(self, data: dict[str, Any] | None) -> None:
+        if data is not None:
+            self._on_msg({"content": {"data": data}})
 
     def close(self) -> None:
         self.closed = True
@@ -423,14 +488,14 @@ def test_a_comm_request_is_answered_from_another_thread_and_a_silent_one_times_o
     channel.ensure_open()
     [comm] = fake_kernel
     comm.deliver({"v": 1, "type": "ready"})
-    request = messages.token_request("prod", None, 60)
-    timer = threading.Timer(0.05, comm.deliver, ({"v": 1, "type": "token_reply", "id": request["id"], "token": TOKEN},))
-    timer.start()
-    assert channel.request(request)["token"] == TOKEN
-    started = time.monotonic()
-    with pytest.raises(comm_channel.ChannelUnavailable):
+    # A frontend that answers each request from another thread once it was sent
+    comm.answer = lambda sent: {"v": 1, "type": "token_reply", "id": sent["id"], "token": TOKEN}
+    assert channel.request(messages.token_request("prod", None, 60))["token"] == TOKEN
+    # A frontend that goes quiet: the request ends by its own timeout
+    comm.answer = None
+    with pytest.raises(comm_channel.ChannelUnavailable, match="did not answer within 0.2 s"):
         channel.request(messages.token_request("prod", None, 60), timeout=0.2)
-    assert time.monotonic() - started < 0.5
+    assert [m["type"] for m in comm.sent] == ["token_request", "token_request"]
     assert comm.closed and not channel.live  # gave up on that frontend: HTTP from now on
 
 
@@ -441,11 +506,11 @@ def test_a_closed_comm_releases_waiting_requests(fake_kernel: list[FakeComm]) ->
     channel.ensure_open()
     [comm] = fake_kernel
     comm.deliver({"v": 1, "type": "ready"})
-    threading.Timer(0.05, comm._on_close, ({},)).start()
-    started = time.monotonic()
-    with pytest.raises(comm_channel.ChannelUnavailable):
-        channel.request(messages.token_request("prod", None, 60), timeout=5)
-    assert time.monotonic() - started < 1
+    # The frontend closes the comm instead of answering (a tab closed while a cell waits)
+    comm.answer = lambda _sent: comm._on_close({})
+    # Released by the close (its message), not by the request's timeout (an hour)
+    with pytest.raises(comm_channel.ChannelUnavailable, match="closed the comm"):
+        channel.request(messages.token_request("prod", None, 60), timeout=3600)
 
 
 def test_malformed_and_unknown_comm_messages_are_ignored(fake_kernel: list[FakeComm]) -> None:

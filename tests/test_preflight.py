@@ -3,11 +3,8 @@ a correct configuration passes every check; five broken ones each fail the right
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -16,42 +13,18 @@ import pytest
 from jupyterlab_oidc.cli import exits
 from jupyterlab_oidc.core.preflight import CHECKS
 
-from .cli_support import run_cli
+from .cli_support import echo_api, run_cli
 from .idp import CLIENT_ID
-
-
-class _Discovery(BaseHTTPRequestHandler):
-    """Serves the real provider's discovery document, as its own issuer, without PKCE S256."""
-
-    document: dict[str, Any] = {}
-
-    def do_GET(self) -> None:  # noqa: N802
-        if self.path != "/.well-known/openid-configuration":
-            self.send_error(404)
-            return
-        body = json.dumps(self.document).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
 def no_pkce_issuer(idp: Any) -> Iterator[str]:
     """A provider whose discovery offers PKCE 'plain' only (everything else is the real provider's)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Discovery)
-    issuer = f"http://127.0.0.1:{server.server_address[1]}"
-    document = httpx.get(idp.url("/.well-known/openid-configuration")).json()
-    _Discovery.document = {**document, "issuer": issuer, "code_challenge_methods_supported": ["plain"]}
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield issuer
-    server.shutdown()
-    server.server_close()
+    with echo_api() as stand_in:
+        document = httpx.get(idp.url("/.well-known/openid-configuration")).json()
+        document = {**document, "issuer": stand_in.origin, "code_challenge_methods_supported": ["plain"]}
+        stand_in.on("GET", "/.well-known/openid-configuration", lambda _request: (200, document))
+        yield stand_in.origin
 
 
 @pytest.fixture

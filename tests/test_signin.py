@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from .conftest import PROJECT_IDS, query_of, token_fields
-from .idp import CLIENT_ID, provider_login
+from .idp import ALICE, BOB, CAROL, CLIENT_ID, provider_login
+from .support import PROJECT_IDS, query_of, token_fields
 
-ALICE = "alice@example.com"
-BOB = "bob@example.com"
-CAROL = "carol@example.com"
 
 
 async def test_sign_in_with_email_in_id_token_reports_the_identity(sign_in: Any, api: Any) -> None:
@@ -197,12 +195,17 @@ async def test_sessions_are_per_environment(sign_in: Any, api: Any) -> None:
     assert sessions == {"prod": ALICE, "dev": BOB}
 
 
-async def test_malformed_body_is_invalid_request(jp_fetch: Any) -> None:
+@pytest.mark.parametrize("body", ["[1, 2", "[1, 2]", '"text"'], ids=["broken", "list", "string"])
+async def test_malformed_body_is_invalid_request(jp_fetch: Any, api: Any, body: str) -> None:
     from tornado.httpclient import HTTPClientError
 
+    # A body that is not a JSON object: a typed 400 that says so, and no sign-in started
     with pytest.raises(HTTPClientError) as e:
-        await jp_fetch("oidc", "login", method="POST", body="[1, 2")
-    assert e.value.code == 400
+        await jp_fetch("oidc", "login", method="POST", body=body)
+    assert e.value.code == 400 and e.value.response is not None
+    answer = json.loads(e.value.response.body)
+    assert answer["error"] == "invalid_request" and answer["message"]
+    assert (await api("GET", "status")).body.get("pending", []) == []
 
 
 async def test_token_for_an_unknown_application_names_the_known_ones(sign_in: Any, api: Any) -> None:

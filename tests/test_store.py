@@ -15,7 +15,7 @@ from jupyterlab_oidc.errors import StoreError
 from jupyterlab_oidc.core.sessions import Session
 from jupyterlab_oidc.core.store import FileStore
 
-ALICE = "alice@example.com"
+from .idp import ALICE
 
 
 @pytest.fixture

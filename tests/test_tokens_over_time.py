@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .idp import CLIENT_ID
+from .idp import ALICE, CLIENT_ID
+from .support import make_due, until
 
-ALICE = "alice@example.com"
 SHORT = {"access_ttl": 10}
 
 
@@ -62,24 +62,47 @@ async def test_the_rotated_refresh_token_is_the_one_used_next(sign_in: Any, api:
     assert idp.token_calls("refresh_token") == 3
 
 
-@pytest.mark.oidc(**SHORT)
 async def test_concurrent_token_requests_across_expiry_cause_exactly_one_refresh(
-    sign_in: Any, api: Any, idp: Any, broker: Any
+    sign_in: Any, rest: httpx.AsyncClient, idp: Any, broker: Any, held_refresh: Any, token_requests: Any
 ) -> None:
     await sign_in(ALICE)
     session = broker.sessions["prod"]
-    # Fire 20 requests spread over the moment the token enters its refresh window
-    # (half of its 10 s life), so some arrive before and some after it is due.
-    await asyncio.sleep(max(session.expires_in() - broker.margin(session) - 0.5, 0))
+    first = session.access_token
+    # Given a session whose refresh is due, and a refresh that cannot leave before the test says so
+    make_due(broker, session)
+    # When 20 requests want a token valid for the whole margin
+    token_requests.clear()
+    wanting = [asyncio.ensure_future(rest.post("token", json={"min_valid": 3600})) for _ in range(20)]
+    await until(lambda: len(token_requests) == 20 and held_refresh.waiting == 1, "20 requests waiting for one refresh")
+    held_refresh.release()
+    replies = [r.json() for r in await asyncio.gather(*wanting)]
+    # Then they all waited for the one refresh and got its token
+    assert token_requests.overlapped
+    tokens = {r.get("access_token") for r in replies}
+    assert len(tokens) == 1 and first not in tokens, replies[:2]
+    assert held_refresh.sent == 1 and idp.token_calls("refresh_token") == 1
+    assert idp.userinfo(tokens.pop()).status_code == 200
 
-    async def ask(delay: float) -> Any:
-        await asyncio.sleep(delay)
-        return await api("POST", "token", {"min_valid": 9})
 
-    replies = await asyncio.gather(*(ask(i * 0.05) for i in range(20)))
-    assert {r.status for r in replies} == {200}
-    assert idp.token_calls("refresh_token") == 1
-    assert replies[-1].body["expires_in"] > 8
+async def test_a_background_refresh_and_requests_that_race_it_share_one_provider_call(
+    sign_in: Any, rest: httpx.AsyncClient, idp: Any, broker: Any, held_refresh: Any, token_requests: Any
+) -> None:
+    await sign_in(ALICE)
+    session = broker.sessions["prod"]
+    # Given the background refresh in flight (held before it reaches the provider)
+    background = asyncio.ensure_future(broker.refresh("prod"))
+    await until(lambda: held_refresh.waiting == 1, "the background refresh started")
+    # When requests that need a fresh token arrive meanwhile
+    make_due(broker, session)
+    token_requests.clear()
+    wanting = [asyncio.ensure_future(rest.post("token", json={"min_valid": 3600})) for _ in range(10)]
+    await until(lambda: len(token_requests) == 10, "10 requests at the server")
+    held_refresh.release()
+    replies = await asyncio.gather(*wanting)
+    refreshed = await background
+    # Then they joined it: one provider call, its token for everyone
+    assert {r.json().get("access_token") for r in replies} == {refreshed.access_token}
+    assert held_refresh.sent == 1 and idp.token_calls("refresh_token") == 1
 
 
 async def test_twenty_simultaneous_refreshes_share_one_provider_call(

@@ -24,24 +24,12 @@ from typing import Any
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from ..conftest import PROJECT_IDS, get_idp
-from ..idp import CLIENT_ID, IdentityProvider
+from ..idp import CLIENT_ID, IdentityProvider, get_idp
+from ..support import PROJECT_IDS
 from ..misbehaving_provider import MisbehavingProvider
 
 # Hypothesis keeps caches in ./.hypothesis by default; not in the repository.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "jupyterlab-oidc-hypothesis"))
-
-ALICE = "alice@example.com"
-BOB = "bob@example.com"
-
-
-def budget(name: str, small: int, full: int | None = None) -> int:
-    """A size from the environment (``OIDC_FUZZ_EXAMPLES`` ...); ``OIDC_SECURITY_FULL=1`` picks ``full``."""
-    value = os.environ.get(name)
-    if value:
-        return int(value)
-    return full if full is not None and os.environ.get("OIDC_SECURITY_FULL") == "1" else small
-
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "security_case(id): the docs/security.md case this test proves")

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from ..hub_helpers import forward_status
-from ..hub_support import BASE_URL, PASSWORD, Hub, HubUser, hub  # noqa: F401
+from ..hub_support import BASE_URL, PASSWORD, Hub, HubUser
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ..cli_support import EchoAPI, browser_recorder, echo_api, run_cli, run_subprocess
-from ..kernel_support import ALICE, JupyterServer, RealKernel, fresh_kernel, kernel, server  # noqa: F401
+from ..kernel_support import ALICE, JupyterServer, RealKernel
 
 CLIENTS = {
     "requests": "import requests\nr = requests.get(URL, auth=OIDCBearer(), timeout=10)\nresult(r.status_code)",

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from ..test_discovery_and_modes import free_port
-from .conftest import ALICE
+from ..idp import ALICE
 
 REAL = "real"
 

@@ -18,7 +18,7 @@ from jupyterlab_oidc.core.sessions import Session
 from jupyterlab_oidc.core.store import FileStore
 
 from ..misbehaving_provider import MisbehavingProvider
-from .conftest import ALICE
+from ..idp import ALICE
 from .test_provider_misbehaviour import attempt, tamper, without  # noqa: F401  (attempt is a fixture)
 
 KATE = "kate@example.com"

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from ..idp import provider_login
-from .conftest import ALICE
+from ..idp import ALICE
 
 REAL = "real"
 

@@ -33,7 +33,8 @@ from hypothesis import strategies as st
 
 from jupyterlab_oidc.protocol import KERNEL_HEADER
 
-from .conftest import ALICE, budget
+from ..idp import ALICE
+from ..support import budget
 
 EXAMPLES = budget("OIDC_FUZZ_EXAMPLES", 100, 600)
 

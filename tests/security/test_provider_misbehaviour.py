@@ -15,12 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from ..conftest import Reply, query_of
-from ..idp import provider_login
+from ..idp import ALICE, CAROL, provider_login
 from ..misbehaving_provider import Forge, MisbehavingProvider
-from .conftest import ALICE
+from ..support import Reply, query_of
 
-CAROL = "carol@example.com"
 EVIL = "https://evil.example.com"
 
 

@@ -27,10 +27,9 @@ import pytest
 
 from jupyterlab_oidc.protocol import KERNEL_HEADER
 
-from ..conftest import query_of
-from ..idp import bind_browser, provider_login
+from ..idp import ALICE, bind_browser, provider_login
 from ..misbehaving_provider import MisbehavingProvider
-from .conftest import ALICE
+from ..support import query_of
 
 LOGGERS = ("", "ServerApp", "OIDCExtensionApp", "jupyterlab_oidc", "tornado", "tornado.access",
            "tornado.application", "tornado.general", "httpx", "httpcore", "asyncio")

@@ -39,9 +39,11 @@ from jupyterlab_oidc.server.config import OIDCLogin
 from jupyterlab_oidc.errors import SessionExpiredError
 from jupyterlab_oidc.core.store import STALE_TEMP_SECONDS, TEMP_PREFIX, FileStore
 
-from ..conftest import get_idp, query_of
+from ..idp import get_idp
+from ..support import query_of
 from ..idp import CLIENT_ID, ROOT, provider_login
-from .conftest import ALICE, budget
+from ..idp import ALICE
+from ..support import budget
 from .store_writer import short_hash
 
 KILLS = budget("OIDC_STORE_KILLS", 20, 100)
