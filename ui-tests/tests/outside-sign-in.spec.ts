@@ -1,12 +1,12 @@
 /**
  * Journey: a sign-in started outside the panel (a notebook cell, another tab: here the
- * REST API) shows in the panel while it waits, and its identity card appears within
- * about a second of the provider's callback, without a reload.
+ * REST API) shows in the panel while it waits, and its identity card appears after the
+ * provider's callback, without a reload (how fast: the annotation; speed is for bench/).
  */
 import { ALICE, expect, ProviderAgent, test } from './fixtures';
 
 test.describe('Sign-in completed outside the panel', () => {
-  test('should show the pending sign-in, then the card within about a second', async ({ panel, oidc }) => {
+  test('should show the pending sign-in, then the card without a reload', async ({ panel, oidc }) => {
     const { start_url } = await oidc.login(ALICE.email, 'prod');
     const pending = panel.locator('[data-test=oidc-pending][data-environment=prod][data-own=false]');
     await expect(pending).toBeVisible();
@@ -22,10 +22,8 @@ test.describe('Sign-in completed outside the panel', () => {
       const started = Date.now();
       expect(await provider.follow(callback)).toContain(`Signed in as ${ALICE.email}`);
       const card = panel.locator('[data-test=oidc-card][data-environment=prod][data-application=""]');
-      await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(ALICE.email, { timeout: 2_000 });
-      const elapsed = Date.now() - started;
-      test.info().annotations.push({ type: 'card after callback (ms)', description: String(elapsed) });
-      expect(elapsed).toBeLessThan(2_000); // "about a second", with room for a busy machine
+      await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(ALICE.email);
+      test.info().annotations.push({ type: 'card after callback (ms)', description: String(Date.now() - started) });
     } finally {
       await provider.dispose();
     }
