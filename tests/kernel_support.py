@@ -34,6 +34,8 @@ from .support import Reply
 BASE_URL = "/x%40y/"
 ACCESS_TTL = 10
 RESULT_MARK = "@@result "
+#: ServerApp.port: 0 lets the OS pick (jupyter_server >= 2.20 reports it); tests/compat sets a free one on older servers.
+PORT = 0
 
 
 @dataclass
@@ -168,7 +170,7 @@ class JupyterServer:
         off = ("jupyterlab", "notebook", "notebook_shim", "nbclassic", "jupyter_lsp", "jupyter_server_terminals")
         config = {
             "ServerApp": {
-                "port": 0,
+                "port": PORT,
                 "base_url": BASE_URL,
                 "open_browser": False,
                 "allow_root": True,
