@@ -79,6 +79,7 @@ def test_a_small_edit_of_the_email_is_advised_as_a_typo(typed: str, actual: str)
         pytest.param("alice@example.com", "alice@example.org", id="another-domain"),
         pytest.param("al@example.com", "bo@example.com", id="short-names"),
         pytest.param("kelly@example.com", "\u212aelly@example.com", id="kelvin-sign-look-alike"),
+        pytest.param("strasse@example.com", "stra\u00dfe@example.com", id="sharp-s-look-alike"),
     ],
 )
 def test_another_account_is_not_called_a_typo(typed: str, actual: str) -> None:

@@ -63,8 +63,8 @@ def edit_distance(a: str, b: str) -> int:
 def looks_like_a_typo(typed: str, actual: str) -> bool:
     """The same local part or the same domain, and the other differs by a small edit (≤ 2, and
     less than a third of its length: ``bob`` and ``rob`` yes, ``al`` and ``bo`` no)."""
-    if not (unicodedata.is_normalized("NFC", typed) and unicodedata.is_normalized("NFC", actual)):
-        return False  # a look-alike (Kelvin sign, decomposed accents) is no typo to confirm
+    if not (typed.isascii() and actual.isascii()):
+        return False  # a look-alike (Kelvin sign, ß for ss, decomposed accents) is no typo to confirm
     typed_local, _, typed_domain = typed.lower().rpartition("@")
     local, _, domain = actual.lower().rpartition("@")
     for same, (x, y) in ((typed_domain == domain, (typed_local, local)), (typed_local == local, (typed_domain, domain))):
