@@ -28,6 +28,7 @@ module.exports = {
   coverageReporters: ['lcov', 'text'],
   reporters: ['default'],
   setupFiles: [...baseConfig.setupFiles, '<rootDir>/test/setup.js'],
+  setupFilesAfterEnv: [...(baseConfig.setupFilesAfterEnv ?? []), '<rootDir>/test/after-env.js'],
   testRegex: 'test/.*\\.spec\\.tsx?$',
   testEnvironment: '<rootDir>/test/jest-env.js',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]

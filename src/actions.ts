@@ -39,16 +39,32 @@ export async function copyAccessToken(
     return false;
   }
   await copyText(token.access_token);
-  Notification.warning(
-    trans.__(
-      'Access token for %1 copied. It is a secret: anyone who has it can act as %2 for %3. Do not paste it into notebooks or chats you share.',
-      token.application ? `${token.environment}/${token.application}` : token.environment,
-      token.email || token.sub,
-      formatRemaining(token.expires_in, trans)
-    ),
-    { autoClose: 10000 }
-  );
+  Notification.warning(copiedMessage(token, trans), { autoClose: 10000 });
   return true;
+}
+
+/** JupyterLab's toasts cut messages past this many characters. */
+export const TOAST_MAX_LENGTH = 140;
+
+/**
+ * The warning after a copy, short enough to be read in full in the toast and in the
+ * notification center: who the token acts as only when it still fits.
+ */
+export function copiedMessage(
+  token: { environment: string; application?: string | null; email: string; sub: string; expires_in: number },
+  trans: TranslationBundle
+): string {
+  const where = token.application ? `${token.environment}/${token.application}` : token.environment;
+  const valid = formatRemaining(token.expires_in, trans);
+  const full = trans.__(
+    'Access token for %1 copied (valid %2). A secret: anyone who has it acts as %3. Never paste it where others read.',
+    where,
+    valid,
+    token.email || token.sub
+  );
+  return full.length <= TOAST_MAX_LENGTH
+    ? full
+    : trans.__('Access token for %1 copied (valid %2). A secret: anyone who has it acts as you.', where, valid);
 }
 
 /** Copy `text` to the system clipboard (the async Clipboard API, else a copy event). */

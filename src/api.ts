@@ -69,6 +69,8 @@ export interface IPendingInfo {
    * on to the provider; the one to open for a sign-in this page did not start.
    */
   start_url?: string | null;
+  /** `{base_url}oidc/start?state=`: the start link without origin (when `start_url` is absent). */
+  start_path?: string | null;
 }
 
 /** `GET status`. */
@@ -120,6 +122,10 @@ export interface IJwksReply {
   client_id?: string;
   /** `auto`, `hybrid` or `manual`. */
   discovery_mode?: string;
+  /** The clock leeway of the server's own id_token check, in seconds. */
+  leeway_seconds?: number;
+  /** The id_token signing algorithms the server accepts. */
+  id_token_algorithms?: string[];
 }
 
 /** One line of a preflight report: what was checked, what was found, how to fix it. */
@@ -162,6 +168,9 @@ export interface IOidcAPI {
   refresh(body?: ITarget): Promise<ISessionInfo>;
   logout(body?: ITarget): Promise<ILogoutReply>;
   jwks(environment: string): Promise<IJwksReply>;
+  /** The configuration check (engines without one leave it out). */
+  preflight?(environment: string): Promise<IPreflightReport>;
+  relay(method: 'GET' | 'POST', endPoint: string, body?: object, signal?: AbortSignal): Promise<IRawReply>;
 }
 
 /** The REST client of the server extension. */

@@ -2,7 +2,8 @@
  * jupyterlab-oidc: plugins only. Each `activate` wires modules together and never awaits.
  *
  * - `:session` provides `IOidcSession` (the model that follows the server extension);
- * - `:sidebar` adds the sign-in panel and `oidc:open-panel`;
+ * - `:sidebar` adds the sign-in panel and `oidc:open-panel` (in the View menu through
+ *   schema/plugin.json, in JupyterLab and Notebook 7);
  * - `:status` adds the status bar item;
  * - `:commands` adds the other commands and their palette entries;
  * - `:kernel-bridge` answers kernels on the `jupyterlab-oidc` comm and pushes token
@@ -23,11 +24,11 @@ import { ITranslator } from '@jupyterlab/translation';
 import { OidcAPI } from './api';
 import { KernelBridge } from './bridge/bridge';
 import { addCommands, addOpenPanelCommand, addToPalette, CommandIDs } from './commands';
+import { OidcPanel } from './components/panel';
+import { OidcStatus } from './components/statusbar';
 import { loadTranslation } from './errors';
 import { OidcSessionModel } from './model';
-import { OidcPanel } from './panel';
 import { OidcPreferences, SETTINGS_ID } from './preferences';
-import { OidcStatus } from './statusbar';
 import { IOidcSession } from './tokens';
 
 export { CommandIDs } from './commands';
@@ -41,11 +42,16 @@ const sessionPlugin: JupyterFrontEndPlugin<IOidcSession> = {
   description: 'Follows the OpenID Connect sessions of the jupyterlab-oidc server extension and hands out fresh access tokens.',
   autoStart: true,
   provides: IOidcSession,
-  optional: [ISettingRegistry],
-  activate: (app: JupyterFrontEnd, settingRegistry: ISettingRegistry | null): IOidcSession => {
+  optional: [ISettingRegistry, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
+  ): IOidcSession => {
     const preferences = new OidcPreferences();
+    // The one REST client: every other plugin goes through the model.
     const api = new OidcAPI({ serverSettings: app.serviceManager.serverSettings });
-    const model = new OidcSessionModel({ api, preferences });
+    const model = new OidcSessionModel({ api, preferences, translator });
     if (settingRegistry) {
       settingRegistry
         .load(SETTINGS_ID)
@@ -71,8 +77,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null
   ): void => {
     const trans = loadTranslation(translator);
-    const api = new OidcAPI({ serverSettings: app.serviceManager.serverSettings });
-    const panel = new OidcPanel({ model, translator, api });
+    const openSettings = app.commands.hasCommand('settingeditor:open')
+      ? () => void app.commands.execute('settingeditor:open', { query: 'OpenID Connect' })
+      : undefined;
+    const panel = new OidcPanel({ model, translator, openSettings });
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, 'jupyterlab-oidc');
     addOpenPanelCommand(app.commands, { open: () => app.shell.activateById(panel.id), trans });
@@ -145,8 +153,7 @@ const kernelBridgePlugin: JupyterFrontEndPlugin<void> = {
     notebooks: INotebookTracker | null,
     consoles: IConsoleTracker | null
   ): void => {
-    const server = new OidcAPI({ serverSettings: app.serviceManager.serverSettings });
-    const bridge = new KernelBridge({ session, server });
+    const bridge = new KernelBridge({ session, server: session });
     for (const tracker of [notebooks, consoles]) {
       if (tracker) {
         bridge.follow(tracker);

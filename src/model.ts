@@ -4,8 +4,13 @@
  *
  * It follows the server with a long poll on `GET status?after=<revision>`, so sign-ins
  * started in a notebook cell, background refreshes and sign-outs in another tab show up
- * within about a second. A one-second clock runs while something counts down.
+ * within about a second. A one-second clock (`ticked`) runs while something counts down;
+ * only countdowns listen to it.
+ *
+ * It is the only owner of the REST client: views and the kernel bridge go through it
+ * (`checkIdToken`, `preflight`, `relay`).
  */
+import { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
@@ -13,25 +18,64 @@ import {
   IEnvironmentsReply,
   ILogoutReply,
   IOidcAPI,
-  IPendingInfo,
+  IPreflightReport,
+  IRawReply,
   ISessionInfo,
   IStatusReply,
   ITarget,
   ITokenReply,
   OidcAPI
 } from './api';
-import { OidcError } from './errors';
+import { loadTranslation, OidcError } from './errors';
+import { StatusFollower, Ticker } from './follower';
 import { OidcPreferences } from './preferences';
+import { SignInMemory } from './resume';
+import {
+  compareSessions,
+  diffSessions,
+  findSession,
+  IPendingEntry,
+  sessionKey,
+  toSession,
+  unsafeUrl
+} from './sessions';
+import { OwnSignIns } from './signins';
+import type { ITokenCheckReport } from './tokencheck';
 import { IOidcSession } from './tokens';
-import { closeWindow, httpUrl, openExternal } from './urls';
+import { httpUrl } from './urls';
 
 /** The session model of jupyterlab-oidc. */
 export class OidcSessionModel implements IOidcSession {
   constructor(options: OidcSessionModel.IOptions = {}) {
     this._api = options.api ?? new OidcAPI();
     this.preferences = options.preferences ?? new OidcPreferences();
-    this._pollTimeoutSeconds = options.pollTimeoutSeconds ?? 25;
-    this._awaitSeconds = options.awaitSeconds ?? 25;
+    this._signIns = new OwnSignIns({
+      api: this._api,
+      signal: this._abort.signal,
+      awaitSeconds: options.awaitSeconds ?? 25,
+      memory: options.memory,
+      onError: error => this._fail(error),
+      onSignedIn: info => void this._upsertSession(info),
+      ended: state => {
+        this._pending = this._pending.filter(p => p.state !== state);
+      },
+      changed: () => this._emitState()
+    });
+    this._trans = loadTranslation(options.translator);
+    this._follower = new StatusFollower({
+      api: this._api,
+      signal: this._abort.signal,
+      pollTimeoutSeconds: options.pollTimeoutSeconds ?? 25,
+      revision: () => this._revision,
+      loadEnvironments: async () => {
+        this._environments ??= await this._api.environments();
+      },
+      onStatus: status => {
+        this._applyStatus(status);
+        this._clearError('status');
+      },
+      onError: error => void this._fail(error, 'status')
+    });
     this.preferences.changed.connect(this._emitState, this);
   }
 
@@ -85,12 +129,7 @@ export class OidcSessionModel implements IOidcSession {
   }
 
   get pending(): ReadonlyArray<IOidcSession.IPending> {
-    const own = this._own;
-    const list = this._pending.map(p => Private.pending(p, own));
-    if (own && !list.some(p => p.state === own.info.state)) {
-      list.push(Private.pending(own.info, own));
-    }
-    return list;
+    return this._signIns.pending(this._pending);
   }
 
   get error(): OidcError | null {
@@ -114,7 +153,7 @@ export class OidcSessionModel implements IOidcSession {
       return;
     }
     this._following = true;
-    void this._follow();
+    this._follower.start();
   }
 
   async refresh(): Promise<void> {
@@ -133,64 +172,26 @@ export class OidcSessionModel implements IOidcSession {
   }
 
   findSession(target: ITarget = {}): IOidcSession.ISession | null {
-    const sessions = this._sessions;
-    if (target.environment) {
-      const matches = sessions.filter(s => s.environment === target.environment);
-      if (target.application !== undefined) {
-        return matches.find(s => (s.application ?? null) === (target.application || null)) ?? null;
-      }
-      return matches.find(s => !s.application) ?? matches[0] ?? null;
-    }
-    const preferred = this.preferredEnvironment;
-    return sessions.find(s => s.environment === preferred && !s.application) ?? sessions[0] ?? null;
+    return findSession(this._sessions, target, this.preferredEnvironment);
   }
 
   async signIn(options: IOidcSession.ISignInOptions): Promise<IOidcSession.ISession> {
-    const win = options.window ?? null;
-    const loginHint = options.loginHint.trim();
     this._clearError();
     this._notice = null;
-    let reply;
-    try {
-      reply = await this._api.login({
-        environment: options.environment || undefined,
-        application: options.application || undefined,
-        login_hint: loginHint
-      });
-    } catch (error) {
-      closeWindow(win);
-      throw this._fail(error);
-    }
-    const opened = openExternal(win, reply.url);
-    if (opened === 'refused') {
-      // Never navigated: a javascript: URL would run in JupyterLab's origin.
-      void this._api.cancel(reply.state).catch(() => undefined);
-      throw this._fail(Private.unsafeUrl('authorization'));
-    }
-    void this.preferences.setLastEmail(loginHint).catch(() => undefined);
-    this._own = {
-      url: httpUrl(reply.url)!.href,
-      windowOpened: opened === 'navigated',
-      info: {
-        state: reply.state,
-        environment: options.environment || this.preferredEnvironment,
-        application: options.application || null,
-        login_hint: loginHint,
-        expires_in: reply.expires_in,
-        callback_received: false
-      },
-      expiresAt: Date.now() + reply.expires_in * 1000
-    };
-    this._emitState();
-    return this._awaitSignIn(reply.state);
+    const environment = options.environment || this.preferredEnvironment;
+    const started = this._signIns.start({ ...options, environment });
+    void started.then(
+      () => this.preferences.setLastEmail(options.loginHint.trim()).catch(() => undefined),
+      () => undefined
+    );
+    return this._upsertSession(await started);
   }
 
   async cancelSignIn(state?: string): Promise<void> {
-    const target = state ?? this._own?.info.state;
+    const target = this._signIns.cancelling(state);
     if (!target) {
       return;
     }
-    this._cancelled.add(target);
     try {
       await this._api.cancel(target);
     } catch (error) {
@@ -216,10 +217,10 @@ export class OidcSessionModel implements IOidcSession {
     }
     const endSessionUrl = httpUrl(reply.end_session_url)?.href ?? null;
     if (reply.end_session_url && !endSessionUrl) {
-      this._error = { error: Private.unsafeUrl('end_session'), source: 'action' };
+      this._error = { error: unsafeUrl('end_session'), source: 'action' };
     }
     this._notice = { environment, application, signedOut: reply.signed_out, endSessionUrl };
-    this._setSessions(this._sessions.filter(s => s.key !== Private.key(environment, application)));
+    this._setSessions(this._sessions.filter(s => s.key !== sessionKey(environment, application)));
     return { ...reply, end_session_url: endSessionUrl };
   }
 
@@ -246,6 +247,34 @@ export class OidcSessionModel implements IOidcSession {
     });
     this._upsertSession(reply);
     return reply;
+  }
+
+  async checkIdToken(target: ITarget = {}): Promise<ITokenCheckReport> {
+    const session = this.findSession(target);
+    if (!session) {
+      throw new OidcError('not_authenticated', 'Not signed in.');
+    }
+    const { environment, application } = session;
+    const reply = await this.getToken({ environment, application, minValid: 0 });
+    if (!reply.id_token) {
+      throw new OidcError('invalid_id_token', 'The provider did not send an id_token for this session.', {
+        details: { reason: 'missing' }
+      });
+    }
+    const { checkSessionIdToken } = await import('./tokencheck');
+    const fetchJwks = () => this._api.jwks(environment);
+    return checkSessionIdToken({ idToken: reply.id_token, issuer: session.issuer, clientId: session.client_id, fetchJwks, trans: this._trans });
+  }
+
+  async preflight(environment: string): Promise<IPreflightReport> {
+    if (!this._api.preflight) {
+      throw new OidcError('http_error', 'This engine has no configuration check.', { status: 404 });
+    }
+    return this._api.preflight(environment);
+  }
+
+  relay(method: 'GET' | 'POST', path: string, body?: object, signal?: AbortSignal): Promise<IRawReply> {
+    return this._api.relay(method, path, body, signal);
   }
 
   reportError(error: unknown): void {
@@ -276,77 +305,11 @@ export class OidcSessionModel implements IOidcSession {
     }
     this._isDisposed = true;
     this._abort.abort();
-    this._stopClock();
-    for (const timer of this._sleepers) {
-      clearTimeout(timer);
-    }
-    this._sleepers.clear();
+    this._ticker.stop();
+    this._follower.dispose();
     this.preferences.changed.disconnect(this._emitState, this);
     this._disposed.emit();
     Signal.clearData(this);
-  }
-
-  /** Follow the server: long polls, with backoff while it does not answer. */
-  private async _follow(): Promise<void> {
-    let failures = 0;
-    while (!this._isDisposed) {
-      const started = Date.now();
-      try {
-        if (this._environments === null) {
-          this._environments = await this._api.environments();
-        }
-        const before = this._revision;
-        const status = await this._api.status(
-          before < 0
-            ? { signal: this._abort.signal }
-            : { after: before, timeoutSeconds: this._pollTimeoutSeconds, signal: this._abort.signal }
-        );
-        if (this._isDisposed) {
-          return;
-        }
-        failures = 0;
-        this._applyStatus(status);
-        this._clearError('status');
-        if (status.revision === before && Date.now() - started < Private.MIN_POLL_MS) {
-          await this._sleep(Private.MIN_POLL_MS); // a server that answers without waiting
-        }
-      } catch (error) {
-        if (this._isDisposed) {
-          return;
-        }
-        failures += 1;
-        this._fail(error, 'status');
-        await this._sleep(Math.min(Private.MAX_RETRY_MS, 1000 * 2 ** Math.min(failures - 1, 5)));
-      }
-    }
-  }
-
-  private async _awaitSignIn(state: string): Promise<IOidcSession.ISession> {
-    for (;;) {
-      let reply;
-      try {
-        reply = await this._api.awaitLogin(state, this._awaitSeconds, this._abort.signal);
-      } catch (error) {
-        this._endPending(state);
-        const e = OidcError.from(error);
-        if (e.code === 'login_cancelled' && this._cancelled.has(state)) {
-          this._emitState(); // cancelled here: nothing to report
-          throw e;
-        }
-        throw this._fail(e);
-      }
-      if (reply.status === 'signed_in') {
-        this._endPending(state);
-        return this._upsertSession(reply.session);
-      }
-    }
-  }
-
-  private _endPending(state: string): void {
-    if (this._own?.info.state === state) {
-      this._own = null;
-    }
-    this._pending = this._pending.filter(p => p.state !== state);
   }
 
   private _applyStatus(status: IStatusReply): void {
@@ -358,29 +321,23 @@ export class OidcSessionModel implements IOidcSession {
       : null;
     const now = Date.now();
     this._pending = status.pending.map(p => ({ ...p, expiresAt: now + p.expires_in * 1000 }));
-    this._setSessions(status.sessions.map(s => Private.session(s, now)));
+    this._signIns.update(this._pending);
+    this._setSessions(status.sessions.map(s => toSession(s, now)));
   }
 
   private _upsertSession(info: ISessionInfo): IOidcSession.ISession {
-    const session = Private.session(info, Date.now());
+    const session = toSession(info, Date.now());
     const others = this._sessions.filter(s => s.key !== session.key);
-    this._setSessions([...others, session].sort(Private.compareSessions));
+    this._setSessions([...others, session].sort(compareSessions));
     return session;
   }
 
   /** Replace the sessions, announce what changed, and re-render. */
   private _setSessions(sessions: IOidcSession.ISession[]): void {
-    const old = new Map(this._sessions.map(s => [s.key, s]));
-    const now = new Map(sessions.map(s => [s.key, s]));
-    const added = sessions.filter(s => !old.has(s.key));
-    const removed = this._sessions.filter(s => !now.has(s.key));
-    const updated = sessions.filter(s => {
-      const before = old.get(s.key);
-      return before !== undefined && Private.differs(before, s);
-    });
-    this._sessions = sessions.sort(Private.compareSessions);
-    if (added.length || removed.length || updated.length) {
-      this._sessionsChanged.emit({ added, updated, removed });
+    const change = diffSessions(this._sessions, sessions);
+    this._sessions = sessions.sort(compareSessions);
+    if (change.added.length || change.removed.length || change.updated.length) {
+      this._sessionsChanged.emit(change);
     }
     this._emitState();
   }
@@ -414,39 +371,11 @@ export class OidcSessionModel implements IOidcSession {
     if (this._isDisposed) {
       return;
     }
-    this._syncClock();
+    this._ticker.sync(this._sessions.length > 0 || this._pending.length > 0 || this._signIns.active);
     this._stateChanged.emit();
   }
 
-  private _syncClock(): void {
-    const needed = this._sessions.length > 0 || this._pending.length > 0 || this._own !== null;
-    if (needed && this._clock === null) {
-      this._clock = setInterval(() => this._ticked.emit(Date.now()), 1000);
-    } else if (!needed) {
-      this._stopClock();
-    }
-  }
-
-  private _stopClock(): void {
-    if (this._clock !== null) {
-      clearInterval(this._clock);
-      this._clock = null;
-    }
-  }
-
-  private _sleep(ms: number): Promise<void> {
-    return new Promise(resolve => {
-      const timer = setTimeout(() => {
-        this._sleepers.delete(timer);
-        resolve();
-      }, ms);
-      this._sleepers.add(timer);
-    });
-  }
-
   private _api: IOidcAPI;
-  private _pollTimeoutSeconds: number;
-  private _awaitSeconds: number;
   private _abort = new AbortController();
   private _following = false;
   private _isDisposed = false;
@@ -455,14 +384,14 @@ export class OidcSessionModel implements IOidcSession {
   private _serverDefault = '';
   private _environments: IEnvironmentsReply | null = null;
   private _sessions: IOidcSession.ISession[] = [];
-  private _pending: Private.IPendingEntry[] = [];
-  private _own: Private.IOwnSignIn | null = null;
-  private _cancelled = new Set<string>();
+  private _pending: IPendingEntry[] = [];
+  private _signIns: OwnSignIns;
+  private _trans: TranslationBundle;
   private _error: { error: OidcError; source: Private.ErrorSource } | null = null;
   private _storeError: OidcError | null = null;
   private _notice: IOidcSession.ISignOutNotice | null = null;
-  private _clock: ReturnType<typeof setInterval> | null = null;
-  private _sleepers = new Set<ReturnType<typeof setTimeout>>();
+  private _ticker = new Ticker(now => this._ticked.emit(now));
+  private _follower: StatusFollower;
   private _stateChanged = new Signal<this, void>(this);
   private _sessionsChanged = new Signal<this, IOidcSession.ISessionsChange>(this);
   private _ticked = new Signal<this, number>(this);
@@ -480,88 +409,13 @@ export namespace OidcSessionModel {
     pollTimeoutSeconds?: number;
     /** How long one `await` request may wait for a sign-in, in seconds (default 25). */
     awaitSeconds?: number;
+    /** This tab's own sign-ins across reloads (default: in `sessionStorage`). */
+    memory?: SignInMemory;
+    /** Translations of the token check's report. */
+    translator?: ITranslator | null;
   }
 }
 
 namespace Private {
-  /** A long poll answered faster than this without a change waits this long. */
-  export const MIN_POLL_MS = 1000;
-  export const MAX_RETRY_MS = 30000;
-
   export type ErrorSource = 'status' | 'action';
-
-  export interface IPendingEntry extends IPendingInfo {
-    expiresAt: number;
-  }
-
-  export interface IOwnSignIn {
-    url: string;
-    windowOpened: boolean;
-    info: IPendingInfo;
-    expiresAt: number;
-  }
-
-  export function key(environment: string, application: string | null | undefined): string {
-    return application ? `${environment}/${application}` : environment;
-  }
-
-  /** Only the fields of a session: a token reply's tokens are never kept. */
-  export function session(info: ISessionInfo, now: number): IOidcSession.ISession {
-    return {
-      key: key(info.environment, info.application),
-      expiresAt: now + info.expires_in * 1000,
-      environment: info.environment,
-      application: info.application ?? null,
-      issuer: info.issuer,
-      client_id: info.client_id,
-      email: info.email,
-      name: info.name,
-      sub: info.sub,
-      identity: info.identity ?? {},
-      scope: info.scope,
-      audience: info.audience ?? [],
-      expires_at: info.expires_at,
-      expires_in: info.expires_in,
-      signed_in_at: info.signed_in_at,
-      refreshed_at: info.refreshed_at,
-      has_refresh_token: info.has_refresh_token
-    };
-  }
-
-  export function pending(
-    info: IPendingInfo & { expiresAt?: number },
-    own: IOwnSignIn | null
-  ): IOidcSession.IPending {
-    const mine = own !== null && own.info.state === info.state;
-    return {
-      ...info,
-      key: key(info.environment, info.application),
-      expiresAt: info.expiresAt ?? own?.expiresAt ?? Date.now() + info.expires_in * 1000,
-      own: mine,
-      // Started elsewhere (a kernel cell, the CLI, before a reload): its start link binds this browser.
-      url: mine ? own.url : httpUrl(info.start_url)?.href ?? null,
-      windowOpened: mine ? own.windowOpened : false
-    };
-  }
-
-  export function differs(a: IOidcSession.ISession, b: IOidcSession.ISession): boolean {
-    return (
-      a.expires_at !== b.expires_at ||
-      a.refreshed_at !== b.refreshed_at ||
-      a.signed_in_at !== b.signed_in_at ||
-      a.email !== b.email ||
-      a.sub !== b.sub
-    );
-  }
-
-  export function compareSessions(a: IOidcSession.ISession, b: IOidcSession.ISession): number {
-    return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-  }
-
-  /** A server-provided address that is not http(s): refused, never navigated. */
-  export function unsafeUrl(kind: 'authorization' | 'start' | 'end_session'): OidcError {
-    return new OidcError('unsafe_url', `The ${kind} URL the server sent is not an http(s) URL; it was not opened.`, {
-      details: { url_kind: kind }
-    });
-  }
 }

@@ -61,16 +61,23 @@ export interface ITokenCheckReport {
   readonly thumbprint: string | null;
 }
 
-/** Algorithms an id_token may use here: asymmetric only (never `none`, never HS*). */
+/**
+ * Algorithms an id_token may use when the server does not say (`GET oidc/jwks` →
+ * `id_token_algorithms`): asymmetric only (never `none`, never HS*).
+ */
 export const ALLOWED_ALGORITHMS: ReadonlyArray<string> = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'
 ];
+
+/** The clock leeway when the server does not say (`GET oidc/jwks` → `leeway_seconds`). */
+export const DEFAULT_LEEWAY_SECONDS = 60;
 
 /** Check `options.idToken` step by step; never throws. */
 export async function checkIdToken(options: TokenCheck.IOptions): Promise<ITokenCheckReport> {
   const trans = options.trans ?? nullTranslator.load(TRANSLATION_DOMAIN);
   const now = options.now ?? Date.now();
-  const leeway = options.leewaySeconds ?? 60;
+  const leeway = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
+  const allowed = Private.asymmetric(options.algorithms ?? ALLOWED_ALGORITHMS);
   const steps: ICheckStep[] = [];
   const add = (name: CheckStepName, outcome: CheckOutcome, title: string, detail: string) =>
     steps.push({ name, outcome, title, detail });
@@ -104,7 +111,7 @@ export async function checkIdToken(options: TokenCheck.IOptions): Promise<IToken
     return finish();
   }
   const alg = header.alg ?? '';
-  if (!ALLOWED_ALGORITHMS.includes(alg)) {
+  if (!allowed.includes(alg)) {
     add('structure', 'fail', titles.structure, trans.__('Algorithm "%1" is not allowed for id_tokens (asymmetric algorithms only).', alg || '-'));
     skipRest('discovery', trans.__('needs an allowed algorithm'));
     return finish({ header, payload });
@@ -237,13 +244,22 @@ export namespace TokenCheck {
     fetchJwks: () => Promise<IJwksReply>;
     /** The current time in ms (default `Date.now()`). */
     now?: number;
-    /** Clock skew tolerated for exp, iat and nbf, in seconds (default 60). */
+    /** Clock skew tolerated for exp, iat and nbf, in seconds (the server's; default 60). */
     leewaySeconds?: number;
+    /** Allowed signing algorithms (the server's; default `ALLOWED_ALGORITHMS`); none/HS* never. */
+    algorithms?: ReadonlyArray<string>;
     trans?: TranslationBundle;
   }
+
+  export type ISessionOptions = Omit<IOptions, 'leewaySeconds' | 'algorithms'>;
 }
 
 namespace Private {
+  /** Drop `none` and symmetric (HS*) algorithms, whoever listed them. */
+  export function asymmetric(algorithms: ReadonlyArray<string>): ReadonlyArray<string> {
+    return algorithms.filter(alg => typeof alg === 'string' && alg !== 'none' && !alg.toUpperCase().startsWith('HS'));
+  }
+
   export const ORDER: ReadonlyArray<CheckStepName> = [
     'structure', 'discovery', 'jwks', 'key', 'signature', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce'
   ];
@@ -297,4 +313,24 @@ namespace Private {
   export function message(error: unknown): string {
     return error instanceof Error ? error.message : String(error);
   }
+}
+
+/**
+ * Check the id_token of a session with the server's own leeway and algorithms
+ * (`GET oidc/jwks` → `leeway_seconds`, `id_token_algorithms`; today's defaults when it does
+ * not say). A JWKS fetch that fails is reported as the discovery step.
+ */
+export async function checkSessionIdToken(options: TokenCheck.ISessionOptions): Promise<ITokenCheckReport> {
+  const jwks = options.fetchJwks();
+  const served = await jwks.catch(() => null);
+  return checkIdToken({
+    idToken: options.idToken,
+    issuer: options.issuer,
+    clientId: options.clientId,
+    fetchJwks: () => jwks,
+    leewaySeconds: typeof served?.leeway_seconds === 'number' ? served.leeway_seconds : DEFAULT_LEEWAY_SECONDS,
+    algorithms: Array.isArray(served?.id_token_algorithms) ? served.id_token_algorithms : ALLOWED_ALGORITHMS,
+    now: options.now,
+    trans: options.trans
+  });
 }

@@ -13,15 +13,20 @@ import type {
   IEnvironmentInfo,
   ILogoutReply,
   IPendingInfo,
+  IPreflightReport,
+  IRawReply,
   ISessionInfo,
   ITarget,
   ITokenReply
 } from './api';
+import type { ITokenCheckReport } from './tokencheck';
 import type { OidcError } from './errors';
 import type { OidcPreferences } from './preferences';
 
+export type { ITokenCheckReport } from './tokencheck';
 export type {
   IEnvironmentInfo,
+  IPreflightReport,
   ILogoutReply,
   IPendingInfo,
   ISessionInfo,
@@ -84,6 +89,18 @@ export interface IOidcSession extends IObservableDisposable {
   refreshSession(target?: ITarget): Promise<IOidcSession.ISession>;
   /** An access token valid for at least `minValid` seconds (default 60). */
   getToken(options?: IOidcSession.ITokenOptions): Promise<ITokenReply>;
+  /**
+   * Check the session's id_token step by step in the browser, with the server's leeway and
+   * algorithms. Rejects when the token cannot be read (`invalid_id_token`: none was sent).
+   */
+  checkIdToken(target?: ITarget): Promise<ITokenCheckReport>;
+  /** The server's configuration check of `environment` (`GET oidc/preflight`). */
+  preflight(environment: string): Promise<IPreflightReport>;
+  /**
+   * Call a route under `oidc/` and answer its status and body as they came: what the
+   * kernel bridge relays for a kernel.
+   */
+  relay(method: 'GET' | 'POST', path: string, body?: object, signal?: AbortSignal): Promise<IRawReply>;
 
   /** Show `error` (a view's action failed); ignores `aborted`. */
   reportError(error: unknown): void;

@@ -198,10 +198,23 @@ describe('OidcSessionModel', () => {
       expect(model.pending[0]).toMatchObject({ own: true, windowOpened: false, url: api.loginReply.url });
     });
 
-    it('should remember the email in the preferences', async () => {
-      void model.signIn({ loginHint: 'alice@corp.com' }).catch(() => undefined);
+    it('should remember the email in the preferences once signed in', async () => {
+      const done = model.signIn({ loginHint: 'alice@corp.com' });
+      await flushPromises(10);
+      expect(model.preferences.lastEmail).toBe('');
+      api.awaits[0].answer.resolve({ status: 'signed_in', session: sessionInfo() });
+      await done;
       await flushPromises(10);
       expect(model.preferences.lastEmail).toBe('alice@corp.com');
+    });
+
+    it('should not remember the email of a refused sign-in', async () => {
+      const done = model.signIn({ loginHint: 'alice@exmaple.com' });
+      await flushPromises(10);
+      api.awaits[0].answer.reject(new OidcError('identity_mismatch', 'mismatch', { status: 403 }));
+      await rejection(done);
+      await flushPromises(10);
+      expect(model.preferences.lastEmail).toBe('');
     });
 
     it('should show identity_mismatch and store nothing', async () => {

@@ -1,7 +1,17 @@
 import { OidcSessionModel } from '../src/model';
 import { OidcPreferences } from '../src/preferences';
-import { OidcStatus, STATUS_ID } from '../src/statusbar';
-import { FakeAPI, FakeSettings, flushPromises, NOW_S, pendingInfo, sessionInfo, statusReply } from './utils';
+import { OidcStatus, STATUS_ID } from '../src/components/statusbar';
+import {
+  attachAndRender,
+  FakeAPI,
+  FakeSettings,
+  flushPromises,
+  NOW_S,
+  pendingInfo,
+  rerender,
+  sessionInfo,
+  statusReply
+} from './utils';
 
 describe('OidcStatus', () => {
   let api: FakeAPI;
@@ -33,6 +43,30 @@ describe('OidcStatus', () => {
       expect(item.node.id).toBe('jp-oidc-status');
       expect(item.node.getAttribute('role')).toBe('button');
       expect(item.node.tabIndex).toBe(0);
+    });
+  });
+
+  describe('#render', () => {
+    it('should render the text of its model into its node', async () => {
+      api.statusReply = statusReply({ sessions: [sessionInfo({ expires_in: 54 * 60 + 30 })] });
+      await model.refresh();
+      await attachAndRender(item);
+      await rerender(item);
+      expect(item.node.textContent).toBe('alice@corp.com · prod · 54 min');
+    });
+  });
+
+  describe('OidcStatus.Model', () => {
+    it('should change (and so re-render the item) only when the text does', async () => {
+      api.statusReply = statusReply({ sessions: [sessionInfo({ expires_in: 54 * 60 + 30 })] });
+      await model.refresh();
+      const changes = jest.fn();
+      item.model.stateChanged.connect(changes);
+      jest.advanceTimersByTime(20_000); // 20 ticks, still "54 min"
+      expect(changes).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(15_000); // "53 min"
+      expect(changes).toHaveBeenCalledTimes(1);
+      expect(item.model.text).toBe('alice@corp.com · prod · 53 min');
     });
   });
 

@@ -10,7 +10,7 @@ import {
 
 import { IJwksReply } from '../src/api';
 import { OidcError } from '../src/errors';
-import { checkIdToken, CheckStepName, ITokenCheckReport } from '../src/tokencheck';
+import { checkIdToken, checkSessionIdToken, CheckStepName, ITokenCheckReport } from '../src/tokencheck';
 
 const ISSUER = 'https://id.corp.example';
 const CLIENT_ID = 'notebooks';
@@ -216,5 +216,66 @@ describe('checkIdToken', () => {
       .setExpirationTime(NOW + 60)
       .sign(privateKey);
     expect(step(await check(token), 'nonce').outcome).toBe('fail');
+  });
+});
+
+describe('checkSessionIdToken', () => {
+  async function expiredBy(seconds: number): Promise<string> {
+    return new SignJWT({ nonce: 'n-123' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(CLIENT_ID)
+      .setSubject('user-alice')
+      .setIssuedAt(NOW - 3600)
+      .setExpirationTime(NOW - seconds)
+      .sign(privateKey);
+  }
+
+  async function sessionCheck(token: string, served: Partial<IJwksReply>): Promise<ITokenCheckReport> {
+    return checkSessionIdToken({
+      idToken: token,
+      issuer: ISSUER,
+      clientId: CLIENT_ID,
+      fetchJwks: async () => jwksReply(served),
+      now: NOW * 1000
+    });
+  }
+
+  it("should use the server's leeway (leeway_seconds of GET oidc/jwks)", async () => {
+    const token = await expiredBy(100);
+    expect(outcomes(await sessionCheck(token, { leeway_seconds: 180 })).exp).toBe('pass');
+    expect(outcomes(await sessionCheck(token, { leeway_seconds: 30 })).exp).toBe('fail');
+  });
+
+  it('should fall back to 60 s when the server does not say', async () => {
+    expect(outcomes(await sessionCheck(await expiredBy(50), {})).exp).toBe('pass');
+    expect(outcomes(await sessionCheck(await expiredBy(100), {})).exp).toBe('fail');
+  });
+
+  it("should allow only the server's algorithms (id_token_algorithms)", async () => {
+    const report = await sessionCheck(await idToken(), { id_token_algorithms: ['ES256'] });
+    expect(outcomes(report).structure).toBe('fail');
+    expect(outcomes(await sessionCheck(await idToken(), { id_token_algorithms: ['RS256'] })).structure).toBe('pass');
+  });
+
+  it('should never allow none or HS256, even when served', async () => {
+    const part = (value: object) => base64url.encode(JSON.stringify(value));
+    const hs = `${part({ alg: 'HS256', kid: 'k1' })}.${part({ iss: ISSUER, aud: CLIENT_ID, exp: NOW + 60 })}.c2ln`;
+    const report = await sessionCheck(hs, { id_token_algorithms: ['HS256', 'none', 'RS256'] });
+    expect(outcomes(report).structure).toBe('fail');
+  });
+
+  it('should report a JWKS that cannot be fetched as the discovery step', async () => {
+    const report = await checkSessionIdToken({
+      idToken: await idToken(),
+      issuer: ISSUER,
+      clientId: CLIENT_ID,
+      fetchJwks: async () => {
+        throw new OidcError('provider_unavailable', 'down');
+      },
+      now: NOW * 1000
+    });
+    expect(outcomes(report).discovery).toBe('fail');
+    expect(outcomes(report).jwks).toBe('fail');
   });
 });

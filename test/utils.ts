@@ -17,6 +17,8 @@ import {
   ILogoutReply,
   IOidcAPI,
   IPendingInfo,
+  IPreflightReport,
+  IRawReply,
   ISessionInfo,
   IStatusReply,
   ITokenReply
@@ -140,6 +142,18 @@ export class FakeAPI implements IOidcAPI {
   jwks = jest.fn(async (_environment: string): Promise<IJwksReply> => {
     throw this.failures.jwks ?? new Error('no jwks in this test');
   });
+  preflightReply: IPreflightReport | null = null;
+  preflight = jest.fn(async (_environment: string): Promise<IPreflightReport> => {
+    const reply = this._answer('preflight', this.preflightReply);
+    if (!reply) {
+      throw new Error('no preflight in this test');
+    }
+    return reply;
+  });
+  relayReply: IRawReply = { status: 200, ok: true, body: {} };
+  relay = jest.fn(async (_method: 'GET' | 'POST', _path: string, _body?: object, _signal?: AbortSignal) =>
+    this._answer('relay', this.relayReply)
+  );
 
   /** Answer the oldest open status long poll. */
   resolvePoll(reply: IStatusReply): void {

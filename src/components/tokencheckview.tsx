@@ -1,21 +1,21 @@
 /**
- * The token check view: runs `checkIdToken` on the session's current id_token and lists
- * each step with pass/fail and what was found. jose is loaded only when it runs.
+ * The token check view: runs `session.checkIdToken()` on the session's current id_token and
+ * lists each step with pass/fail and what was found. jose is loaded only when it runs.
+ * Shown in a dialog (`actions.ts`); the claims JSON wraps instead of scrolling sideways.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { IJwksReply } from './api';
-import { OidcError } from './errors';
-import type { ITokenCheckReport } from './tokencheck';
-import { IOidcSession } from './tokens';
+import { OidcError } from '../errors';
+import type { ITokenCheckReport } from '../tokencheck';
+import { IOidcSession } from '../tokens';
+import { Breakable } from './breakable';
 
 /** Props of `TokenCheckView`. */
 export interface ITokenCheckViewProps {
+  /** Runs the check (`session.checkIdToken()`). */
   model: IOidcSession;
   session: IOidcSession.ISession;
-  /** Discovery and JWKS of an environment, through the server. */
-  fetchJwks: (environment: string) => Promise<IJwksReply>;
   trans: TranslationBundle;
 }
 
@@ -26,14 +26,14 @@ type CheckState =
 
 /** Step-by-step check of the id_token of `session`. */
 export function TokenCheckView(props: ITokenCheckViewProps): JSX.Element {
-  const { model, session, fetchJwks, trans } = props;
+  const { model, session, trans } = props;
   const [run, setRun] = React.useState(0);
   const [state, setState] = React.useState<CheckState>({ phase: 'running' });
 
   React.useEffect(() => {
     let current = true;
     setState({ phase: 'running' });
-    void runCheck(model, session, fetchJwks, trans).then(next => {
+    void runCheck(model, session, trans).then(next => {
       if (current) {
         setState(next);
       }
@@ -87,13 +87,15 @@ export function TokenCheckView(props: ITokenCheckViewProps): JSX.Element {
                         : trans.__('skipped')}
                   </span>
                 </span>
-                <span className="jp-oidc-check-detail">{step.detail}</span>
+                <span className="jp-oidc-check-detail">
+                  <Breakable text={step.detail} />
+                </span>
               </li>
             ))}
           </ol>
           <details className="jp-oidc-check-claims">
             <summary>{trans.__('Header and claims')}</summary>
-            <pre>{JSON.stringify({ header: state.report.header, payload: state.report.payload }, null, 2)}</pre>
+            <pre className="jp-oidc-claims" data-test="oidc-claims">{JSON.stringify({ header: state.report.header, payload: state.report.payload }, null, 2)}</pre>
           </details>
         </>
       )}
@@ -110,33 +112,18 @@ export function TokenCheckView(props: ITokenCheckViewProps): JSX.Element {
   );
 }
 
-async function runCheck(
-  model: IOidcSession,
-  session: IOidcSession.ISession,
-  fetchJwks: (environment: string) => Promise<IJwksReply>,
-  trans: TranslationBundle
-): Promise<CheckState> {
-  let idToken: string | null;
+async function runCheck(model: IOidcSession, session: IOidcSession.ISession, trans: TranslationBundle): Promise<CheckState> {
   try {
-    const reply = await model.getToken({
-      environment: session.environment,
-      application: session.application,
-      minValid: 0
-    });
-    idToken = reply.id_token;
+    const report = await model.checkIdToken({ environment: session.environment, application: session.application });
+    return { phase: 'done', report };
   } catch (error) {
-    return { phase: 'failed', message: trans.__('The id_token could not be read: %1', OidcError.from(error).message) };
+    const e = OidcError.from(error);
+    return {
+      phase: 'failed',
+      message:
+        e.code === 'invalid_id_token' && e.details.reason === 'missing'
+          ? trans.__('The provider did not send an id_token for this session.')
+          : trans.__('The id_token could not be read: %1', e.message)
+    };
   }
-  if (!idToken) {
-    return { phase: 'failed', message: trans.__('The provider did not send an id_token for this session.') };
-  }
-  const { checkIdToken } = await import('./tokencheck');
-  const report = await checkIdToken({
-    idToken,
-    issuer: session.issuer,
-    clientId: session.client_id,
-    fetchJwks: () => fetchJwks(session.environment),
-    trans
-  });
-  return { phase: 'done', report };
 }

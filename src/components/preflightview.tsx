@@ -1,19 +1,22 @@
 /**
  * "Test configuration": the server's preflight of an environment (`GET oidc/preflight`) —
  * discovery, issuer, endpoints, JWKS, PKCE, scopes, redirect URI — one line per check with
- * what was found and how to fix it. The same report as `jupyter oidc preflight`.
+ * what was found and how to fix it. The same report as `jupyter oidc preflight`. Shown in
+ * a dialog (`actions.ts`), where it is seen whatever the sidebar's width.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { IPreflightReport } from './api';
-import { OidcError } from './errors';
+import { IPreflightReport } from '../api';
+import { OidcError } from '../errors';
+import { IOidcSession } from '../tokens';
+import { Breakable } from './breakable';
 
 /** Props of `PreflightView`. */
 export interface IPreflightViewProps {
+  /** Runs the check (`session.preflight()`). */
+  model: Pick<IOidcSession, 'preflight'>;
   environment: string;
-  /** The report of an environment, from the server. */
-  fetchPreflight: (environment: string) => Promise<IPreflightReport>;
   trans: TranslationBundle;
 }
 
@@ -26,14 +29,14 @@ const MARKS: Record<string, string> = { pass: '✓', warn: '!', fail: '✗', ski
 
 /** The configuration check of `environment`, run when shown and on "Test again". */
 export function PreflightView(props: IPreflightViewProps): JSX.Element {
-  const { environment, fetchPreflight, trans } = props;
+  const { model, environment, trans } = props;
   const [run, setRun] = React.useState(0);
   const [state, setState] = React.useState<PreflightState>({ phase: 'running' });
 
   React.useEffect(() => {
     let current = true;
     setState({ phase: 'running' });
-    fetchPreflight(environment).then(
+    model.preflight(environment).then(
       report => current && setState({ phase: 'done', report }),
       error => current && setState({ phase: 'failed', message: OidcError.from(error).message })
     );
@@ -49,6 +52,12 @@ export function PreflightView(props: IPreflightViewProps): JSX.Element {
       {state.phase === 'failed' && <p className="jp-oidc-check-failed" role="alert">{state.message}</p>}
       {state.phase === 'done' && (
         <>
+          <p className="jp-oidc-hint">
+            {trans.__('Redirect URI to register with the provider:')}{' '}
+            <span className="jp-oidc-url" data-test="oidc-preflight-redirect-uri">
+              <Breakable text={state.report.redirect_uri} />
+            </span>
+          </p>
           <p className="jp-oidc-check-summary" data-valid={state.report.ok} role="status">
             {state.report.ok
               ? trans.__('Ready to sign in (%1 warning(s)).', state.report.counts.warn)
@@ -64,7 +73,7 @@ export function PreflightView(props: IPreflightViewProps): JSX.Element {
                   <span className="jp-oidc-sr-only"> {check.outcome}</span>
                 </span>
                 <span className="jp-oidc-check-detail">
-                  {check.message}
+                  <Breakable text={check.message} />
                   {check.hint && check.outcome !== 'pass' && check.outcome !== 'skip' && (
                     <span className="jp-oidc-preflight-hint"> {check.hint}</span>
                   )}

@@ -7,11 +7,11 @@
 import { nullTranslator } from '@jupyterlab/translation';
 import { act } from 'react';
 
-import { startSignIn } from '../src/actions';
-import { describeError, OidcError } from '../src/errors';
-import { OidcSessionModel } from '../src/model';
-import { OidcPanel } from '../src/panel';
-import { IOidcSession } from '../src/tokens';
+import { startSignIn } from '../../src/actions';
+import { describeError, OidcError } from '../../src/errors';
+import { OidcSessionModel } from '../../src/model';
+import { OidcPanel } from '../../src/components/panel';
+import { IOidcSession } from '../../src/tokens';
 import {
   attachAndRender,
   FakeAPI,
@@ -23,7 +23,7 @@ import {
   sessionInfo,
   statusReply,
   UNSAFE_URLS
-} from './utils';
+} from '../utils';
 
 const trans = nullTranslator.load('jupyterlab_oidc');
 const START_URL = 'http://127.0.0.1:8888/oidc/start?state=s1';
@@ -69,7 +69,7 @@ describe('navigation to server-provided URLs', () => {
         void model.signIn({ loginHint: 'alice@corp.com', window: win }).catch(() => undefined);
         await flushPromises(10);
       });
-      await rerender(panel);
+      await rerender(panel.widgets[0]);
       expect(win.location.href).toBe(api.loginReply.url);
       expect(model.pending[0]).toMatchObject({ own: true, url: api.loginReply.url });
       const link = $('[data-test="oidc-open-signin-page"]');
@@ -91,7 +91,7 @@ describe('navigation to server-provided URLs', () => {
       expect(api.cancel).toHaveBeenCalledWith('s1');
       expect(api.awaitLogin).not.toHaveBeenCalled();
       expect(model.pending).toEqual([]);
-      await rerender(panel);
+      await rerender(panel.widgets[0]);
       expect($('[data-test="oidc-open-signin-page"]')).toBeNull();
       const box = $('[data-test="oidc-error"]');
       expect(box?.dataset.errorCode).toBe('unsafe_url');
@@ -157,7 +157,7 @@ describe('navigation to server-provided URLs', () => {
       expect(reply).toEqual({ signed_out: true, end_session_url: null });
       expect(model.notice?.endSessionUrl).toBeNull();
       expect(model.error?.code).toBe('unsafe_url');
-      await rerender(panel);
+      await rerender(panel.widgets[0]);
       expect($('[data-test="oidc-signed-out"]')?.textContent).toContain('Signed out of prod.');
       expect($('[data-test="oidc-end-session-link"]')).toBeNull();
       expect($('[data-test="oidc-error"]')?.textContent).toBe(
@@ -171,7 +171,7 @@ describe('navigation to server-provided URLs', () => {
       await act(async () => {
         await model.signOut({ environment: 'prod' });
       });
-      await rerender(panel);
+      await rerender(panel.widgets[0]);
       expect($('[data-test="oidc-end-session-link"]')?.getAttribute('href')).toBe(api.logoutReply.end_session_url);
       expect(model.error).toBeNull();
     });
