@@ -78,3 +78,6 @@ dist: install
 
 clean:
 	rm -rf lib jupyterlab_oidc/labextension tsconfig.tsbuildinfo dist
+
+# make lite / lite-serve / lite-test: the JupyterLite site (docs in dev/lite/lite.mk)
+include dev/lite/lite.mk
