@@ -24,10 +24,7 @@ $(LITE_CACHE)/wheels/.done: $(LITE_VENV)/bin/jupyter-lite
 	$(LITE_VENV)/bin/pip download -q --no-deps --only-binary=:all: --python-version 3.14 -d $(LITE_CACHE)/wheels $(LITE_WHEELS)
 	touch $@
 
-jupyterlab_oidc/labextension/package.json:
-	PATH=$(CURDIR)/.venv/bin:$$PATH npm run build
-
-lite: $(LITE_VENV)/bin/jupyter-lite $(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz $(LITE_CACHE)/wheels/.done jupyterlab_oidc/labextension/package.json
+lite: $(LITE_VENV)/bin/jupyter-lite $(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz $(LITE_CACHE)/wheels/.done build
 	$(LITE_VENV)/bin/python $(LITE_DIR)/build_site.py --pyodide-tgz $(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz \
 	  --wheels $(LITE_CACHE)/wheels --out $(LITE_SITE) --issuer http://127.0.0.1:$(LITE_IDP_PORT)
 	@du -sh $(LITE_SITE)
