@@ -178,6 +178,13 @@ class ServerUnreachableError(OIDCError):
     status = 503
 
 
+class InsufficientScopeError(OIDCError):
+    """(kernel side) The access token lacks a scope the code needs; ``missing`` names it (RFC 6750 §3.1)."""
+
+    code = "insufficient_scope"
+    status = 403
+
+
 ERRORS_BY_CODE: dict[str, type[OIDCError]] = {
     cls.code: cls
     for cls in (
@@ -201,5 +208,6 @@ ERRORS_BY_CODE: dict[str, type[OIDCError]] = {
         StoreError,
         ForbiddenError,
         ServerUnreachableError,
+        InsufficientScopeError,
     )
 }

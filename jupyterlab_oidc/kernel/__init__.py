@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import IdentityMismatchError, NotAuthenticatedError, OIDCError
+from ..errors import IdentityMismatchError, InsufficientScopeError, NotAuthenticatedError, OIDCError
 from .client import TokenClient, default_client, get_token, get_token_async
 from .environment import Environment
 from .grants import PasswordAuth, RefreshTokenAuth, TokenManager, import_refresh_token, password_login
@@ -30,6 +30,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Environment",
     "IdentityMismatchError",
+    "InsufficientScopeError",
     "NotAuthenticatedError",
     "OIDCAuth",
     "OIDCBearer",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import time
 from dataclasses import KW_ONLY, dataclass, field
@@ -114,6 +115,37 @@ class TokenStore:
             if raw.get(name) is not None:
                 setattr(self, name, float(raw[name]))
         return self
+
+    # ------------------------------------------------------------ scopes
+
+    @property
+    def scopes(self) -> list[str]:
+        """The granted scopes: ``scope`` split on spaces (RFC 6749 §3.3), in the provider's order."""
+        return self.scope.split()
+
+    def has_scope(self, *wanted: str) -> bool:
+        """True when every ``wanted`` scope is granted; ``fnmatch`` wildcards match granted ones (``"api:*"``)."""
+        return not self.missing_scopes(*wanted)
+
+    def missing_scopes(self, *wanted: str) -> list[str]:
+        """The ``wanted`` scopes (or patterns) that no granted scope matches."""
+        granted = self.scopes
+        return [w for w in wanted if not any(fnmatch.fnmatchcase(g, w) for g in granted)]
+
+    def require_scope(self, *wanted: str) -> None:
+        """Raise ``InsufficientScopeError`` naming the first missing scope unless all are granted."""
+        missing = self.missing_scopes(*wanted)
+        if missing:
+            from ..errors import InsufficientScopeError
+
+            raise InsufficientScopeError(
+                f"The access token does not have the scope {missing[0]!r}"
+                + (f" (nor {', '.join(repr(m) for m in missing[1:])})" if missing[1:] else "")
+                + f"; granted: {' '.join(self.scopes) or 'none'}. Sign in again asking for it.",
+                missing=missing[0],
+                granted=self.scopes,
+                environment=self.environment,
+            )
 
     # ------------------------------------------------------------ helpers
 

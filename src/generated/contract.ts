@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   store_error: 500,
   forbidden: 403,
   server_unreachable: 503,
+  insufficient_scope: 403,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
