@@ -2,37 +2,22 @@
  * Typed errors of jupyterlab-oidc.
  *
  * The server answers every failure with `{error, message, ...details}`; `error` is a
- * stable snake-case code. The frontend mirrors those codes here and switches on
+ * stable snake-case code. The frontend takes those codes from the generated contract and switches on
  * `OidcError.code`, never on message text (like jose's `JOSEError.code`).
  */
 import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
+import { ERROR_CODES, ErrorCode } from './generated/contract';
+
 /** The translation domain of jupyterlab-oidc. */
 export const TRANSLATION_DOMAIN = 'jupyterlab_oidc';
 
-/** Codes the server extension sends as `error` (Python `OIDCError.code`). */
-export type ServerErrorCode =
-  | 'oidc_error'
-  | 'config_error'
-  | 'unknown_environment'
-  | 'invalid_request'
-  | 'discovery_failed'
-  | 'provider_unavailable'
-  | 'state_mismatch'
-  | 'browser_mismatch'
-  | 'redirect_mismatch'
-  | 'login_timeout'
-  | 'login_cancelled'
-  | 'provider_error'
-  | 'invalid_id_token'
-  | 'identity_mismatch'
-  | 'not_authenticated'
-  | 'session_expired'
-  | 'refresh_failed'
-  | 'grant_not_allowed'
-  | 'store_error'
-  | 'forbidden'
-  | 'server_unreachable';
+/**
+ * Codes the server extension sends as `error` (Python `OIDCError.code`): the base class's
+ * `oidc_error` and every code of `jupyterlab_oidc/errors.py`, generated into
+ * `generated/contract.ts` (never copied by hand).
+ */
+export type ServerErrorCode = 'oidc_error' | ErrorCode;
 
 /**
  * Codes the browser raises itself:
@@ -47,30 +32,8 @@ export type ClientErrorCode = 'network_error' | 'http_error' | 'invalid_response
 /** Every code an `OidcError` may carry. */
 export type OidcErrorCode = ServerErrorCode | ClientErrorCode;
 
-/** The server codes, in the order of the Python `ERRORS_BY_CODE` table. */
-export const SERVER_ERROR_CODES: ReadonlyArray<ServerErrorCode> = [
-  'oidc_error',
-  'config_error',
-  'unknown_environment',
-  'invalid_request',
-  'discovery_failed',
-  'provider_unavailable',
-  'state_mismatch',
-  'browser_mismatch',
-  'redirect_mismatch',
-  'login_timeout',
-  'login_cancelled',
-  'provider_error',
-  'invalid_id_token',
-  'identity_mismatch',
-  'not_authenticated',
-  'session_expired',
-  'refresh_failed',
-  'grant_not_allowed',
-  'store_error',
-  'forbidden',
-  'server_unreachable'
-];
+/** The server codes, in the order of the Python table (generated). */
+export const SERVER_ERROR_CODES: ReadonlyArray<ServerErrorCode> = ['oidc_error', ...ERROR_CODES];
 
 /** Details the server may add to an error body (`expected`, `actual`, `check`, ...). */
 export type OidcErrorDetails = Readonly<Record<string, unknown>>;

@@ -21,6 +21,7 @@ import {
 } from 'jose';
 
 import { IJwksReply } from './api';
+import { ID_TOKEN_ALGORITHMS, LEEWAY_SECONDS, REFUSED_ALGORITHMS } from './generated/contract';
 import { OidcError, TRANSLATION_DOMAIN } from './errors';
 
 /** The steps, in order. */
@@ -63,14 +64,12 @@ export interface ITokenCheckReport {
 
 /**
  * Algorithms an id_token may use when the server does not say (`GET oidc/jwks` →
- * `id_token_algorithms`): asymmetric only (never `none`, never HS*).
+ * `id_token_algorithms`): the server's own list (generated), asymmetric only (never `none`, never HS*).
  */
-export const ALLOWED_ALGORITHMS: ReadonlyArray<string> = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'
-];
+export const ALLOWED_ALGORITHMS: ReadonlyArray<string> = ID_TOKEN_ALGORITHMS;
 
-/** The clock leeway when the server does not say (`GET oidc/jwks` → `leeway_seconds`). */
-export const DEFAULT_LEEWAY_SECONDS = 60;
+/** The clock leeway when the server does not say (`GET oidc/jwks` → `leeway_seconds`): the server's own (generated). */
+export const DEFAULT_LEEWAY_SECONDS = LEEWAY_SECONDS;
 
 /** Check `options.idToken` step by step; never throws. */
 export async function checkIdToken(options: TokenCheck.IOptions): Promise<ITokenCheckReport> {
@@ -244,7 +243,7 @@ export namespace TokenCheck {
     fetchJwks: () => Promise<IJwksReply>;
     /** The current time in ms (default `Date.now()`). */
     now?: number;
-    /** Clock skew tolerated for exp, iat and nbf, in seconds (the server's; default 60). */
+    /** Clock skew tolerated for exp, iat and nbf, in seconds (the server's; default `DEFAULT_LEEWAY_SECONDS`). */
     leewaySeconds?: number;
     /** Allowed signing algorithms (the server's; default `ALLOWED_ALGORITHMS`); none/HS* never. */
     algorithms?: ReadonlyArray<string>;
@@ -257,7 +256,10 @@ export namespace TokenCheck {
 namespace Private {
   /** Drop `none` and symmetric (HS*) algorithms, whoever listed them. */
   export function asymmetric(algorithms: ReadonlyArray<string>): ReadonlyArray<string> {
-    return algorithms.filter(alg => typeof alg === 'string' && alg !== 'none' && !alg.toUpperCase().startsWith('HS'));
+    const refused: ReadonlyArray<string> = REFUSED_ALGORITHMS;
+    return algorithms.filter(
+      alg => typeof alg === 'string' && !refused.includes(alg) && alg !== 'none' && !alg.toUpperCase().startsWith('HS')
+    );
   }
 
   export const ORDER: ReadonlyArray<CheckStepName> = [

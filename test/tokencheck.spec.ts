@@ -10,7 +10,8 @@ import {
 
 import { IJwksReply } from '../src/api';
 import { OidcError } from '../src/errors';
-import { checkIdToken, checkSessionIdToken, CheckStepName, ITokenCheckReport } from '../src/tokencheck';
+import { ID_TOKEN_ALGORITHMS, LEEWAY_SECONDS } from '../src/generated/contract';
+import { ALLOWED_ALGORITHMS, checkIdToken, checkSessionIdToken, CheckStepName, ITokenCheckReport } from '../src/tokencheck';
 
 const ISSUER = 'https://id.corp.example';
 const CLIENT_ID = 'notebooks';
@@ -188,10 +189,10 @@ describe('checkIdToken', () => {
       issuer: ISSUER,
       clientId: CLIENT_ID,
       fetchJwks: async () => jwksReply(),
-      now: (NOW + 3600 + 61) * 1000
+      now: (NOW + 3600 + LEEWAY_SECONDS + 1) * 1000
     });
     expect(step(late, 'exp').outcome).toBe('fail');
-    expect(step(late, 'exp').detail).toContain('Expired 61 s ago');
+    expect(step(late, 'exp').detail).toContain(`Expired ${LEEWAY_SECONDS + 1} s ago`);
   });
 
   it('should fail iat in the future and nbf not yet reached', async () => {
@@ -247,9 +248,14 @@ describe('checkSessionIdToken', () => {
     expect(outcomes(await sessionCheck(token, { leeway_seconds: 30 })).exp).toBe('fail');
   });
 
-  it('should fall back to 60 s when the server does not say', async () => {
-    expect(outcomes(await sessionCheck(await expiredBy(50), {})).exp).toBe('pass');
-    expect(outcomes(await sessionCheck(await expiredBy(100), {})).exp).toBe('fail');
+  it("should fall back to the server's generated leeway (180 s) when it does not say", async () => {
+    expect(LEEWAY_SECONDS).toBe(180);
+    expect(outcomes(await sessionCheck(await expiredBy(170), {})).exp).toBe('pass');
+    expect(outcomes(await sessionCheck(await expiredBy(200), {})).exp).toBe('fail');
+  });
+
+  it('should fall back to the generated algorithm list', () => {
+    expect(ALLOWED_ALGORITHMS).toEqual(ID_TOKEN_ALGORITHMS);
   });
 
   it("should allow only the server's algorithms (id_token_algorithms)", async () => {

@@ -6,18 +6,35 @@
  * `jupyterlab_oidc/kernel/messages.py`. Fields not listed here are ignored.
  */
 import { isRecord } from '../errors';
+import {
+  COMM_PROTOCOL_VERSION,
+  COMM_TARGET,
+  MSG_CALL,
+  MSG_CALL_REPLY,
+  MSG_ERROR,
+  MSG_HELLO,
+  MSG_READY,
+  MSG_TOKEN_REPLY,
+  MSG_TOKEN_REQUEST,
+  MSG_TOKEN_UPDATE,
+  ROUTES,
+  UPDATE_REASONS
+} from '../generated/contract';
 
-/** The comm target every kernel helper opens. */
-export const TARGET_NAME = 'jupyterlab-oidc';
+/** The comm target every kernel helper opens (generated from `protocol.py`). */
+export const TARGET_NAME = COMM_TARGET;
 
-/** The protocol version this frontend speaks. */
-export const PROTOCOL_VERSION = 1;
+/** The protocol version this frontend speaks (generated from `protocol.py`). */
+export const PROTOCOL_VERSION = COMM_PROTOCOL_VERSION;
 
 /** Who answers, as `ready.frontend` tells the kernel (kept equal to package.json by a test). */
 export const FRONTEND = 'jupyterlab-oidc 0.1.0';
 
-/** REST routes under `{base_url}oidc/` a kernel may ask the frontend to call for it. */
-export const CALLABLE: ReadonlyArray<string> = [
+/** A route of the server extension (`protocol.py`'s route table). */
+export type Route = (typeof ROUTES)[number];
+
+/** REST routes under `{base_url}oidc/` a kernel may ask the frontend to call for it (each one of `ROUTES`). */
+export const CALLABLE: ReadonlyArray<`${'GET' | 'POST'} ${Route}`> = [
   'GET environments',
   'GET status',
   'POST login',
@@ -32,7 +49,7 @@ export const CALLABLE: ReadonlyArray<string> = [
 export type BridgeErrorCode = 'invalid_request' | 'unavailable' | 'server_unreachable';
 
 /** Why a `token_update` is sent. */
-export type UpdateReason = 'sign_in' | 'refresh' | 'sign_out';
+export type UpdateReason = (typeof UPDATE_REASONS)[number];
 
 /** A token as `POST oidc/token` answers it; passed to kernels untouched. */
 export type TokenBody = Record<string, unknown> & { access_token: string; expires_at: number };
@@ -111,7 +128,7 @@ export class ProtocolError extends Error {
  * whatever its own `v` (a newer kernel may also speak 1).
  */
 export function parseHello(data: unknown): IHello {
-  if (!isRecord(data) || data.type !== 'hello') {
+  if (!isRecord(data) || data.type !== MSG_HELLO) {
     throw new ProtocolError("the comm_open data is not a 'hello'");
   }
   const versions = Array.isArray(data.versions) ? data.versions.filter(isInteger) : isInteger(data.v) ? [data.v] : [];
@@ -122,7 +139,7 @@ export function parseHello(data: unknown): IHello {
   }
   return {
     v: isInteger(data.v) ? data.v : PROTOCOL_VERSION,
-    type: 'hello',
+    type: MSG_HELLO,
     versions,
     package: typeof data.package === 'string' ? data.package : '',
     kernel: isRecord(data.kernel) ? data.kernel : {}
@@ -137,14 +154,14 @@ export function parseRequest(data: unknown): KernelRequest {
   if (data.v !== PROTOCOL_VERSION) {
     throw new ProtocolError(`protocol version ${String(data.v)} is not supported`, { ignore: true });
   }
-  if (data.type !== 'token_request' && data.type !== 'call') {
+  if (data.type !== MSG_TOKEN_REQUEST && data.type !== MSG_CALL) {
     throw new ProtocolError(`unknown message type ${JSON.stringify(data.type)}`, { ignore: true });
   }
   if (typeof data.id !== 'string' || !data.id) {
     throw new ProtocolError(`${data.type} needs an 'id'`);
   }
   const id = data.id;
-  return data.type === 'token_request' ? parseTokenRequest(id, data) : parseCall(id, data);
+  return data.type === MSG_TOKEN_REQUEST ? parseTokenRequest(id, data) : parseCall(id, data);
 }
 
 function parseTokenRequest(id: string, data: Record<string, unknown>): ITokenRequest {
@@ -153,7 +170,7 @@ function parseTokenRequest(id: string, data: Record<string, unknown>): ITokenReq
     throw new ProtocolError("token_request 'min_valid' must be a number of seconds ≥ 0", { id });
   }
   return {
-    type: 'token_request',
+    type: MSG_TOKEN_REQUEST,
     id,
     environment: optionalName(data.environment, 'environment', id),
     application: optionalName(data.application, 'application', id),
@@ -164,13 +181,13 @@ function parseTokenRequest(id: string, data: Record<string, unknown>): ITokenReq
 
 function parseCall(id: string, data: Record<string, unknown>): ICall {
   const { method, path, body } = data;
-  if ((method !== 'GET' && method !== 'POST') || typeof path !== 'string' || !CALLABLE.includes(`${method} ${path}`)) {
+  if ((method !== 'GET' && method !== 'POST') || typeof path !== 'string' || !(CALLABLE as ReadonlyArray<string>).includes(`${method} ${path}`)) {
     throw new ProtocolError(`${String(method)} oidc/${String(path)} cannot be relayed`, { id });
   }
   if (body !== undefined && body !== null && !isRecord(body)) {
     throw new ProtocolError("call 'body' must be a JSON object", { id });
   }
-  return { type: 'call', id, method, path, body: body ?? {} };
+  return { type: MSG_CALL, id, method, path, body: body ?? {} };
 }
 
 function optionalName(value: unknown, name: string, id: string): string | null {
@@ -196,7 +213,7 @@ export function isTokenBody(body: unknown): body is TokenBody {
 
 /** `ready`: the answer to `hello`, sent once the comm's subshell (if any) has started. */
 export function ready(options: { subshell: boolean; defaultEnvironment?: string }): FrontendMessage {
-  const message: FrontendMessage = { v: 1, type: 'ready', frontend: FRONTEND, subshell: options.subshell };
+  const message: FrontendMessage = { v: 1, type: MSG_READY, frontend: FRONTEND, subshell: options.subshell };
   if (options.defaultEnvironment) {
     message.default_environment = options.defaultEnvironment;
   }
@@ -205,7 +222,7 @@ export function ready(options: { subshell: boolean; defaultEnvironment?: string 
 
 /** `token_reply`: the whole `POST oidc/token` body. */
 export function tokenReply(id: string, token: TokenBody): FrontendMessage {
-  return { v: 1, type: 'token_reply', id, token };
+  return { v: 1, type: MSG_TOKEN_REPLY, id, token };
 }
 
 /** `token_update`: pushed on sign-in, rotation (`refresh`) and sign-out (`token` null). */
@@ -215,12 +232,12 @@ export function tokenUpdate(
   application: string | null,
   token: TokenBody | null
 ): FrontendMessage {
-  return { v: 1, type: 'token_update', reason, environment, application, token: reason === 'sign_out' ? null : token };
+  return { v: 1, type: MSG_TOKEN_UPDATE, reason, environment, application, token: reason === 'sign_out' ? null : token };
 }
 
 /** `call_reply`: the relayed call's HTTP status and JSON body. */
 export function callReply(id: string, status: number, body: unknown): FrontendMessage {
-  return { v: 1, type: 'call_reply', id, status, body: body ?? null };
+  return { v: 1, type: MSG_CALL_REPLY, id, status, body: body ?? null };
 }
 
 /**
@@ -234,7 +251,7 @@ export function error(
   serverBody: Readonly<Record<string, unknown>> = {}
 ): IErrorMessage {
   const { id: _id, v: _v, type: _type, ...details } = serverBody;
-  const base = id ? { v: 1 as const, type: 'error' as const, id } : { v: 1 as const, type: 'error' as const };
+  const base = id ? { v: 1 as const, type: MSG_ERROR as typeof MSG_ERROR, id } : { v: 1 as const, type: MSG_ERROR as typeof MSG_ERROR };
   return { ...details, ...base, error: code, message };
 }
 
