@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jupyterlab_oidc.core.refresher import MAX_BACKOFF_SECONDS, MIN_RETRY_SECONDS, Refresher
+from jupyterlab_oidc.core.refresher import MAX_BACKOFF_SECONDS, MIN_RETRY_SECONDS, REFRESH_SPREAD, Refresher
 from jupyterlab_oidc.core.sessions import Session, SessionRegistry
 from jupyterlab_oidc.core.store import MemoryStore
 from jupyterlab_oidc.errors import ProviderUnavailableError
@@ -77,7 +77,10 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-def make(expires_in: float = LIFETIME) -> tuple[Refresher, FakeClock, FakeEndpoint, Session]:
+def make(
+    expires_in: float = LIFETIME, spread: tuple[float, float] | None = None
+) -> tuple[Refresher, FakeClock, FakeEndpoint, Session]:
+    """One session; the keeper refreshes at the margin unless ``spread`` is given."""
     clock = FakeClock()
     endpoint = FakeEndpoint(clock)
     registry = SessionRegistry(MemoryStore(), logging.getLogger("test_refresher"))
@@ -87,7 +90,9 @@ def make(expires_in: float = LIFETIME) -> tuple[Refresher, FakeClock, FakeEndpoi
         expires_at=clock.time() + expires_in, lifetime=LIFETIME,
     )
     registry.sessions[session.key] = session
-    return Refresher(registry, endpoint, MARGIN, clock=clock), clock, endpoint, session
+    refresher = Refresher(registry, endpoint, MARGIN, clock=clock)
+    refresher.spread = spread
+    return refresher, clock, endpoint, session
 
 
 async def test_background_refresh_waits_for_the_margin_before_expiry() -> None:
@@ -153,4 +158,95 @@ async def test_requests_racing_a_background_refresh_share_its_one_request() -> N
     results = await asyncio.gather(*waiting)
     assert len(endpoint.calls) == 1
     assert {r.access_token for r in results} == {"access-1"}
+    refresher.stop()
+
+
+# ---------------------------------------------------------------- the refresh spread (jitter)
+
+
+def many(count: int, lifetime: float = LIFETIME, margin: float = MARGIN) -> tuple[Refresher, FakeClock, FakeEndpoint]:
+    """``count`` sessions whose tokens were all issued at the same moment (a morning's sign-ins)."""
+    refresher, clock, endpoint, _ = make(spread=REFRESH_SPREAD)
+    refresher.refresh_margin = margin
+    refresher.registry.sessions.clear()
+    for i in range(count):
+        session = Session(
+            environment=f"env{i}", application=None, issuer="https://idp.example", client_id="lab", sub=f"s{i}",
+            email=f"user{i}@example.com", access_token="access-0", refresh_token="refresh-0",
+            expires_at=clock.time() + lifetime, lifetime=lifetime,
+        )
+        refresher.registry.sessions[session.key] = session
+    return refresher, clock, endpoint
+
+
+def window(lifetime: float, margin: float) -> tuple[float, float]:
+    """The spread window in clock.t (tokens issued at t = 0)."""
+    low, high = REFRESH_SPREAD
+    return low * lifetime, min(high * lifetime, lifetime - min(margin, lifetime / 2))
+
+
+async def test_background_refreshes_fall_inside_the_spread_window() -> None:
+    refresher, clock, endpoint = many(50)
+    start, end = window(LIFETIME, MARGIN)
+    refresher.start()
+    await settle()
+    await clock.advance(start - 0.001)
+    assert endpoint.calls == []
+    await clock.advance(end - start + 0.002)
+    assert len(endpoint.calls) == 50
+    assert all(start <= t <= end + 0.002 for t in endpoint.calls)
+    refresher.stop()
+
+
+async def test_keeper_refreshes_at_the_sessions_seeded_point() -> None:
+    refresher, clock, endpoint, session = make(spread=REFRESH_SPREAD)
+    planned = refresher.refresh_at(session) - WALL
+    refresher.start()
+    await settle()
+    await clock.advance_to_next_wake()
+    assert endpoint.calls == [pytest.approx(planned)]
+    # The new token has its own issue time, hence its own point in its own window.
+    start, end = window(LIFETIME, MARGIN)
+    assert planned + start <= refresher.refresh_at(session) - WALL <= planned + end
+    refresher.stop()
+
+
+@pytest.mark.parametrize("margin", [MARGIN, 100.0, 150.0, 1000.0])
+async def test_spread_refresh_is_never_later_than_the_margin_before_expiry(margin: float) -> None:
+    refresher, clock, _ = many(200, margin=margin)
+    latest = LIFETIME - min(margin, LIFETIME / 2)
+    points = [refresher.refresh_at(s) - WALL for s in refresher.registry.sessions.values()]
+    assert max(points) <= latest
+    if margin >= LIFETIME / 2:  # no room left for a spread: all at the margin
+        assert set(points) == {latest}
+
+
+async def test_spread_differs_across_sessions_and_covers_the_window() -> None:
+    refresher, _, _ = many(400)
+    start, end = window(LIFETIME, MARGIN)
+    points = [refresher.refresh_at(s) - WALL for s in refresher.registry.sessions.values()]
+    assert len(set(points)) == 400
+    quarter = (end - start) / 4
+    per_quarter = [sum(1 for p in points if start + q * quarter <= p < start + (q + 1) * quarter) for q in range(4)]
+    assert all(n >= 50 for n in per_quarter), per_quarter  # 100 expected in each
+
+
+async def test_same_session_and_token_give_the_same_refresh_time() -> None:
+    first, _, _ = many(3)
+    second, _, _ = many(3)
+    for key, session in first.registry.sessions.items():
+        assert first.refresh_at(session) == second.refresh_at(second.registry.sessions[key])
+    session = first.registry.sessions["env0"]
+    before = first.refresh_at(session)
+    session.expires_at += 7.0  # a token issued 7 s later: another seed
+    assert first.refresh_at(session) - 7.0 != pytest.approx(before, abs=1e-6)
+
+
+async def test_without_the_spread_the_keeper_refreshes_at_the_margin() -> None:
+    refresher, clock, endpoint = many(20)
+    refresher.spread = None
+    refresher.start()
+    await settle()
+    await clock.advance(LIFETIME - MARGIN)
+    assert endpoint.calls == [LIFETIME - MARGIN] * 20
     refresher.stop()
