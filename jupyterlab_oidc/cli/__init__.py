@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from ..protocol import LEEWAY_SECONDS
-from . import exits
+from . import exits, importtoken
 from .commands import VERBS
 from .output import Output
 from .server import CLIError, connect
@@ -30,6 +30,7 @@ HELP = {
     "whoami": "the provider's userinfo for the session",
     "check": "check the session's id_token step by step (exit 1 unless all pass)",
     "preflight": "check an environment's configuration (exit 1 when a check fails)",
+    "import-token": importtoken.HELP,
 }
 EPILOG = """exit codes: 0 ok · 1 check or preflight failed · 2 usage (bad option, unknown environment)
 · 3 not signed in · 4 no usable Jupyter server · 5 other error · 130 interrupted"""
@@ -91,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         elif name == "check":
             sub.add_argument("--leeway", type=_non_negative, default=LEEWAY_SECONDS, metavar="S",
                              help=f"clock skew tolerated for exp, iat, nbf ({LEEWAY_SECONDS:g})")
+        elif name == "import-token":
+            importtoken.add_arguments(sub)
         elif name == "preflight":
             draft = sub.add_argument_group("check a draft instead of a configured environment (not saved)")
             draft.add_argument("--issuer", help="issuer URL")

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..kernel.urls import UnsafeURLError, navigable_url
 from . import exits
+from .importtoken import import_token
 from .output import Output, duration, outcome_lines, table
 from .server import CLIError, ServerClient
 from .tokencheck import check_id_token
@@ -236,4 +237,5 @@ VERBS = {
     "whoami": whoami,
     "check": check,
     "preflight": preflight,
+    "import-token": import_token,
 }
