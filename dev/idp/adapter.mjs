@@ -15,6 +15,10 @@ const GRANT_MEMBERS = new Set([
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+// An expired device code is kept this long, so a late poll is answered expired_token
+// (RFC 8628 §3.5; oidc-provider finds it with ignoreExpiration) rather than invalid_grant.
+const KEEP_EXPIRED_SECONDS = { DeviceCode: 600 };
+
 /**
  * One store per Provider: returns the adapter factory to put in the provider
  * configuration plus the admin operations the control routes need.
@@ -75,7 +79,8 @@ export function createStore() {
     async upsert(id, payload, expiresIn) {
       const key = this.key(id);
       drop(key);
-      const expiresAt = typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : undefined;
+      const keep = KEEP_EXPIRED_SECONDS[this.model] ?? 0;
+      const expiresAt = typeof expiresIn === 'number' ? Date.now() + (expiresIn + keep) * 1000 : undefined;
       records.set(key, { model: this.model, id, payload, expiresAt });
       if (this.model === 'Session') sessionIdByUid.set(payload.uid, id);
       if (payload.userCode) idByUserCode.set(payload.userCode, id);

@@ -4,10 +4,10 @@
 // dev provider has them; a real provider never would.
 
 import { findUserByEmail } from './accounts.mjs';
-import { PROJECT_AUDIENCE_SCOPE } from './provider.mjs';
+import { DEVICE_CODE_GRANT, PROJECT_AUDIENCE_SCOPE } from './provider.mjs';
 import { readBody, routes, sendJson } from './http.mjs';
 
-const KNOWN_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
+const KNOWN_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT];
 
 function emptyStats() {
   const zeroes = () => Object.fromEntries(KNOWN_GRANT_TYPES.map((g) => [g, 0]));
@@ -19,6 +19,12 @@ function emptyStats() {
     userinfo_errors: 0,
     revocation: 0,
     introspection: 0,
+    // Device authorization grant (device.mjs): codes issued, polls, slow_down answers,
+    // polls that came before the code's interval had passed.
+    device_authorization: 0,
+    device_polls: 0,
+    device_slow_down: 0,
+    device_too_early: 0,
   };
 }
 
@@ -42,6 +48,10 @@ function positiveSeconds(value, name) {
   return n;
 }
 
+function deviceSettings(settings) {
+  return { interval: settings.deviceInterval, expires_in: settings.deviceCodeTtl, slow_down: settings.deviceSlowDown };
+}
+
 /**
  * @returns {{observe: Function, routes: Function}} two Koa middlewares:
  *   `observe` counts and records provider traffic, `routes` serves /_test/.
@@ -49,9 +59,16 @@ function positiveSeconds(value, name) {
 export function controlRoutes(provider, { store, settings }) {
   let stats = emptyStats();
   let lastAuthorization = null;
+  const pathFor = (name) => {
+    try {
+      return provider.pathFor(name);
+    } catch {
+      return undefined; // a feature that is off (PAR without --par)
+    }
+  };
   const path = Object.fromEntries(
     ['authorization', 'pushed_authorization_request', 'token', 'userinfo', 'revocation', 'introspection']
-      .map((name) => [name, provider.pathFor(name)]),
+      .map((name) => [name, pathFor(name)]),
   );
 
   // Counts by outcome after oidc-provider has answered; its own error handler
@@ -122,6 +139,21 @@ export function controlRoutes(provider, { store, settings }) {
     ['GET', /^\/_test\/ttl$/, (ctx) => sendJson(ctx, {
       access: settings.accessTtl, id_token: settings.idTokenTtl, refresh: settings.refreshTtl,
     })],
+    // Device grant knobs: {interval, expires_in (of new codes), slow_down (next pending polls)}.
+    ['POST', /^\/_test\/device$/, async (ctx) => {
+      const body = await readBody(ctx);
+      const next = { ...settings };
+      if (body.interval !== undefined) next.deviceInterval = positiveSeconds(body.interval, 'interval');
+      if (body.expires_in !== undefined) next.deviceCodeTtl = positiveSeconds(body.expires_in, 'expires_in');
+      if (body.slow_down !== undefined) {
+        const n = Number(body.slow_down);
+        if (!Number.isInteger(n) || n < 0) throw Object.assign(new Error('slow_down must be a whole number'), { status: 400 });
+        next.deviceSlowDown = n;
+      }
+      Object.assign(settings, next);
+      return sendJson(ctx, deviceSettings(settings));
+    }],
+    ['GET', /^\/_test\/device$/, (ctx) => sendJson(ctx, deviceSettings(settings))],
   ]);
 
   async function serve(ctx, next) {
@@ -134,5 +166,5 @@ export function controlRoutes(provider, { store, settings }) {
     return undefined;
   }
 
-  return { observe, routes: serve };
+  return { observe, routes: serve, stats: () => stats };
 }

@@ -65,6 +65,40 @@ ${userItems}
 <p>No password: this provider exists for tests and demos only.</p>`);
 }
 
+// Device authorization grant (RFC 8628). `form` is oidc-provider's form (hidden xsrf,
+// user_code and, on the confirm page, confirm=yes); plain HTTP clients post its hidden
+// inputs, adding abort=yes instead of confirm to deny.
+
+/** Where a person types the code a device shows (GET /device without user_code). */
+export function deviceInputPage({ form, error }) {
+  const errorBlock = error ? `<p class="error" id="error" role="alert">${escapeHtml(error)}</p>` : '';
+  return layout('Connect a device', `
+<h1>Connect a device</h1>
+${errorBlock}
+<p>Enter the code your device shows.</p>
+${form}
+<button type="submit" form="op.deviceInputForm" id="continue">Continue</button>`);
+}
+
+/** Asked before a device sign-in goes on: which client, which code. */
+export function deviceConfirmPage({ form, clientId, clientName, userCode }) {
+  return layout('Confirm the device', `
+<h1>Confirm the device</h1>
+<p>Application: <code id="client-id">${escapeHtml(clientName || clientId)}</code></p>
+<p>Code: <code id="user-code">${escapeHtml(userCode)}</code></p>
+<p>Continue only if your device shows this code and you started the sign-in.</p>
+${form}
+<button type="submit" form="op.deviceConfirmForm" id="confirm">Continue</button>
+<button type="submit" form="op.deviceConfirmForm" name="abort" value="yes" id="deny">Deny</button>`);
+}
+
+export function deviceSuccessPage({ clientId }) {
+  const to = clientId ? ` to <code>${escapeHtml(clientId)}</code>` : '';
+  return layout('Device connected', `
+<h1 id="device-success">Device connected</h1>
+<p>You are signed in${to}. You can close this page and go back to your device.</p>`);
+}
+
 /** Asked before RP-initiated logout; `form` is oidc-provider's hidden form. */
 export function logoutPage({ host, form }) {
   return layout('Sign out of the demo provider', `

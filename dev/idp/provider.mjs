@@ -7,12 +7,16 @@ import Provider, { interactionPolicy } from 'oidc-provider';
 
 import { findAccount, findUserBySub } from './accounts.mjs';
 import { createStore } from './adapter.mjs';
-import { errorPage, loggedOutPage, logoutPage } from './pages.mjs';
+import {
+  deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, loggedOutPage, logoutPage,
+} from './pages.mjs';
 
 // Zitadel's "add this project to the token audiences" scope.
 export const PROJECT_AUDIENCE_SCOPE = /^urn:zitadel:iam:org:project:id:([^:\s]+):aud$/;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /**
  * True for http URLs on a loopback host, any port and any path. Tests run
@@ -35,7 +39,7 @@ function publicClient(clientId) {
     client_id: clientId,
     client_name: clientId,
     token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT],
     response_types: ['code'],
     // Placeholders: the redirect checks are widened to any loopback URL below.
     redirect_uris: ['http://127.0.0.1/oidc/callback', 'http://localhost/oidc/callback'],
@@ -170,7 +174,7 @@ function loginHintCheck() {
 
 /**
  * @param {object} options issuer, profile ('id_token'|'userinfo'), accessTtl,
- *   idTokenTtl, refreshTtl (seconds), clientId, otherClientId,
+ *   idTokenTtl, refreshTtl (seconds), par ('off'|'on'|'required'), clientId, otherClientId,
  *   serviceClientId, serviceClientSecret, signingKeys (private JWKs, see keys.mjs)
  * @returns {{provider: Provider, store: object, settings: object}} settings is
  *   mutable: the TTL functions read it on every issue, so tests can change it.
@@ -180,7 +184,13 @@ export function createProvider(options) {
     accessTtl: options.accessTtl,
     idTokenTtl: options.idTokenTtl,
     refreshTtl: options.refreshTtl,
+    // Device authorization grant (RFC 8628): code lifetime, the polling interval the
+    // provider asks for, and how many next polls to answer slow_down (see control.mjs).
+    deviceCodeTtl: 600,
+    deviceInterval: 5,
+    deviceSlowDown: 0,
   };
+  const par = options.par ?? 'off';
   const store = createStore();
   const policy = interactionPolicy.base();
   policy.get('login').checks.add(loginHintCheck());
@@ -211,6 +221,24 @@ export function createProvider(options) {
       introspection: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      // Off unless --par on|required: with it on, discovery advertises the endpoint and
+      // every client that uses PAR when offered (jupyterlab-oidc's par: auto) would use it.
+      pushedAuthorizationRequests: {
+        enabled: par !== 'off',
+        requirePushedAuthorizationRequests: par === 'required',
+      },
+      deviceFlow: {
+        enabled: true,
+        async userCodeInputSource(ctx, form, _out, err) {
+          ctx.body = deviceInputPage({ form, error: err && (err.name === 'AbortedError' ? 'The sign-in was denied.' : 'That code is unknown, used or expired.') });
+        },
+        async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
+          ctx.body = deviceConfirmPage({ form, clientId: client.clientId, clientName: client.clientName, userCode });
+        },
+        async successSource(ctx) {
+          ctx.body = deviceSuccessPage({ clientId: ctx.oidc.client?.clientId });
+        },
+      },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
@@ -245,6 +273,7 @@ export function createProvider(options) {
         return rotated ? Math.max(1, rotated.remainingTTL) : settings.refreshTtl;
       },
       AuthorizationCode: 60,
+      DeviceCode: () => settings.deviceCodeTtl,
       Grant: () => settings.refreshTtl + 3600,
       Interaction: 3600,
       Session: 24 * 3600,

@@ -417,7 +417,10 @@ describe('id_token profile', () => {
     assert.equal(decodeJwt(plain.tokens.id_token).payload.aud, CLIENT_ID);
   });
 
-  it('keeps project scopes through a pushed authorization request (PAR)', async () => {
+  it('keeps project scopes through a pushed authorization request (PAR)', async (t) => {
+    const parIdp = await startIdp(['--par', 'on']);
+    t.after(() => parIdp.stop());
+    const idp = parIdp; // eslint-disable-line no-shadow
     const pkce = pkcePair();
     const pushed = await postForm(new URL('/request', idp.issuer), {
       client_id: CLIENT_ID, response_type: 'code', redirect_uri: REDIRECT_URI, state: 'par',
@@ -591,6 +594,115 @@ describe('userinfo profile (Zitadel-like)', () => {
     assert.equal(info.body.email_verified, true);
     const refreshed = await refresh(idp.issuer, tokens.refresh_token);
     assert.equal(decodeJwt(refreshed.body.id_token).payload.email, undefined);
+  });
+});
+
+/** Play the person at /device: confirm (or deny) `userCode`, then sign in as `email`. */
+async function approveDevice(issuer, verificationUri, { email = 'alice@example.com', deny = false } = {}) {
+  const jar = new CookieJar();
+  const hidden = (html) => Object.fromEntries(
+    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+  );
+  const post = (form) => browse(issuer, jar, new URL('/device', issuer), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
+  const start = await browse(issuer, jar, verificationUri);
+  const confirmPage = await post(hidden(await start.text()));
+  const form = hidden(await confirmPage.text());
+  if (deny) {
+    delete form.confirm;
+    return post({ ...form, abort: 'yes' });
+  }
+  const login = await post(form);
+  assert.equal(login.status, 200);
+  return browse(issuer, jar, new URL(`${new URL(login.url).pathname}/login`, issuer), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email }).toString(),
+  });
+}
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const pollDevice = (issuer, deviceCode) => postForm(new URL('/token', issuer), {
+  grant_type: DEVICE_GRANT, device_code: deviceCode, client_id: CLIENT_ID,
+});
+
+describe('device authorization grant (RFC 8628)', () => {
+  let idp;
+  before(async () => { idp = await startIdp(); });
+  after(async () => { await idp.stop(); });
+
+  const authorize = () => postForm(new URL('/device/auth', idp.issuer), {
+    client_id: CLIENT_ID, scope: 'openid email offline_access', login_hint: 'bob@example.com',
+  });
+
+  it('issues a user code with an interval, and tokens once the person approves', async () => {
+    const { status, body } = await authorize();
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.interval, 5);
+    assert.match(body.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
+    assert.equal((await pollDevice(idp.issuer, body.device_code)).body.error, 'authorization_pending');
+    const done = await approveDevice(idp.issuer, body.verification_uri_complete, { email: 'bob@example.com' });
+    assert.match(await done.text(), /id="device-success"/);
+    const tokens = await pollDevice(idp.issuer, body.device_code);
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    assert.equal(decodeJwt(tokens.body.id_token).payload.email, 'bob@example.com');
+    assert.ok(tokens.body.refresh_token);
+  });
+
+  it('answers access_denied when the person denies the code', async () => {
+    const { body } = await authorize();
+    await approveDevice(idp.issuer, body.verification_uri_complete, { deny: true });
+    assert.equal((await pollDevice(idp.issuer, body.device_code)).body.error, 'access_denied');
+  });
+
+  it('answers slow_down when told to, and to a poll that comes too early', async () => {
+    await control(idp.issuer, 'POST', 'reset-stats');
+    await control(idp.issuer, 'POST', 'device', { slow_down: 1 });
+    const { body } = await authorize();
+    assert.equal((await pollDevice(idp.issuer, body.device_code)).body.error, 'slow_down');
+    assert.equal((await pollDevice(idp.issuer, body.device_code)).body.error, 'slow_down'); // 0 s after, interval 10 s
+    const stats = (await control(idp.issuer, 'GET', 'stats')).body;
+    assert.deepEqual([stats.device_polls, stats.device_slow_down, stats.device_too_early], [2, 2, 1]);
+  });
+
+  it('answers expired_token once the code has expired', async () => {
+    await control(idp.issuer, 'POST', 'device', { expires_in: 1, interval: 1 });
+    const { body } = await authorize();
+    await control(idp.issuer, 'POST', 'device', { expires_in: 600, interval: 5 });
+    assert.deepEqual([body.expires_in, body.interval], [1, 1]);
+    let answer;
+    do { // poll as a client would, every `interval` seconds, until the answer changes
+      await new Promise((resolve) => { setTimeout(resolve, 1000 * body.interval); }); // eslint-disable-line no-await-in-loop
+      answer = await pollDevice(idp.issuer, body.device_code); // eslint-disable-line no-await-in-loop
+    } while (answer.body.error === 'authorization_pending');
+    assert.equal(answer.body.error, 'expired_token');
+  });
+});
+
+describe('pushed authorization requests (--par)', () => {
+  const discover = async (issuer) => (await fetch(new URL('/.well-known/openid-configuration', issuer))).json();
+
+  it('are not offered by default', async (t) => {
+    const idp = await startIdp();
+    t.after(() => idp.stop());
+    const document = await discover(idp.issuer);
+    assert.equal(document.pushed_authorization_request_endpoint, undefined);
+  });
+
+  it('are required with --par required', async (t) => {
+    const idp = await startIdp(['--par', 'required']);
+    t.after(() => idp.stop());
+    const document = await discover(idp.issuer);
+    assert.equal(document.pushed_authorization_request_endpoint, `${idp.issuer}/request`);
+    assert.equal(document.require_pushed_authorization_requests, true);
+    const page = await browse(idp.issuer, new CookieJar(), authorizationUrl(idp.issuer, {
+      client_id: CLIENT_ID, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid',
+      code_challenge: pkcePair().challenge, code_challenge_method: 'S256',
+    }));
+    assert.notEqual(page.status, 200);
   });
 });
 

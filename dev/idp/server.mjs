@@ -5,7 +5,7 @@
 // logging goes to stderr. SIGTERM/SIGINT stop it cleanly.
 //
 //   node dev/idp/server.mjs [--host 127.0.0.1] [--port 0] [--profile id_token|userinfo]
-//     [--access-ttl 300] [--id-token-ttl 300] [--refresh-ttl 86400]
+//     [--access-ttl 300] [--id-token-ttl 300] [--refresh-ttl 86400] [--par off|on|required]
 //     [--client-id jupyterlab-oidc] [--other-client-id jupyterlab-oidc-other]
 //     [--service-client-id jupyterlab-oidc-service] [--service-client-secret service-secret]
 //     [--verbose] [--exit-with-parent]
@@ -30,6 +30,7 @@ const OPTIONS = {
   'access-ttl': { default: '300', integer: true, positive: true },
   'id-token-ttl': { default: '300', integer: true, positive: true },
   'refresh-ttl': { default: '86400', integer: true, positive: true },
+  par: { default: 'off', oneOf: ['off', 'on', 'required'] },
   'client-id': { default: 'jupyterlab-oidc' },
   'other-client-id': { default: 'jupyterlab-oidc-other' },
   'service-client-id': { default: 'jupyterlab-oidc-service' },
@@ -85,6 +86,7 @@ async function main() {
   const { createProvider } = await import('./provider.mjs');
   const { controlRoutes } = await import('./control.mjs');
   const { interactionRoutes } = await import('./interactions.mjs');
+  const { devicePolling } = await import('./device.mjs');
 
   // The issuer contains the port, and port 0 is only known after listening.
   const server = createServer();
@@ -98,6 +100,7 @@ async function main() {
     accessTtl: options['access-ttl'],
     idTokenTtl: options['id-token-ttl'],
     refreshTtl: options['refresh-ttl'],
+    par: options.par,
     clientId: options['client-id'],
     otherClientId: options['other-client-id'],
     serviceClientId: options['service-client-id'],
@@ -114,6 +117,7 @@ async function main() {
   }
   provider.use(control.routes);
   provider.use(control.observe);
+  provider.use(devicePolling(provider, settings, control.stats));
   provider.use(interactionRoutes(provider));
   server.on('request', provider.callback());
 
