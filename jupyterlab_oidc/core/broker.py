@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import NotAuthenticatedError, StoreError
 from ..protocol import ID_TOKEN_ALGORITHMS, session_key
+from .audit import Audit
 from .discovery import Discovery
 from .endpoint import TokenEndpoint
 from .grants import Grants
@@ -43,16 +44,19 @@ class Broker:
         self.settings = settings = as_settings(settings)
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.log = log or logging.getLogger("jupyterlab_oidc")
-        self.http = ProviderHTTP(settings.http_timeout_seconds, self.log)
+        #: Audit records and provider round trips, for observers (server/events.py, server/metrics.py).
+        self.audit = Audit(self.log)
+        self.http = ProviderHTTP(settings.http_timeout_seconds, self.log, audit=self.audit)
         self.discovery = Discovery(self.http, settings.jwks_cache_seconds)
-        self.store = store or (FileStore(settings.store_path) if settings.store == "file" else MemoryStore())
+        self.store = store or (FileStore(settings.store_path, settings.store_encryption_keys) if settings.store == "file" else MemoryStore())
         self.registry = SessionRegistry(self.store, self.log)
         self.endpoint = TokenEndpoint(settings, self.http, self.discovery, self.log)
-        self.refresher = Refresher(self.registry, self.endpoint, settings.refresh_margin, self.log, clock)
+        self.refresher = Refresher(self.registry, self.endpoint, settings.refresh_margin, self.log, clock, audit=self.audit)
         self.signins = SignIns(
-            settings, self.base_url, self.discovery, self.endpoint, self.registry, self.refresher.add, self.log
+            settings, self.base_url, self.discovery, self.endpoint, self.registry, self.refresher.add, self.log,
+            audit=self.audit,
         )
-        self.grants = Grants(settings, self.endpoint, self.refresher.add, self.log)
+        self.grants = Grants(settings, self.endpoint, self._granted, self.log)
         self.preflight = Preflight(settings, self.http, self.redirect_uri)
         if local_listener is not None:
             self.signins.local_listener = local_listener(self)
@@ -81,6 +85,7 @@ class Broker:
 
     async def stop(self) -> None:
         """Cancel timers and background refreshes, close connections."""
+        self.audit.flush_pulls()
         self.refresher.stop()
         self.signins.stop()
         if self.signins.local_listener is not None:
@@ -176,6 +181,8 @@ class Broker:
         """What ``POST token`` answers: tokens, identity, and ``lifetime``/``refresh_margin`` so
         clients cap ``min_valid`` as we do. The refresh token only on the kernel routes, and only
         when the admin allows it (``kernel_refresh_token``): never to the browser."""
+        if for_kernel:
+            self.audit.kernel_pull(session)
         return {
             **session.token_response(for_kernel and self.settings.kernel_refresh_token),
             "lifetime": session.lifetime,
@@ -200,8 +207,16 @@ class Broker:
         key = session_key(env.name, application)
         session = self.sessions.get(key)
         await self.refresher.end(key)
+        if session is not None:
+            self.audit.session_ended(session, "signed_out")
         end_session_url = await self.endpoint.sign_out(env, session)
         return {"signed_out": session is not None, "end_session_url": end_session_url}
+
+    def _granted(self, session: Session) -> None:
+        """A session from another grant (``grants``): stored like a sign-in's, and audited."""
+        self.refresher.add(session)
+        self.audit.sign_in("succeeded", session.environment, session.application, session.issuer, session=session,
+                           method="grant")
 
     async def userinfo(self, environment: str | None, application: str | None) -> dict[str, Any]:
         """The provider's userinfo answer for the session, asked with a fresh access token."""

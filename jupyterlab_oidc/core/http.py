@@ -7,12 +7,14 @@ request and response bodies carry codes, verifiers and tokens.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from ..errors import ProviderError, ProviderUnavailableError
+from .audit import Audit
 
 if TYPE_CHECKING:
     from .settings import EnvironmentConfig
@@ -39,9 +41,11 @@ def redact_url(url: str) -> str:
 class ProviderHTTP:
     """Thin wrapper over one ``httpx.AsyncClient`` that maps failures to typed errors."""
 
-    def __init__(self, timeout_seconds: float, log: logging.Logger) -> None:
+    def __init__(self, timeout_seconds: float, log: logging.Logger, audit: Audit | None = None) -> None:
         self.timeout_seconds = timeout_seconds
         self.log = log
+        #: Told about each round trip (endpoint label, seconds, outcome), for the metrics.
+        self.audit = audit or Audit(log)
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -53,19 +57,23 @@ class ProviderHTTP:
 
     async def request(self, label: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request; network failures become ``ProviderUnavailableError``."""
+        started = time.monotonic()
         try:
             response = await self.client.request(method, url, **kwargs)
         except httpx.TimeoutException as e:
+            self.audit.round_trip(label, time.monotonic() - started, "timeout")
             self.log.warning("oidc %s %s %s: timeout", label, method, redact_url(url))
             raise ProviderUnavailableError(
                 f"The provider did not answer in time ({label}). Try again in a moment.", during=label
             ) from e
         except httpx.HTTPError as e:
+            self.audit.round_trip(label, time.monotonic() - started, "unreachable")
             self.log.warning("oidc %s %s %s: %s", label, method, redact_url(url), type(e).__name__)
             raise ProviderUnavailableError(
                 f"Could not reach the provider ({label}: {type(e).__name__}). Is it running and reachable?",
                 during=label,
             ) from e
+        self.audit.round_trip(label, time.monotonic() - started, f"{response.status_code // 100}xx")
         self.log.debug(
             "oidc %s %s %s -> %s in %.1f ms",
             label, method, redact_url(url), response.status_code, response.elapsed.total_seconds() * 1000,
@@ -82,17 +90,19 @@ class ProviderHTTP:
         response = await self.request(label, "GET", url, **kwargs)
         return self._json_object(label, response)
 
-    async def post_form(self, label: str, url: str, data: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+    async def post_form(
+        self, label: str, url: str, data: dict[str, str], expect: tuple[int, ...] = (200,), **kwargs: Any
+    ) -> dict[str, Any]:
         """POST a form to a token-style endpoint; OAuth error answers become ``ProviderError``."""
         response = await self.request(label, "POST", url, data=data, headers={"Accept": "application/json"}, **kwargs)
-        return self._json_object(label, response)
+        return self._json_object(label, response, expect)
 
-    def _json_object(self, label: str, response: httpx.Response) -> dict[str, Any]:
+    def _json_object(self, label: str, response: httpx.Response, expect: tuple[int, ...] = (200,)) -> dict[str, Any]:
         try:
             body = response.json()
         except ValueError:
             body = None
-        if response.status_code != 200 or not isinstance(body, dict):
+        if response.status_code not in expect or not isinstance(body, dict):
             error = body.get("error") if isinstance(body, dict) else None
             description = body.get("error_description") if isinstance(body, dict) else None
             raise ProviderError(
@@ -111,10 +121,12 @@ class ProviderHTTP:
         body, auth = client_auth(env, data)
         return await self.request(label, "POST", url, data=body, auth=auth)
 
-    async def client_form(self, label: str, url: str, env: EnvironmentConfig, data: dict[str, str]) -> dict[str, Any]:
-        """POST ``data`` as ``env``'s client to a token-style endpoint; its JSON object answer."""
+    async def client_form(
+        self, label: str, url: str, env: EnvironmentConfig, data: dict[str, str], expect: tuple[int, ...] = (200,)
+    ) -> dict[str, Any]:
+        """POST ``data`` as ``env``'s client to a token-style endpoint; its JSON object answer (status in ``expect``)."""
         body, auth = client_auth(env, data)
-        return await self.post_form(label, url, body, auth=auth)
+        return await self.post_form(label, url, body, expect, auth=auth)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -23,6 +23,7 @@ from ..errors import (
     RefreshFailedError,
     SessionExpiredError,
 )
+from .audit import Audit
 from .sessions import Session, SessionRegistry
 
 #: Background retries back off up to this (provider down).
@@ -102,12 +103,14 @@ class Refresher:
         refresh_margin: float,
         log: logging.Logger | None = None,
         clock: Clock | None = None,
+        audit: Audit | None = None,
     ) -> None:
         self.registry = registry
         self.renewer = renewer
         self.refresh_margin = refresh_margin
         self.log = log or logging.getLogger("jupyterlab_oidc")
         self.clock: Clock = clock or SystemClock()
+        self.audit = audit or Audit(self.log)
         self.keepers: dict[str, asyncio.Task[None]] = {}
         self._refreshes: dict[str, asyncio.Task[Session]] = {}
         #: Per session: failed refreshes in a row, when the last one failed, and its error.
@@ -192,6 +195,8 @@ class Refresher:
             self._refreshes[key] = task
             task.add_done_callback(lambda t: self._refreshes.pop(key, None) if self._refreshes.get(key) is t else None)
             task.add_done_callback(lambda t: self._note_outcome(key, t))
+            started, session = self.clock.monotonic(), self.registry.sessions[key]
+            task.add_done_callback(lambda t: self._audit_outcome(session, t, started))
         return await asyncio.shield(task)
 
     def _note_outcome(self, key: str, task: asyncio.Task[Session]) -> None:
@@ -204,6 +209,17 @@ class Refresher:
             self._failures[key] = (count, self.clock.monotonic(), error)
         else:
             self._failures.pop(key, None)
+
+    def _audit_outcome(self, session: Session, task: asyncio.Task[Session], started: float) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        duration = self.clock.monotonic() - started
+        if error is None:
+            self.audit.session_event("refresh", "succeeded", session, duration=duration)
+        else:
+            code = error.code if isinstance(error, OIDCError) else "oidc_error"
+            self.audit.session_event("refresh", "failed", session, duration=duration, error_code=code)
 
     def retry_in(self, key: str, expired: bool = False) -> float:
         """Seconds before the provider may be asked again for ``key`` (back-off after failures).
@@ -225,6 +241,7 @@ class Refresher:
             if self.expires_in(session) > 0:
                 return session
             await self.end(key)
+            self.audit.session_ended(session, "expired")
             raise SessionExpiredError(
                 f"The session for {key!r} has expired and has no refresh token (request the "
                 "offline_access scope). Sign in again.",
@@ -235,6 +252,7 @@ class Refresher:
         except ProviderError as e:
             if e.details.get("provider_error") in ("invalid_grant", "invalid_token"):
                 await self.end(key)
+                self.audit.session_ended(session, "ended_by_provider")
                 raise SessionExpiredError(
                     f"The provider ended the session for {key!r} (it no longer accepts the refresh "
                     "token). Sign in again.",
@@ -248,6 +266,7 @@ class Refresher:
                 await self.renewer.check_refreshed(session, tokens)
             except InvalidIdTokenError as e:
                 await self.end(key)
+                self.audit.session_ended(session, "id_token_rejected")
                 raise SessionExpiredError(
                     f"The provider's refreshed id_token failed the {e.details.get('check')} check; "
                     f"the session for {key!r} was ended. Sign in again.",

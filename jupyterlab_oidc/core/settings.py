@@ -27,7 +27,12 @@ ENDPOINT_FIELDS = (
     "jwks_uri",
     "revocation_url",
     "end_session_url",
+    "device_authorization_url",
 )
+#: ``flow``: how a sign-in runs when the request names none (RFC 8628 device grant or the code flow).
+FLOWS = ("code", "device")
+#: ``par`` (RFC 9126): ``auto`` pushes the request when the provider offers PAR.
+PAR_MODES = ("auto", "always", "never")
 #: Fields an environment may set; anything else is a typo and is refused.
 ENVIRONMENT_FIELDS = (
     "issuer",
@@ -38,6 +43,8 @@ ENVIRONMENT_FIELDS = (
     *ENDPOINT_FIELDS,
     "display_name",
     "allow_password_grant",
+    "flow",
+    "par",
 )
 
 
@@ -54,6 +61,8 @@ class EnvironmentConfig:
     endpoints: dict[str, str] = field(default_factory=dict)
     display_name: str = ""
     allow_password_grant: bool = False
+    flow: str = "code"
+    par: str = "auto"
 
     @property
     def discovery_mode(self) -> str:
@@ -90,6 +99,7 @@ class EnvironmentConfig:
             "applications": sorted(self.project_ids),
             "discovery_mode": self.discovery_mode,
             "allow_password_grant": self.allow_password_grant,
+            "flow": self.flow,
         }
 
 
@@ -122,6 +132,11 @@ def parse_environment(name: str, raw: Any) -> EnvironmentConfig:
     allow_password_grant = raw.get("allow_password_grant", False)
     if not isinstance(allow_password_grant, bool):
         raise ConfigError(f"OIDCLogin.environments[{name!r}].allow_password_grant must be true or false")
+    flow, par = raw.get("flow") or "code", raw.get("par") or "auto"
+    if flow not in FLOWS:
+        raise ConfigError(f"OIDCLogin.environments[{name!r}].flow must be one of {', '.join(FLOWS)}, not {flow!r}")
+    if par not in PAR_MODES:
+        raise ConfigError(f"OIDCLogin.environments[{name!r}].par must be one of {', '.join(PAR_MODES)}, not {par!r}")
     return EnvironmentConfig(
         name=name,
         client_id=client_id,
@@ -132,6 +147,8 @@ def parse_environment(name: str, raw: Any) -> EnvironmentConfig:
         endpoints=endpoints,
         display_name=str(raw.get("display_name") or ""),
         allow_password_grant=allow_password_grant,
+        flow=flow,
+        par=par,
     )
 
 
@@ -173,6 +190,7 @@ class Settings:
     refresh_margin: float = 60.0
     store: str = "memory"
     store_path: str = ""
+    store_encryption_keys: list[str] = field(default_factory=list)
     require_verified_email: bool = True
     verify_jwt: bool = True
     kernel_refresh_token: bool = False

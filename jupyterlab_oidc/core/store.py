@@ -1,22 +1,69 @@
-"""Where sessions live between requests: memory, or a file only the owner can read."""
+"""Where sessions live between requests: memory, or a file only the owner can read (optionally encrypted).
+
+With encryption keys (``c.OIDCLogin.store_encryption_keys``, ``JUPYTERLAB_OIDC_CRYPT_KEY``)
+the file holds ``{"version": 1, "fernet": "<token>"}``: the sessions document encrypted with
+``cryptography``'s MultiFernet, written with the first key and read with any of them (rotation:
+put the new key first, keep the old one until the store was written once).
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import stat
 import tempfile
 import time
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import StoreError
+from ..errors import ConfigError, StoreError
 from .sessions import Session
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 STORE_VERSION = 1
 #: Temporary files of ``FileStore.save``: ``{prefix}random{suffix}`` beside the store.
 TEMP_PREFIX, TEMP_SUFFIX = ".sessions-", ".tmp"
 #: A temporary file this old was left by a writer that died before its rename.
 STALE_TEMP_SECONDS = 10.0
+
+
+#: The setting that holds the keys, named in errors.
+KEYS_SETTING = "c.OIDCLogin.store_encryption_keys"
+
+
+def parse_keys(value: str | Sequence[str]) -> list[str]:
+    """Keys from a ``;``-separated string (``JUPYTERLAB_OIDC_CRYPT_KEY``) or a list; blanks dropped."""
+    items = value.split(";") if isinstance(value, str) else list(value)
+    return [item.strip() for item in items if item and item.strip()]
+
+
+def fernet_keys(keys: Sequence[str]) -> MultiFernet | None:
+    """A MultiFernet of ``keys`` (None without keys). Each key is a Fernet key (urlsafe base64
+    of 32 bytes, ``Fernet.generate_key()``) or 64 hex digits (``openssl rand -hex 32``); any
+    other value is a ``ConfigError`` naming the setting (never the key)."""
+    if not keys:
+        return None
+    from cryptography.fernet import Fernet, MultiFernet
+
+    fernets = []
+    for number, key in enumerate(keys, 1):
+        raw = key.strip()
+        if len(raw) == 64 and all(c in "0123456789abcdefABCDEF" for c in raw):
+            raw = base64.urlsafe_b64encode(bytes.fromhex(raw)).decode("ascii")
+        try:
+            fernets.append(Fernet(raw))
+        except (ValueError, binascii.Error, TypeError):
+            raise ConfigError(
+                f"{KEYS_SETTING}: key {number} of {len(keys)} is not a Fernet key (32 bytes, urlsafe "
+                "base64, as Fernet.generate_key() makes, or 64 hex digits as openssl rand -hex 32 "
+                "makes). Several keys are separated by ';'.",
+                setting="store_encryption_keys",
+            ) from None
+    return MultiFernet(fernets)
 
 
 class SessionStore(Protocol):
@@ -40,9 +87,10 @@ class MemoryStore:
 class FileStore:
     """A JSON file, mode 0600, replaced atomically so a crash never leaves half a file."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, encryption_keys: str | Sequence[str] = ()) -> None:
         self.path = os.path.abspath(os.path.expanduser(path))
         self.writable = True
+        self.fernet = fernet_keys(parse_keys(encryption_keys))
 
     def load(self) -> dict[str, Session]:
         """Read the file; an unusable file raises ``StoreError`` and is never overwritten blindly."""
@@ -71,7 +119,12 @@ class FileStore:
         try:
             with open(self.path, encoding="utf-8") as f:
                 document = json.load(f)
+            if isinstance(document, dict) and "fernet" in document:
+                document = self._decrypt(document["fernet"])
             return {key: Session.from_record(record) for key, record in document["sessions"].items()}
+        except StoreError:
+            self.writable = False  # encrypted, and no key here opens it: leave it as it is
+            raise
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             aside = self._move_aside()
             raise StoreError(
@@ -91,6 +144,9 @@ class FileStore:
             "version": STORE_VERSION,
             "sessions": {key: s.to_record() for key, s in sessions.items()},
         }
+        if self.fernet is not None:
+            token = self.fernet.encrypt(json.dumps(document).encode("utf-8")).decode("ascii")
+            document = {"version": STORE_VERSION, "fernet": token}
         fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
         try:
             os.fchmod(fd, 0o600)
@@ -110,6 +166,28 @@ class FileStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+    def _decrypt(self, token: Any) -> Any:
+        """The sessions document inside an encrypted store; no key that opens it is a ``StoreError``."""
+        if self.fernet is None:
+            raise StoreError(
+                f"The token store {self.path} is encrypted and no key is configured; it was not read "
+                f"and will not be written (left as it is). Set {KEYS_SETTING} (or JUPYTERLAB_OIDC_CRYPT_KEY) "
+                "to the key it was written with.",
+                path=self.path,
+            )
+        from cryptography.fernet import InvalidToken
+
+        try:
+            plain = self.fernet.decrypt(str(token).encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError):
+            raise StoreError(
+                f"The token store {self.path} is encrypted with a key that is not among "
+                f"{KEYS_SETTING}; it was not read and will not be written (left as it is). Add the "
+                "key it was written with (keep it after the new one while rotating).",
+                path=self.path,
+            ) from None
+        return json.loads(plain)
 
     def _check_directory(self) -> None:
         """The store's directory must be this user's and writable by nobody else: whoever can

@@ -8,8 +8,10 @@ from jupyter_server.extension.application import ExtensionApp
 
 from ..core.broker import Broker
 from .config import OIDCLogin
+from .events import EventsObserver
 from .kernel_access import KernelAccess
 from .local_listener import LocalCallbackListener
+from .metrics import attach as attach_metrics
 from .routes import route_table
 
 
@@ -28,6 +30,9 @@ class OIDCExtensionApp(ExtensionApp):
             listener = lambda broker: LocalCallbackListener(broker, port, log)  # noqa: E731
         broker = Broker(settings, base_url=self.serverapp.base_url, log=self.log, local_listener=listener)
         broker.load()
+        # Audit: Jupyter events on the server's event logger, Prometheus metrics on /metrics.
+        broker.audit.add(EventsObserver(self.serverapp.event_logger, self.log))
+        self._detach_metrics = attach_metrics(broker)
         if not settings.environments:
             self.log.warning(
                 "jupyterlab_oidc: no environment configured; set c.OIDCLogin.environments or "
@@ -50,6 +55,9 @@ class OIDCExtensionApp(ExtensionApp):
         broker = self.settings.get("jupyterlab_oidc_broker")
         if broker is not None:
             await broker.stop()
+        detach_metrics = getattr(self, "_detach_metrics", None)
+        if detach_metrics is not None:
+            detach_metrics()
         kernel_access = self.settings.get("jupyterlab_oidc_kernel_access")
         if kernel_access is not None:
             await kernel_access.stop()

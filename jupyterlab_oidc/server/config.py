@@ -17,6 +17,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, d
 from traitlets.config import Configurable
 
 from ..core.settings import EnvironmentConfig, Settings, environments_from_env, parse_environment
+from ..core.store import fernet_keys, parse_keys
 from ..errors import ConfigError
 from ..protocol import ID_TOKEN_ALGORITHMS, LEEWAY_SECONDS
 
@@ -156,6 +157,22 @@ class OIDCLogin(Configurable):
         help="File used when :attr:`store` is ``file``. Default: ``{jupyter_data_dir}/jupyterlab_oidc/sessions.json``.",
     )
 
+    store_encryption_keys = List(
+        Unicode(),
+        config=True,
+        help="""Keys that encrypt the :attr:`store_path` file (MultiFernet from ``cryptography``).
+
+        New writes use the first key; reads accept any, so rotate by putting a new key first
+        and keeping the old one until the store was written once. Each key is a Fernet key
+        (``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``)
+        or 64 hex digits (``openssl rand -hex 32``). A plaintext store is encrypted on its
+        next write; an encrypted one with no matching key is reported and left as it is.
+
+        Default: ``JUPYTERLAB_OIDC_CRYPT_KEY``, several keys separated by ``;`` (like
+        ``JUPYTERHUB_CRYPT_KEY``); without keys the file is plaintext (still mode 0600).
+        """,
+    )
+
     require_verified_email = Bool(
         True,
         config=True,
@@ -237,6 +254,14 @@ class OIDCLogin(Configurable):
         public = urlsplit(os.environ.get("JUPYTERHUB_PUBLIC_URL", ""))
         return f"{public.scheme}://{public.netloc}" if public.scheme and public.netloc else ""
 
+    @default("store_encryption_keys")
+    def _store_keys_from_env(self) -> list[str]:
+        return _checked_keys(os.environ.get("JUPYTERLAB_OIDC_CRYPT_KEY", ""), "JUPYTERLAB_OIDC_CRYPT_KEY")
+
+    @validate("store_encryption_keys")
+    def _validate_store_keys(self, proposal: Any) -> list[str]:
+        return _checked_keys(proposal["value"])
+
     @default("store_path")
     def _default_store_path(self) -> str:
         return os.path.join(jupyter_data_dir(), "jupyterlab_oidc", "sessions.json")
@@ -277,6 +302,7 @@ class OIDCLogin(Configurable):
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(Settings)}
         values["environments"] = dict(values["environments"])
         values["id_token_algorithms"] = list(values["id_token_algorithms"])
+        values["store_encryption_keys"] = list(values["store_encryption_keys"])
         return Settings(**values)
 
     def environment(self, name: str | None) -> EnvironmentConfig:
@@ -286,6 +312,16 @@ class OIDCLogin(Configurable):
     def all_environments(self) -> list[EnvironmentConfig]:
         """Every configured environment, parsed."""
         return self.to_settings().all_environments()
+
+
+def _checked_keys(value: Any, variable: str = "") -> list[str]:
+    """The keys of ``store_encryption_keys`` (a list, or ``;``-separated); an invalid one is a TraitError."""
+    keys = parse_keys(value)
+    try:
+        fernet_keys(keys)
+    except ConfigError as e:
+        raise TraitError(f"{e.message} (from {variable})" if variable else e.message) from None
+    return keys
 
 
 def _check_keys_known(env: EnvironmentConfig, verify_jwt: bool) -> None:

@@ -30,6 +30,7 @@ from ...errors import (
     RedirectMismatchError,
     StateMismatchError,
 )
+from ..audit import Audit
 from ..discovery import Discovery, ProviderMetadata
 from ..endpoint import TokenEndpoint
 from ..identity import enforce_login_hint
@@ -37,6 +38,7 @@ from ..sessions import Session, SessionRegistry
 from ..settings import EnvironmentConfig, Settings
 from .binding import matches, new_binding
 from .pending import PendingLogin
+from .reauth import max_age_of, reauth_params, retire_replaced
 from .redirects import redirect_uri
 from .state import make_state
 
@@ -64,6 +66,7 @@ class SignIns:
         registry: SessionRegistry,
         store_session: Callable[[Session], None],
         log: logging.Logger,
+        audit: Audit | None = None,
     ) -> None:
         self.settings = settings
         self.base_url = base_url
@@ -74,6 +77,7 @@ class SignIns:
         self.log = log
         self.pending: dict[str, PendingLogin] = {}
         self.local_listener: LocalListener | None = None
+        self.audit = audit or Audit(log)
 
     def stop(self) -> None:
         for pending in self.pending.values():
@@ -99,10 +103,11 @@ class SignIns:
         )
 
     async def start_login(
-        self, environment: str | None, application: str | None, login_hint: str, origin: str
+        self, environment: str | None, application: str | None, login_hint: str, origin: str,
+        prompt: str | None = None, max_age: int | None = None,
     ) -> dict[str, Any]:
-        """Build the authorization URL (PKCE S256, state, nonce, login_hint) and remember it."""
-        env = self.settings.environment(environment)
+        """Build the authorization URL (PKCE S256, state, nonce, login_hint, prompt, max_age) and remember it."""
+        env, reauth = self.settings.environment(environment), reauth_params(prompt, max_age)
         scopes = env.scopes_for(application)
         metadata = await self.discovery.metadata(env)
         if metadata.code_challenge_methods and "S256" not in metadata.code_challenge_methods:
@@ -137,6 +142,7 @@ class SignIns:
             "nonce": pending.nonce,
             "code_challenge": create_s256_code_challenge(verifier),
             "code_challenge_method": "S256",
+            **reauth,
         }
         if pending.login_hint:
             pending.authorization_params["login_hint"] = pending.login_hint
@@ -149,6 +155,7 @@ class SignIns:
         self.pending[pending.state] = pending
         self.registry.changed()
         self.log.info("jupyterlab_oidc: sign-in started for environment %s", env.name)
+        self.audit.sign_in("started", env.name, pending.application, env.issuer, email=pending.login_hint)
         return {
             "url": url,
             "state": pending.state,
@@ -186,6 +193,7 @@ class SignIns:
                     environment=pending.environment,
                 )
             )
+            self._audit_result(pending)
             self._finish(pending)
 
     def _finish(self, pending: PendingLogin) -> None:
@@ -199,11 +207,35 @@ class SignIns:
         if self.local_listener and not any(p.accepts_callback() for p in self.pending.values()):
             asyncio.ensure_future(self.local_listener.stop())
 
+    def _audit_result(self, pending: PendingLogin) -> None:
+        """The sign-in's outcome (call once, as its result is set): succeeded, refused or abandoned."""
+        if not pending.result.done() or pending.result.cancelled():
+            return
+        env = self.settings.environment(pending.environment)
+        duration = time.time() - (pending.expires_at - self.settings.callback_timeout)
+        error = pending.result.exception()
+        if error is None:
+            self.audit.sign_in("succeeded", env.name, pending.application, env.issuer, session=pending.result.result(),
+                               duration=duration)
+            return
+        code = error.code if isinstance(error, OIDCError) else "oidc_error"
+        action = "abandoned" if isinstance(error, (LoginCancelledError, LoginTimeoutError)) else "refused"
+        self.audit.sign_in(action, env.name, pending.application, env.issuer, email=pending.login_hint,
+                           duration=duration, error_code=code)
+
+    def _audit_refused_callback(self, error: OIDCError, pending: PendingLogin | None) -> None:
+        """A callback refused before the code exchange (the sign-in, if known, still waits)."""
+        env = pending.environment if pending else str(error.details.get("environment") or "")
+        issuer = self.settings.environment(env).issuer if env in self.settings.environments else ""
+        self.audit.sign_in("refused", env, pending.application if pending else None, issuer,
+                           email=pending.login_hint if pending else "", error_code=error.code)
+
     async def cancel(self, state: str) -> None:
         """Cancel a pending sign-in; its ``await`` answers ``login_cancelled``."""
         pending = self._pending(state)
         if not pending.result.done():
             pending.result.set_exception(LoginCancelledError("The sign-in was cancelled.", environment=pending.environment))
+            self._audit_result(pending)
             self._finish(pending)
 
     def _pending(self, state: Any) -> PendingLogin:
@@ -262,9 +294,14 @@ class SignIns:
         ``binding`` is the secret of the binding cookie the browser sent (see ``binding.py``):
         without the one this sign-in handed out, nothing is exchanged and the sign-in waits on.
         """
-        pending = self.pending_for_callback(params.get("state") or "", path_environment)
+        try:
+            pending = self.pending_for_callback(params.get("state") or "", path_environment)
+        except OIDCError as e:
+            self._audit_refused_callback(e, self.pending.get(params.get("state") or ""))
+            raise
         if not matches(binding, pending.bindings):
             self.log.warning("jupyterlab_oidc: callback from a browser that did not start the sign-in refused")
+            self._audit_refused_callback(BrowserMismatchError(""), pending)
             raise BrowserMismatchError(
                 "This sign-in was started in another browser, or by someone else, so it cannot be "
                 "completed here. Nothing was sent to the provider and nothing was stored. If you "
@@ -282,6 +319,7 @@ class SignIns:
         except OIDCError as e:
             if not pending.result.done():
                 pending.result.set_exception(e)
+                self._audit_result(pending)
             self._finish(pending)
             check = e.details.get("check")
             self.log.warning("jupyterlab_oidc: sign-in failed: %s%s", e.code, f" (check {check})" if check else "")
@@ -290,10 +328,12 @@ class SignIns:
             error = OIDCError(f"The sign-in failed unexpectedly ({type(e).__name__}).")
             if not pending.result.done():
                 pending.result.set_exception(error)
+                self._audit_result(pending)
             self._finish(pending)
             raise error from e
         if not pending.result.done():
             pending.result.set_result(session)
+            self._audit_result(pending)
         self._finish(pending)
         return session
 
@@ -316,7 +356,8 @@ class SignIns:
             raise InvalidIdTokenError(
                 "The provider returned no id_token; is the 'openid' scope requested?", check="structure"
             )
-        claims = await self.endpoint.id_token_claims(env, tokens["id_token"], nonce=pending.nonce)
+        claims = await self.endpoint.id_token_claims(env, tokens["id_token"], nonce=pending.nonce,
+                                                     max_age=max_age_of(pending.authorization_params))
         claims = await self.endpoint.with_userinfo(env, claims, tokens["access_token"], metadata)
         email = enforce_login_hint(claims, pending.login_hint, self.settings.require_verified_email)
         session = self.endpoint.new_session(env, pending.application, tokens, claims, email)
@@ -326,7 +367,9 @@ class SignIns:
             asyncio.ensure_future(self.endpoint.revoke(env, metadata, session))
             error = None if pending.result.cancelled() else pending.result.exception()
             raise error if isinstance(error, OIDCError) else LoginCancelledError("The sign-in was cancelled.")
+        replaced = self.registry.get(session.key)  # replaced only now: every check has passed
         self.store_session(session)
+        retire_replaced(replaced, session, lambda old: self.endpoint.revoke(env, metadata, old), self.log)
         self.log.info("jupyterlab_oidc: signed in to %s", session.key)
         return session
 
