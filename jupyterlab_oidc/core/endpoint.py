@@ -54,7 +54,8 @@ class TokenEndpoint:
     # ---------------------------------------------------------------- id_token, identity
 
     async def id_token_claims(
-        self, env: EnvironmentConfig, id_token: str, nonce: str | None, expected_sub: str | None = None
+        self, env: EnvironmentConfig, id_token: str, nonce: str | None, expected_sub: str | None = None,
+        max_age: int | None = None,
     ) -> dict[str, Any]:
         """The verified claims of ``id_token`` (only decoded, with a warning, when ``verify_jwt`` is off)."""
         # joserfc (and cryptography) load on first use: keeps the server's start-up fast.
@@ -75,6 +76,7 @@ class TokenEndpoint:
             leeway_seconds=self.settings.leeway_seconds,
             algorithms=tuple(self.settings.id_token_algorithms),
             expected_sub=expected_sub,
+            max_age=max_age,
         )
         return await verify_id_token(id_token, env, self.discovery, checks)
 

@@ -7,7 +7,7 @@
 
 Every check that fails raises ``InvalidIdTokenError`` whose ``check`` names it
 (``structure``, ``alg``, ``kid``, ``signature``, ``iss``, ``aud``, ``azp``, ``exp``,
-``iat``, ``nbf``, ``nonce``, ``sub``), so tests and users see exactly what was wrong.
+``iat``, ``nbf``, ``nonce``, ``sub``, ``auth_time``), so tests and users see exactly what was wrong.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ class IdTokenChecks:
     leeway_seconds: float
     algorithms: tuple[str, ...]
     expected_sub: str | None = None
+    #: The sign-in sent ``max_age``: ``auth_time`` is required and at most this old (Core §3.1.2.1).
+    max_age: int | None = None
 
 
 def _invalid(check: str, message: str) -> InvalidIdTokenError:
@@ -133,6 +135,24 @@ def check_claims(claims: dict[str, Any], checks: IdTokenChecks, now: float | Non
         raise _invalid("azp", f"several audiences and azp {claims.get('azp')!r} is not this client.")
     if checks.expected_sub is not None and claims.get("sub") != checks.expected_sub:
         raise _invalid("sub", "the token is for a different subject than the session.")
+    if checks.max_age is not None:
+        check_auth_time(claims, checks.max_age, checks.leeway_seconds, now)
+
+
+def check_auth_time(claims: dict[str, Any], max_age: int, leeway: float, now: float | None = None) -> None:
+    """OpenID Connect Core §3.1.2.1: with ``max_age`` sent, ``auth_time`` is required and ≥ now − max_age − leeway."""
+    auth_time = claims.get("auth_time")
+    if isinstance(auth_time, bool) or not isinstance(auth_time, (int, float)):
+        raise _invalid("auth_time", "max_age was requested, but the token has no numeric auth_time claim.")
+    current = time.time() if now is None else now
+    if auth_time < current - max_age - leeway:
+        raise _invalid(
+            "auth_time",
+            f"the provider authenticated you {int(current - auth_time)} s ago, longer than the max_age of "
+            f"{max_age} s that was requested; sign in again.",
+        )
+    if auth_time > current + leeway:
+        raise _invalid("auth_time", "auth_time lies in the future (check the clocks).")
 
 
 def audience_problem(claims: dict[str, Any], client_id: str) -> str | None:

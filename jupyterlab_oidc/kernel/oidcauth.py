@@ -86,7 +86,7 @@ class OIDCAuth:
         """Not for interactive flows: use ``start_login()`` then ``await_callback()``."""
         raise NotImplementedError("Use start_login(email) and then await_callback() for the interactive sign-in.")
 
-    def start_login(self, login_hint: str = "") -> str:
+    def start_login(self, login_hint: str = "", prompt: str | None = None, max_age: int | None = None) -> str:
         """Start the sign-in; returns the link to open and shows it as a link in the notebook.
 
         The link is the Jupyter server's start link (``start_url``): it ties the sign-in to the
@@ -94,8 +94,17 @@ class OIDCAuth:
         ``login_hint`` (an email) pre-fills the provider's page and is enforced: signing in as
         someone else raises ``IdentityMismatchError`` in :meth:`await_callback`.
         Raises ``UnsafeURLError`` (and cancels the sign-in) when a link is not http(s).
+
+        To switch account or re-authenticate: ``prompt="select_account"`` (pick another account
+        at the provider), ``prompt="login"`` (authenticate again), ``max_age=S`` (an
+        authentication at most S seconds old; the id_token's ``auth_time`` is checked). The new
+        session replaces the current one only once it passes every check; kernels follow it.
         """
-        body = {"environment": self.environment, "application": self.application, "login_hint": login_hint}
+        body: dict[str, Any] = {"environment": self.environment, "application": self.application, "login_hint": login_hint}
+        if prompt is not None:
+            body["prompt"] = prompt
+        if max_age is not None:
+            body["max_age"] = max_age
         reply = self.client.call("POST", "login", body)
         state = str(reply["state"])
         try:

@@ -41,10 +41,15 @@ class LoginHandler(OIDCHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        """Start a sign-in: answers the authorization URL, state and expires_in."""
+        """Start a sign-in: answers the authorization URL, state and expires_in.
+
+        ``prompt`` (none, login, consent, select_account) and ``max_age`` (seconds) switch
+        account or re-authenticate (OpenID Connect Core §3.1.2.1; see core/signin/reauth.py).
+        """
         body = self.body()
         result = await self.broker.start_login(
-            _text(body, "environment"), _text(body, "application"), _text(body, "login_hint") or "", self.origin()
+            _text(body, "environment"), _text(body, "application"), _text(body, "login_hint") or "", self.origin(),
+            prompt=_text(body, "prompt"), max_age=body.get("max_age"),
         )
         # The browser that asked is the owner's (Jupyter login + XSRF): bind the sign-in to it.
         secret, pending, _ = self.broker.bind_browser(result["state"], self.origin())
