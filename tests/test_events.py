@@ -160,3 +160,20 @@ async def test_cancelled_sign_in_is_abandoned(capture: Capture, api: Any) -> Non
     await api("POST", "cancel", {"state": started.body["state"]})
     [abandoned] = capture.of("sign_in", "abandoned", environment="prod")
     assert abandoned["error_code"] == "login_cancelled"
+
+
+async def test_the_documented_filter_passes_only_oidc_events() -> None:
+    from jupyter_events import EventLogger
+
+    from jupyterlab_oidc.core.audit import AuditRecord
+    from jupyterlab_oidc.server.events import EventsObserver, OIDCEventsOnly
+
+    logger, capture = EventLogger(), Capture()
+    capture.addFilter(OIDCEventsOnly())
+    logger.register_handler(capture)
+    logger.register_event_schema(
+        {"$id": "https://events.example.org/other/v1", "version": "1", "type": "object", "properties": {"x": {"type": "string"}}}
+    )
+    EventsObserver(logger, logging.getLogger("test")).record(AuditRecord("sign_in", "started", environment="prod"))
+    logger.emit(schema_id="https://events.example.org/other/v1", data={"x": "y"})
+    assert [(e["__schema__"], e["action"]) for e in capture.events] == [(SCHEMA_IDS["sign_in"], "started")]

@@ -52,6 +52,20 @@ def event_data(record: AuditRecord) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, "")}
 
 
+class OIDCEventsOnly(logging.Filter):
+    """A filter for an ``EventLogger`` handler that passes this extension's events only
+    (the server's event logger also carries contents and kernel events)::
+
+        handler = logging.FileHandler("/var/log/jupyter/oidc-audit.jsonl")
+        handler.addFilter(OIDCEventsOnly())
+        c.EventLogger.handlers = [handler]
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        event = record.msg
+        return isinstance(event, dict) and str(event.get("__schema__", "")).startswith(SCHEMA_BASE + "/")
+
+
 class EventsObserver:
     """An audit observer (``core.audit.AuditObserver``) that emits each record on the event logger."""
 
