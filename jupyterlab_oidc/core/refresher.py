@@ -195,8 +195,9 @@ class Refresher:
             self._refreshes[key] = task
             task.add_done_callback(lambda t: self._refreshes.pop(key, None) if self._refreshes.get(key) is t else None)
             task.add_done_callback(lambda t: self._note_outcome(key, t))
-            started, session = self.clock.monotonic(), self.registry.sessions[key]
-            task.add_done_callback(lambda t: self._audit_outcome(session, t, started))
+            session = self.registry.sessions[key]
+            started, last = self.clock.monotonic(), session.refreshed_at
+            task.add_done_callback(lambda t: self._audit_outcome(session, t, started, last))
         return await asyncio.shield(task)
 
     def _note_outcome(self, key: str, task: asyncio.Task[Session]) -> None:
@@ -210,13 +211,15 @@ class Refresher:
         else:
             self._failures.pop(key, None)
 
-    def _audit_outcome(self, session: Session, task: asyncio.Task[Session], started: float) -> None:
+    def _audit_outcome(self, session: Session, task: asyncio.Task[Session], started: float, last: float) -> None:
+        """One refresh record per refresh at the provider (a still-valid session without a refresh token is none)."""
         if task.cancelled():
             return
         error = task.exception()
         duration = self.clock.monotonic() - started
         if error is None:
-            self.audit.session_event("refresh", "succeeded", session, duration=duration)
+            if task.result().refreshed_at != last:
+                self.audit.session_event("refresh", "succeeded", session, duration=duration)
         else:
             code = error.code if isinstance(error, OIDCError) else "oidc_error"
             self.audit.session_event("refresh", "failed", session, duration=duration, error_code=code)
