@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
-from jupyterlab_oidc.core.audit import KINDS, sub_sha256
+from jupyterlab_oidc.core.audit import KINDS, SIGN_IN_METHODS, sub_sha256
 from jupyterlab_oidc.protocol import KERNEL_HEADER
 from jupyterlab_oidc.server.events import SCHEMA_IDS, register_schemas, schema_paths
 
@@ -72,6 +72,7 @@ def test_schemas_are_package_files_and_register() -> None:
         schema = logger.schemas.get(SCHEMA_IDS[kind])
         assert set(schema.properties) <= ALLOWED_FIELDS
         assert set(schema.properties["action"]["enum"]) == set(KINDS[kind])
+    assert set(logger.schemas.get(SCHEMA_IDS["sign_in"]).properties["method"]["enum"]) == set(SIGN_IN_METHODS)
 
 
 @pytest.mark.oidc(kernel_refresh_token=True)

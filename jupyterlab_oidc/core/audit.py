@@ -30,6 +30,8 @@ KINDS = {
     "session": SESSION_ACTIONS,
     "kernel_token": KERNEL_TOKEN_ACTIONS,
 }
+#: How a sign-in got its session (``AuditRecord.method``).
+SIGN_IN_METHODS = ("authorization_code", "device_code", "grant")
 #: Kernel token pulls are counted: one record per session at most this often, with the count.
 KERNEL_PULL_INTERVAL_SECONDS = 60.0
 
@@ -54,7 +56,7 @@ class AuditRecord:
     error_code: str | None = None
     #: Kernel token pulls: how many this record stands for.
     count: int | None = None
-    #: Sign-ins: how the session was obtained (``authorization_code``, ``grant``).
+    #: Sign-ins: how the session was obtained (``authorization_code``, ``device_code``, ``grant``).
     method: str | None = None
 
 
@@ -82,7 +84,7 @@ class Audit:
         return lambda: self.observers.remove(observer) if observer in self.observers else None
 
     def emit(self, record: AuditRecord) -> None:
-        assert record.action in KINDS[record.kind], record
+        assert record.action in KINDS[record.kind] and record.method in (None, *SIGN_IN_METHODS), record
         for observer in list(self.observers):
             try:
                 observer.record(record)
