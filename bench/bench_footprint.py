@@ -1,5 +1,13 @@
 """Footprint: size of the built labextension, the server extension's load time, server RSS
-with 1 and 50 signed-in environments, and the kernel RSS added by importing the helper.
+with 1 and 50 signed-in environments, the kernel RSS added by importing the helper, and
+what a kernel pays at start-up.
+
+Kernel start-up: ipykernel kernels started with jupyter_client (``start_new_kernel``: from
+launch to the first ``kernel_info`` reply, which comes after the kernel's ``exec_lines``)
+in three variants taking turns, 8 rounds: plain (the baseline), ``import jupyterlab_oidc``
+in ``exec_lines``, and ``from jupyterlab_oidc import get_token`` (what a notebook's first
+cell does; it loads the kernel helper and httpx). Each kernel's RSS once ready. The import
+itself is also timed inside fresh plain kernels (``perf_counter`` around it, first import).
 """
 
 from __future__ import annotations
@@ -43,6 +51,64 @@ after = rss()
 km.shutdown_kernel(now=True)
 print(json.dumps({"before_kb": before, "after_kb": after}))
 """
+
+
+STARTUP_ROUNDS = 8
+STARTUP_VARIANTS = {
+    "plain": "",
+    "import": "import jupyterlab_oidc",
+    "get_token": "from jupyterlab_oidc import get_token",
+}
+
+STARTUP_PROBE = r"""
+import json, re, sys, time
+from jupyter_client.manager import start_new_kernel
+variants, rounds = json.loads(sys.argv[1]), int(sys.argv[2])
+def rss(pid):
+    return int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{pid}/status").read()).group(1))
+def run(kc, code):
+    out = []
+    kc.execute_interactive(code, output_hook=lambda m: out.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+    return "".join(out)
+results = {name: {"start_ms": [], "rss_kb": []} for name in variants}
+imports = {"import": [], "get_token": []}
+start_new_kernel(kernel_name="python3")[0].shutdown_kernel(now=True)  # warm the file cache
+for _ in range(rounds):
+    for name, line in variants.items():
+        extra = [f"--IPKernelApp.exec_lines={line}"] if line else []
+        t0 = time.perf_counter()
+        km, kc = start_new_kernel(kernel_name="python3", extra_arguments=extra)
+        results[name]["start_ms"].append((time.perf_counter() - t0) * 1000)
+        results[name]["rss_kb"].append(rss(km.provisioner.process.pid))
+        if not line:
+            timed = run(kc, "import time\nt0 = time.perf_counter()\nimport jupyterlab_oidc\nt1 = time.perf_counter()\n"
+                            "from jupyterlab_oidc import get_token\nt2 = time.perf_counter()\n"
+                            "print((t1 - t0) * 1000, (t2 - t0) * 1000)")
+            a, b = (float(x) for x in timed.split())
+            imports["import"].append(a)
+            imports["get_token"].append(b)
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+print(json.dumps({"variants": results, "imports": imports}))
+"""
+
+
+def kernel_startup() -> dict[str, Any]:
+    """Start-up time and RSS of kernels with and without the helper imported (see the docstring)."""
+    out = subprocess.run([sys.executable, "-c", STARTUP_PROBE, json.dumps(STARTUP_VARIANTS), str(STARTUP_ROUNDS)],
+                         capture_output=True, text=True, check=True)
+    raw = json.loads(out.stdout.strip().splitlines()[-1])
+    summary: dict[str, Any] = {"rounds": STARTUP_ROUNDS}
+    for name, values in raw["variants"].items():
+        summary[name] = {"start_ms": statistics.median(values["start_ms"]), "start_min_ms": min(values["start_ms"]),
+                         "rss_kb": statistics.median(values["rss_kb"])}
+    for name, values in raw["imports"].items():
+        summary[name]["import_ms"] = statistics.median(values)
+        summary[name]["import_max_ms"] = max(values)
+    for name in ("import", "get_token"):
+        summary[name]["added_start_ms"] = summary[name]["start_ms"] - summary["plain"]["start_ms"]
+        summary[name]["added_rss_kb"] = summary[name]["rss_kb"] - summary["plain"]["rss_kb"]
+    return summary
 
 
 def labextension_size() -> dict[str, Any]:
@@ -100,7 +166,8 @@ def kernel_memory() -> dict[str, int]:
 
 
 def run() -> dict[str, Any]:
-    return {"labextension": labextension_size(), "load": load_time(), "server": server_memory(), "kernel": kernel_memory()}
+    return {"labextension": labextension_size(), "load": load_time(), "server": server_memory(), "kernel": kernel_memory(),
+            "startup": kernel_startup()}
 
 
 def report(r: dict[str, Any]) -> str:
@@ -120,7 +187,27 @@ def report(r: dict[str, Any]) -> str:
         f"| kernel RSS added by the helper | {added / 1024:.2f} MB |",
         "",
         f"Largest chunks (gzipped): {chunks}. Largest sources: {largest}.",
+        *startup_report(r.get("startup")),
     ])
+
+
+def startup_report(s: dict[str, Any] | None) -> list[str]:
+    if not s:
+        return []
+    plain, bare, full = s["plain"], s["import"], s["get_token"]
+    return [
+        "",
+        f"Kernel start-up (median of {s['rounds']} rounds, the variants taking turns; launch → first `kernel_info` reply):",
+        "",
+        "| kernel | start-up ms (min) | added ms | RSS MB | added MB | the import alone, in a running kernel |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| plain (baseline) | {plain['start_ms']:.0f} ({plain['start_min_ms']:.0f}) | | {plain['rss_kb'] / 1024:.1f} | | |",
+        f"| `import jupyterlab_oidc` at start | {bare['start_ms']:.0f} ({bare['start_min_ms']:.0f}) | {bare['added_start_ms']:+.0f} | "
+        f"{bare['rss_kb'] / 1024:.1f} | {bare['added_rss_kb'] / 1024:+.2f} | {bare['import_ms']:.2f} ms (max {bare['import_max_ms']:.2f}) |",
+        f"| `from jupyterlab_oidc import get_token` at start | {full['start_ms']:.0f} ({full['start_min_ms']:.0f}) | "
+        f"{full['added_start_ms']:+.0f} | {full['rss_kb'] / 1024:.1f} | {full['added_rss_kb'] / 1024:+.2f} | "
+        f"{full['import_ms']:.1f} ms (max {full['import_max_ms']:.1f}) |",
+    ]
 
 
 if __name__ == "__main__":

@@ -37,7 +37,10 @@ BENCHES = [
     ("token_endpoint", "bench_token_endpoint", "4. `POST oidc/token` throughput and latency vs. a trivial handler"),
     ("signin_overhead", "bench_signin_overhead", "5. Sign-in overhead: callback → token in a waiting kernel"),
     ("login", "bench_login", "Sign-in phases through the REST API"),
-    ("footprint", "bench_footprint", "6–7. Size, load time, memory"),
+    ("footprint", "bench_footprint", "6–7. Size, load time, memory; what a kernel pays at start-up"),
+    ("kernels_at_once", "bench_kernels_at_once", "64 kernels call `get_token()` at once with an expired cached token"),
+    ("refresh_storm", "bench_refresh_storm", "Refresh storm: 500 sessions, with and without the refresh spread"),
+    ("hub_rush", "bench_hub_rush", "A hub's morning rush: 500 callbacks in 10 s through the forwarder"),
     ("dask", "bench_dask", "Dask: a rotation in the server → the token on 1, 4, 16 worker processes vs. `client.run`"),
 ]
 
@@ -98,7 +101,48 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     add("7 kernel memory", "≤ 5 MB added", "footprint",
         lambda f: (f"{(f['kernel']['after_kb'] - f['kernel']['before_kb']) / 1024:.2f} MB",
                    f["kernel"]["after_kb"] - f["kernel"]["before_kb"] <= 5 * 1024))
+    rows += _targets_15(r, add)
     return rows
+
+
+def _targets_15(r: dict[str, Any], add: Callable[..., None]) -> list[tuple[str, str, str, bool | None]]:
+    """Issue 15's targets (added through ``add``; returns nothing itself)."""
+
+    def storm(x: dict[str, Any]) -> tuple[str, bool]:
+        s, b = x["spread"], x["baseline"]
+        return (f"peak {s['peak_per_s']}/s (busiest 5 s: {s['peak_5s_per_s']:.1f}/s), mean {s['mean_per_s']:.1f}/s: "
+                f"**{s['peak_over_mean']:.2f}×** (5 s: {s['peak_5s_over_mean']:.2f}×); baseline without the spread "
+                f"{b['peak_over_mean']:.1f}× ({b['peak_per_s']}/s); {s['failed']} failed, {s['expired_before_refresh']} expired",
+                s["peak_over_mean"] <= 2 and s["failed"] == 0 and s["expired_before_refresh"] == 0)
+
+    add("15.2 refresh spread, 500 sessions", "peak ≤ 2× mean rate, 0 failed, 0 expired", "refresh_storm", storm)
+
+    def rush(x: dict[str, Any]) -> tuple[str, bool]:
+        return (f"added p50 {x['added']['p50']:.1f} ms, p99 {x['added']['p99']:.1f} ms (passthrough p99 "
+                f"{x['passthrough']['p99']:.1f} ms); {x['errors']} errors; forwarder RSS {x['rss_after_kb'] / 1024:.0f} MB",
+                x["added"]["p99"] <= 20 and x["errors"] == 0)
+
+    add("15.3 hub rush, 500 callbacks in 10 s", "p99 added ≤ 20 ms, 0 errors", "hub_rush", rush)
+
+    def startup(f: dict[str, Any]) -> tuple[str, bool | None]:
+        if "startup" not in f:
+            return "not measured", None
+        s = f["startup"]
+        full = s["get_token"]
+        return (f"import {s['import']['import_ms']:.1f} ms, with `get_token` {full['import_ms']:.1f} ms; RSS "
+                f"{full['added_rss_kb'] / 1024:+.1f} MB (whole start-up medians {s['plain']['start_ms']:.0f} / "
+                f"{s['import']['start_ms']:.0f} / {full['start_ms']:.0f} ms: within the noise)",
+                full["import_ms"] <= 20 and full["added_rss_kb"] <= 5 * 1024)
+
+    add("15.4 kernel start-up with the helper", "≤ 20 ms, ≤ 5 MB", "footprint", startup)
+
+    def at_once(k: dict[str, Any]) -> tuple[str, bool]:
+        counts = [x["refreshes"] for x in k["rounds"]]
+        return (f"provider refreshes per round: {', '.join(map(str, counts))}; p99 {k['p99_ms']:.1f} ms "
+                f"(p50 {k['p50_ms']:.1f})", all(c == 1 for c in counts))
+
+    add("15.4 64 kernels at once, expired cache", "exactly one provider refresh", "kernels_at_once", at_once)
+    return []
 
 
 # ---------------------------------------------------------------- what bounds the misses
@@ -180,7 +224,34 @@ def _findings(r: dict[str, Any]) -> list[str]:
             "jupyter_server: authentication, `finish()` (writing, request log, prometheus metrics).",
             "",
         ]
+    out += _findings_15(r)
     return out
+
+
+def _findings_15(r: dict[str, Any]) -> list[str]:
+    storm = r.get("refresh_storm", {})
+    s = storm.get("spread")
+    if not s or s["peak_over_mean"] <= 2:
+        return []
+    low, high = storm["window"]
+    mean_point = (low + high) / 2
+    expected = storm["sessions"] / ((high - low) * storm["access_ttl"])
+    return [
+        "### Why the refresh storm's one-second peak misses 2× the mean",
+        "",
+        f"The spread draws each session's point independently (a hash of the session and its token's issue time), "
+        f"uniform over {low:.0%}–{high:.0%} of the lifetime. After a common start, {storm['sessions']} sessions land "
+        f"on a {high - low:.0%} window: {expected:.1f} refreshes per second expected in it, against a mean rate of "
+        f"sessions ÷ {mean_point:.0%} of the lifetime, so the expected peak is {mean_point / (high - low):.2f}× the "
+        "mean. A count per second of independent events is Poisson: the busiest of the window's "
+        f"{(high - low) * storm['access_ttl']:.0f} seconds is about 2–2.5 √{expected:.0f} above the expectation, which "
+        f"the measured peak ({s['peak_per_s']}/s) shows; over 5 s the noise averages out "
+        f"({s['peak_5s_over_mean']:.2f}×). A wider window lowers the peak and raises the mean load (40–90 %: "
+        "1.3× expected, refreshes at 65 % of the lifetime on average instead of 70 %); no per-session jitter removes the "
+        "Poisson noise, which only coordination between the sessions (one scheduler for all) would. Without the "
+        f"spread the peak is {storm['baseline']['peak_over_mean']:.0f}× the mean.",
+        "",
+    ]
 
 
 # ---------------------------------------------------------------- the document
@@ -214,7 +285,7 @@ def document(results: dict[str, Any], meta: dict[str, Any]) -> str:
         "The machine is shared with other test runs: latencies are inflated and noisy at this load, counts "
         "and ratios are not.",
         "",
-        "## Targets (issue 7)",
+        "## Targets (issues 7 and 15)",
         "",
         "| item | target | measured | |",
         "|---|---|---|---|",
