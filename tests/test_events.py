@@ -178,3 +178,50 @@ async def test_the_documented_filter_passes_only_oidc_events() -> None:
     EventsObserver(logger, logging.getLogger("test")).record(AuditRecord("sign_in", "started", environment="prod"))
     logger.emit(schema_id="https://events.example.org/other/v1", data={"x": "y"})
     assert [(e["__schema__"], e["action"]) for e in capture.events] == [(SCHEMA_IDS["sign_in"], "started")]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.records: list[Any] = []
+
+    def record(self, record: Any) -> None:
+        self.records.append(record)
+
+    def round_trip(self, endpoint: str, seconds: float, outcome: str) -> None:
+        pass
+
+
+def test_kernel_pulls_are_counted_once_a_minute_and_flushed_at_the_end() -> None:
+    from jupyterlab_oidc.core.audit import KERNEL_PULL_INTERVAL_SECONDS, Audit
+    from jupyterlab_oidc.core.sessions import Session
+
+    now = [1000.0]
+    audit, recorder = Audit(clock=lambda: now[0]), Recorder()
+    audit.add(recorder)
+    session = Session(environment="prod", application=None, issuer="http://idp", client_id="c", sub="s",
+                      email=ALICE, access_token="at", expires_at=1.0)
+    for _ in range(5):  # the first at once, four counted
+        audit.kernel_pull(session)
+    now[0] += KERNEL_PULL_INTERVAL_SECONDS
+    audit.kernel_pull(session)  # a minute later: the five since the last record
+    audit.kernel_pull(session)
+    audit.session_ended(session, "signed_out")  # the one left, then the end
+    assert [(r.kind, r.count) for r in recorder.records] == [
+        ("kernel_token", 1), ("kernel_token", 5), ("kernel_token", 1), ("session", None)
+    ]
+    assert sum(r.count for r in recorder.records if r.count) == 7
+
+
+def test_a_failing_observer_does_not_break_the_caller() -> None:
+    from jupyterlab_oidc.core.audit import Audit, AuditRecord
+
+    class Broken(Recorder):
+        def record(self, record: Any) -> None:
+            raise RuntimeError("collector down")
+
+    audit, recorder = Audit(), Recorder()
+    audit.add(Broken())
+    audit.add(recorder)
+    audit.emit(AuditRecord("sign_in", "started", environment="prod"))
+    audit.emit(AuditRecord("sign_in", "no-such-action", environment="prod"))  # logged, not raised
+    assert [r.action for r in recorder.records] == ["started"]

@@ -84,7 +84,9 @@ class Audit:
         return lambda: self.observers.remove(observer) if observer in self.observers else None
 
     def emit(self, record: AuditRecord) -> None:
-        assert record.action in KINDS[record.kind] and record.method in (None, *SIGN_IN_METHODS), record
+        if record.action not in KINDS.get(record.kind, ()) or record.method not in (None, *SIGN_IN_METHODS):
+            self.log.error("jupyterlab_oidc: unknown audit record %s/%s (%s)", record.kind, record.action, record.method)
+            return
         for observer in list(self.observers):
             try:
                 observer.record(record)
