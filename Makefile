@@ -11,7 +11,7 @@ TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json ts
 LABEXT := jupyterlab_oidc/labextension/package.json
 SHARED_LABEXT := $(VENV)/share/jupyter/labextensions/jupyterlab-oidc
 
-.PHONY: demo demo-reset test test-security bench install build dist clean
+.PHONY: demo demo-reset test test-security test-compat test-dist bench install build dist clean
 
 # make demo [LAB_PORT=8888] [IDP_PORT=5556] [APP=lab|notebook]; state kept in .demo/ (make demo-reset)
 LAB_PORT ?= 8888
@@ -35,6 +35,16 @@ test: build /usr/bin/chromium
 # callbacks), a 30 s provider outage, 100 SIGKILLs during store writes (make test runs smaller ones).
 test-security: install
 	OIDC_SECURITY_FULL=1 $(PY) -m pytest tests/security
+
+# The smoke subset (tests/compat) against the oldest and the newest versions the package claims,
+# one virtualenv each in .compat/ (kept between runs); prints versions -> result (dev/compat.py).
+test-compat: build
+	$(PY) dev/compat.py
+
+# make dist's wheel and sdist, each in a clean virtualenv with only JupyterLab (.dist-check/):
+# both extensions listed OK, jupyter oidc --help, twine check and the metadata (dev/dist_check.py).
+test-dist: dist
+	$(PY) dev/dist_check.py dist
 
 # Benchmarks (figures and ratios against baselines measured in the same run) -> docs/performance.md
 bench: build /usr/bin/chromium /usr/bin/wrk
