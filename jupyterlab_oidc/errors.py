@@ -108,6 +108,20 @@ class LoginCancelledError(OIDCError):
     status = 409
 
 
+class DeviceAccessDeniedError(OIDCError):
+    """Device sign-in (RFC 8628): the person denied the code at the provider (``access_denied``)."""
+
+    code = "device_access_denied"
+    status = 403
+
+
+class DeviceCodeExpiredError(OIDCError):
+    """Device sign-in (RFC 8628): the code expired before anyone approved it (``expired_token``)."""
+
+    code = "device_code_expired"
+    status = 410
+
+
 class ProviderError(OIDCError):
     """The provider answered with an OAuth error (``error`` is kept in ``provider_error``)."""
 
@@ -198,6 +212,8 @@ ERRORS_BY_CODE: dict[str, type[OIDCError]] = {
         RedirectMismatchError,
         LoginTimeoutError,
         LoginCancelledError,
+        DeviceAccessDeniedError,
+        DeviceCodeExpiredError,
         ProviderError,
         InvalidIdTokenError,
         IdentityMismatchError,

@@ -14,7 +14,21 @@ from jupyterlab_oidc.cli import exits
 from jupyterlab_oidc.core.preflight import CHECKS
 
 from .cli_support import echo_api, run_cli
-from .idp import CLIENT_ID
+from .idp import CLIENT_ID, IdentityProvider, start_idp
+
+
+@pytest.fixture(scope="module")
+def par_idp() -> Iterator[IdentityProvider]:
+    """The dev provider with pushed authorization requests on (--par on): the registration check asks through them."""
+    provider = start_idp(par="on")
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def idp(par_idp: IdentityProvider) -> IdentityProvider:
+    par_idp.reset_stats()
+    return par_idp
 
 
 @pytest.fixture

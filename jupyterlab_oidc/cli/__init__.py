@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "login":
             sub.add_argument("email", help="the email to sign in as (enforced)")
             sub.add_argument("--open", action="store_true", help="also open the URL in this machine's browser")
+            sub.add_argument("--device", action="store_true",
+                             help="device sign-in (RFC 8628): print a code to enter at the provider on any device")
         elif name == "logout":
             sub.add_argument("--all", action="store_true", help="sign out of every session")
         elif name == "token":

@@ -68,15 +68,42 @@ def _sign_in_link(client: ServerClient, started: dict[str, Any]) -> str:
         raise CLIError(e.message, exits.ERROR, e.code, **e.details) from None
 
 
-def login(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
-    """Start a sign-in, print the start link, wait for the provider's callback, print who signed in."""
-    _, started = client.call("POST", "login", {**_selector(args), "login_hint": args.email})
-    state = started["state"]
-    link = _sign_in_link(client, started)
-    out.info(
-        f"Open this link in a browser where you are logged in to this Jupyter server, to sign in as "
-        f"{args.email}:\n\n  {link}\n"
+def _device_link(client: ServerClient, started: dict[str, Any]) -> tuple[str, str]:
+    """A device sign-in's verification link (the complete one when given) and what to print; http(s) only."""
+    try:
+        link = navigable_url(started.get("verification_uri"), "provider's device page")
+        if started.get("verification_uri_complete"):
+            link = navigable_url(started["verification_uri_complete"], "provider's device page")
+    except UnsafeURLError as e:
+        _cancel_quietly(client, started["state"])
+        raise CLIError(e.message, exits.ERROR, e.code, **e.details) from None
+    who = f" as {started['login_hint']}" if started.get("login_hint") else ""
+    text = (
+        f"To sign in{who} to {started.get('display_name') or started.get('environment')} "
+        f"(client {started.get('client_id')}), open on any device:\n\n  {started['verification_uri']}\n\n"
+        f"and enter the code\n\n  {started['user_code']}\n"
     )
+    if started.get("verification_uri_complete"):
+        text += f"\nor open this link, which carries the code:\n\n  {link}\n"
+    return link, text + "\nEnter the code only if you started this sign-in yourself.\n"
+
+
+def login(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
+    """Start a sign-in, print the start link (or the device code), wait for it to finish, print who signed in."""
+    body: dict[str, Any] = {**_selector(args), "login_hint": args.email}
+    if getattr(args, "device", False):
+        body["flow"] = "device"
+    _, started = client.call("POST", "login", body)
+    state = started["state"]
+    if started.get("flow") == "device":
+        link, text = _device_link(client, started)
+        out.info(text)
+    else:
+        link = _sign_in_link(client, started)
+        out.info(
+            f"Open this link in a browser where you are logged in to this Jupyter server, to sign in as "
+            f"{args.email}:\n\n  {link}\n"
+        )
     if args.open:
         webbrowser.open(link)
     expires_in = float(started.get("expires_in") or 300)

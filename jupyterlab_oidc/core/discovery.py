@@ -36,6 +36,8 @@ DOCUMENT_FIELDS = {
     "jwks_uri": "jwks_uri",
     "revocation_url": "revocation_endpoint",
     "end_session_url": "end_session_endpoint",
+    "device_authorization_url": "device_authorization_endpoint",  # RFC 8628
+    "pushed_authorization_request_url": "pushed_authorization_request_endpoint",  # RFC 9126
 }
 LOOPBACK_NAMES = ("localhost",)
 
@@ -96,6 +98,10 @@ class ProviderMetadata:
     jwks_uri: str = ""
     revocation_url: str = ""
     end_session_url: str = ""
+    device_authorization_url: str = ""
+    pushed_authorization_request_url: str = ""
+    #: RFC 9126 §5: the provider accepts authorization requests only through PAR.
+    require_pushed_authorization_requests: bool = False
     code_challenge_methods: list[str] = field(default_factory=list)
     iss_parameter_supported: bool = False
     id_token_algorithms: list[str] = field(default_factory=list)
@@ -162,6 +168,7 @@ class Discovery:
             issuer=issuer,
             code_challenge_methods=list(document.get("code_challenge_methods_supported") or []),
             iss_parameter_supported=bool(document.get("authorization_response_iss_parameter_supported")),
+            require_pushed_authorization_requests=document.get("require_pushed_authorization_requests") is True,
             id_token_algorithms=list(document.get("id_token_signing_alg_values_supported") or []),
             fetched_at=self.clock(),
             **merged,

@@ -40,6 +40,25 @@ class TokenEndpoint:
             )
         return tokens
 
+    # ---------------------------------------------------------------- device grant, PAR
+
+    async def device_authorization(
+        self, env: EnvironmentConfig, metadata: ProviderMetadata, data: dict[str, str]
+    ) -> dict[str, Any]:
+        """RFC 8628 §3.1: ask for a device code and a user code, as ``env``'s client."""
+        return await self.http.client_form("device authorization", metadata.device_authorization_url, env, data)
+
+    async def pushed_authorization_request(
+        self, env: EnvironmentConfig, metadata: ProviderMetadata, params: dict[str, str]
+    ) -> dict[str, Any]:
+        """RFC 9126 §2: push the authorization parameters; the answer holds ``request_uri`` and ``expires_in``."""
+        label = "pushed authorization request"
+        url = metadata.pushed_authorization_request_url
+        body = await self.http.client_form(label, url, env, params, expect=(200, 201))  # 201: RFC 9126 §2.2
+        if not isinstance(body.get("request_uri"), str) or not body["request_uri"]:
+            raise ProviderError(f"The provider's {label} answer has no request_uri.", provider_error="missing_request_uri")
+        return body
+
     # ---------------------------------------------------------------- refresh (refresher.Renewer)
 
     async def refresh(self, session: Session) -> dict[str, Any]:

@@ -120,6 +120,35 @@ class OIDCAuth:
         show_link(link, login_hint, path=reply.get("start_path"))
         return link
 
+    def start_device_login(self, login_hint: str = "") -> dict[str, Any]:
+        """Device sign-in (RFC 8628): shows a code to enter at the provider on any device; then :meth:`await_callback`.
+
+        For kernels whose browser cannot reach this server's callback. The server polls the
+        provider until the code is approved; ``login_hint`` is enforced as for
+        :meth:`start_login`. Answers ``user_code``, ``verification_uri``,
+        ``verification_uri_complete`` and ``expires_in``. Raises ``UnsafeURLError`` (and cancels
+        the sign-in) when a link is not http(s). Denied: ``DeviceAccessDeniedError``; not approved
+        in time: ``DeviceCodeExpiredError`` (both from :meth:`await_callback`).
+        """
+        body = {"environment": self.environment, "application": self.application, "login_hint": login_hint,
+                "flow": "device"}
+        reply = self.client.call("POST", "login", body)
+        state = str(reply["state"])
+        try:
+            uri = navigable_url(reply.get("verification_uri"), "provider's device page")
+            complete = navigable_url(reply["verification_uri_complete"], "provider's device page") if reply.get(
+                "verification_uri_complete") else None
+        except UnsafeURLError:
+            self._cancel_quietly(state)
+            raise
+        self._state = state
+        expires_in = float(reply.get("expires_in") or self.callback_timeout)
+        self._deadline = time.monotonic() + expires_in + 5  # the server ends it first, with a typed error
+        shown = {"user_code": str(reply["user_code"]), "verification_uri": uri, "verification_uri_complete": complete,
+                 "expires_in": expires_in}
+        show_device_code(shown, login_hint, str(reply.get("display_name") or self.environment or ""))
+        return shown
+
     def await_callback(self) -> TokenStore:
         """Block until the browser finished the sign-in; returns the tokens (refresh token: see class doc).
 
@@ -169,6 +198,31 @@ class OIDCAuth:
             self.client.call("POST", "cancel", {"state": state}, timeout=5)
         except (OIDCError, OSError):
             pass
+
+
+def show_device_code(device: dict[str, Any], login_hint: str = "", client: str = "") -> None:
+    """Show a device sign-in's code and link: HTML under IPython, plain text elsewhere (papermill logs, scripts)."""
+    uri, complete, code = device["verification_uri"], device.get("verification_uri_complete"), device["user_code"]
+    who = f" as {login_hint}" if login_hint else ""
+    text = f"Device sign-in{who} to {client}: open {uri} on any device and enter the code {code}" + (
+        f" (or open {complete})" if complete else "") + ". Enter it only if you started this sign-in."
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        get_ipython = None  # noqa: N806
+    if get_ipython is None or get_ipython() is None:
+        print(text)  # noqa: T201 - the code must reach the person
+        return
+    link = complete or uri
+    html_text = (
+        f"<div>Sign in{' as <b>' + html.escape(login_hint) + '</b>' if login_hint else ''} to "
+        f"<b>{html.escape(client)}</b>: open "
+        f'<a href="{html.escape(link, quote=True)}" target="_blank" rel="noopener noreferrer">{html.escape(uri)}</a>'
+        f" on any device and enter<div style=\"font-size:2em;font-family:monospace;letter-spacing:.1em\">"
+        f"{html.escape(code)}</div>Enter it only if you started this sign-in; then run <code>await_callback()</code>.</div>"
+    )
+    display({"text/html": html_text, "text/plain": text}, raw=True)
 
 
 def show_link(url: str, login_hint: str = "", path: object = None) -> None:

@@ -15,6 +15,7 @@ from tornado import web
 
 from ..core.pages import PAGE_HEADERS, error_page, render_callback_page
 from ..core.signin.binding import cookie_name
+from ..core.signin.par import browser_url
 from ..errors import DiscoveryFailedError, InvalidRequestError, OIDCError
 from .base import AUTH_RESOURCE, OIDCHandler, PageHandler, set_binding_cookie
 from .base import number_field as _number
@@ -47,6 +48,11 @@ class LoginHandler(OIDCHandler):
         account or re-authenticate (OpenID Connect Core §3.1.2.1; see core/signin/reauth.py).
         """
         body = self.body()
+        device = self.broker.signins.device  # flow "device" (or the environment's flow): RFC 8628, no browser here
+        if device.wanted(_text(body, "environment"), _text(body, "flow")):
+            self.finish(await device.start(_text(body, "environment"), _text(body, "application"),
+                                           _text(body, "login_hint") or ""))
+            return
         result = await self.broker.start_login(
             _text(body, "environment"), _text(body, "application"), _text(body, "login_hint") or "", self.origin(),
             prompt=_text(body, "prompt"), max_age=body.get("max_age"),
@@ -216,6 +222,7 @@ class StartHandler(PageHandler):
         """303 to the provider's authorization URL, with the binding cookie set."""
         try:
             secret, pending, url = self.broker.bind_browser(self.get_query_argument("state", ""), self.origin())
+            url = await browser_url(self.broker.signins, pending, self.origin())  # a fresh push with PAR
             if urlsplit(url).scheme not in ("http", "https"):
                 raise DiscoveryFailedError("The provider's authorization URL is not an http(s) URL; it was not opened.")
         except OIDCError as e:

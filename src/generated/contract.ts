@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   redirect_mismatch: 400,
   login_timeout: 410,
   login_cancelled: 409,
+  device_access_denied: 403,
+  device_code_expired: 410,
   provider_error: 502,
   invalid_id_token: 502,
   identity_mismatch: 403,

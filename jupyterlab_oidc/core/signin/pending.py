@@ -48,6 +48,15 @@ class PendingLogin:
         """Seconds left before ``login_timeout``."""
         return self.expires_at - time.time()
 
+    def listed(self) -> bool:
+        """Shown in ``GET status`` (a panel follows sign-ins started elsewhere)."""
+        return self.accepts_callback()
+
+    def stop(self) -> None:
+        """The server stops: nothing of this sign-in keeps running."""
+        if self.timer:
+            self.timer.cancel()
+
     def accepts_callback(self) -> bool:
         """True while the callback for this state may still arrive."""
         return not self.callback_received and not self.result.done() and self.expires_in() > 0
