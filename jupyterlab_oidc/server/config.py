@@ -34,7 +34,11 @@ class OIDCLogin(Configurable):
         ``openid profile email offline_access``), ``project_ids`` (application name →
         Zitadel project id; adds ``urn:zitadel:iam:org:project:id:{id}:aud``),
         ``display_name``, explicit endpoints ``authorization_url``, ``token_url``,
-        ``userinfo_url``, ``jwks_uri``, ``revocation_url``, ``end_session_url``, and
+        ``userinfo_url``, ``jwks_uri``, ``revocation_url``, ``end_session_url``,
+        ``device_authorization_url``, ``flow`` (``code``, the default, or ``device``: a
+        sign-in that names no flow is a device sign-in, RFC 8628), ``par`` (``auto``, the
+        default: pushed authorization requests, RFC 9126, when the provider offers them;
+        ``always``; ``never``), and
         ``allow_password_grant`` (default false: the legacy resource-owner password grant,
         `RFC 9700 <https://www.rfc-editor.org/rfc/rfc9700>`_ advises against it; turn it on
         only for providers that require it).

@@ -37,6 +37,8 @@ from ..identity import enforce_login_hint
 from ..sessions import Session, SessionRegistry
 from ..settings import EnvironmentConfig, Settings
 from .binding import matches, new_binding
+from .device import DeviceSignIns
+from .par import authorization_url
 from .pending import PendingLogin
 from .reauth import max_age_of, reauth_params, retire_replaced
 from .redirects import redirect_uri
@@ -77,15 +79,15 @@ class SignIns:
         self.log = log
         self.pending: dict[str, PendingLogin] = {}
         self.local_listener: LocalListener | None = None
+        self.device = DeviceSignIns(self)  # RFC 8628 device sign-ins (device.py), in the same pending table
         self.audit = audit or Audit(log)
 
     def stop(self) -> None:
         for pending in self.pending.values():
-            if pending.timer:
-                pending.timer.cancel()
+            pending.stop()
 
     def status(self) -> list[dict[str, Any]]:
-        return [p.status() for p in self.pending.values() if p.accepts_callback()]
+        return [p.status() for p in self.pending.values() if p.listed()]
 
     def redirect_uri(self, origin: str, environment: str | None = None) -> str:
         """Where the provider sends the browser back (see ``OIDCLogin.redirect_mode``)."""
@@ -146,7 +148,7 @@ class SignIns:
         }
         if pending.login_hint:
             pending.authorization_params["login_hint"] = pending.login_hint
-        url = pending.authorization_url()
+        url = await authorization_url(self.endpoint, env, metadata, pending)  # pushed first with PAR (par.py)
         if self.settings.redirect_mode == "local" and self.local_listener:
             await self.local_listener.start()
         pending.timer = asyncio.get_running_loop().call_later(
