@@ -185,6 +185,7 @@ class Settings:
     redirect_port: int = 4200
     redirect_uri: str = ""
     hub_user: str = ""
+    hub_server_name: str = ""
     public_url: str = ""
     callback_timeout: float = 300.0
     refresh_margin: float = 60.0

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from .forward import hub_base_url
 from .service import make_app
+from .subdomain import HOOKS, hook, subdomain_host, user_origin
 
 DESCRIPTION = """\
 Forward OpenID Connect callbacks to the JupyterHub user named in the OAuth state, when the
@@ -36,6 +37,9 @@ environment (set by JupyterHub for managed services):
   JUPYTERHUB_BASE_URL        the hub's base URL, e.g. / ; forwards go to {this}user/{name}/oidc/callback
   JUPYTERHUB_API_URL, JUPYTERHUB_API_TOKEN, JUPYTERHUB_CLIENT_ID, JUPYTERHUB_OAUTH_CALLBACK_URL
                              the hub's OAuth, which logs browsers in to the service
+  JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST, JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK
+                             with c.JupyterHub.subdomain_host: the same value (and the hub's
+                             subdomain_hook, idna or legacy); forwards then go to the user's host
   JUPYTERLAB_OIDC_HUB_COOKIE_SECRET
                              optional: hex key (32 bytes or more) signing the service's login
                              cookie, for several replicas; default: random at each start
@@ -67,12 +71,19 @@ def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] = o
                         help="path prefix of the service (default: JUPYTERHUB_SERVICE_PREFIX, else /services/oidc-callback/)")
     parser.add_argument("--hub-base-url", default=environ.get("JUPYTERHUB_BASE_URL") or "/",
                         help="the hub's base URL (default: JUPYTERHUB_BASE_URL, else /)")
+    parser.add_argument("--subdomain-host", default=environ.get("JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST", ""),
+                        help="the hub's c.JupyterHub.subdomain_host, when users' servers have their own hosts "
+                             "(default: JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST, else none)")
+    parser.add_argument("--subdomain-hook", choices=HOOKS,
+                        default=environ.get("JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK") or "idna",
+                        help="the hub's c.JupyterHub.subdomain_hook (default: JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK, else idna)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="log level (default: INFO); logs never contain the query (code, state)")
     args = parser.parse_args(argv)
     try:
         args.hub_base_url = hub_base_url(args.hub_base_url)
         args.prefix = hub_base_url(args.prefix)
+        args.subdomain_host = subdomain_host(args.subdomain_host) if args.subdomain_host else ""
     except ValueError as e:
         parser.error(str(e))
     return args
@@ -121,7 +132,11 @@ def hub_oauth(args: argparse.Namespace, environ: Mapping[str, str] = os.environ)
 
 async def serve(args: argparse.Namespace) -> None:
     log = logging.getLogger("jupyterlab_oidc.hub")
-    app = make_app(args.prefix, args.hub_base_url, args.hub_auth, args.cookie_secret)
+    origin = None
+    if args.subdomain_host:
+        host, chosen = args.subdomain_host, hook(args.subdomain_hook)
+        origin = lambda name: user_origin(host, name, chosen)  # noqa: E731
+    app = make_app(args.prefix, args.hub_base_url, args.hub_auth, args.cookie_secret, origin)
     context = ssl_context()
     server = app.listen(args.port, args.ip, ssl_options=context, xheaders=False)
     scheme = "https" if context else "http"

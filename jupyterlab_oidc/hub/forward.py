@@ -1,8 +1,10 @@
 """Where a provider's redirect goes: the pure decision of the hub-wide callback forwarder.
 
-No tornado and no JupyterHub in here. :func:`callback_target` reads the user from ``state``
-and answers the *relative* path of that user's ``oidc/callback[/{environment}]`` on this
-hub, or raises :class:`ForwardRefused`. Nothing else in the request can influence the
+No tornado and no JupyterHub in here. :func:`callback_target` reads the user (and the named
+server, if any) from ``state`` and answers the *relative* path of that server's
+``oidc/callback[/{environment}]`` on this hub — or, under ``subdomain_host``, that path on the
+user's own host, which only the hub's configuration decides (``subdomain.py``) — or raises
+:class:`ForwardRefused`. Nothing else in the request can influence the
 target: the path is built from the hub's base URL (admin configuration), the literal
 ``user/``, the escaped user name, the literal ``/oidc/callback`` and the environment of the
 forwarder's own path (one segment, re-quoted); the query is re-encoded so it cannot carry a
@@ -18,9 +20,10 @@ from __future__ import annotations
 
 import base64
 import re
-from urllib.parse import parse_qsl, quote, urlencode
+from collections.abc import Callable
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from ..core.signin.state import SEPARATOR, USER_NAME, user_of_state
+from ..core.signin.state import SEPARATOR, USER_NAME, server_of_state, user_of_state
 
 #: Longer queries are refused before parsing (providers send a code, a state and a few more).
 MAX_QUERY_LENGTH = 8192
@@ -83,6 +86,11 @@ def user_path(hub_base: str, user: str) -> str:
     return f"{hub_base}user/{quote(user, safe='@~')}/"
 
 
+def server_segment(server: str) -> str:
+    """``""`` for the user's default server, else ``{server}/`` escaped as JupyterHub escapes it."""
+    return f"{quote(server, safe='@~')}/" if server else ""
+
+
 def environment_segment(environment: str | None) -> str:
     """``""`` for the legacy path, else ``/{environment}`` re-quoted as one path segment.
 
@@ -101,7 +109,13 @@ def environment_segment(environment: str | None) -> str:
 
 
 def _fields(query: str) -> tuple[str, list[tuple[str, str]]]:
-    """The user named by the query's single state, and the query's fields."""
+    """The user named by the query's single state, and the query's fields (see :func:`_owner`)."""
+    user, _, fields = _owner(query)
+    return user, fields
+
+
+def _owner(query: str) -> tuple[str, str, list[tuple[str, str]]]:
+    """The user and named server (``""``: the default one) of the query's single state, and its fields."""
     if len(query) > MAX_QUERY_LENGTH:
         raise ForwardRefused("the query is too long")
     try:
@@ -118,7 +132,10 @@ def _fields(query: str) -> tuple[str, list[tuple[str, str]]]:
     user = state_user(states[0])
     if user is None:
         raise ForwardRefused("the state names no JupyterHub user")
-    return user, fields
+    server = server_of_state(states[0])
+    if server is None:
+        raise ForwardRefused("the state names no valid JupyterHub server")
+    return user, server, fields
 
 
 def owner_of(query: str) -> str:
@@ -126,22 +143,38 @@ def owner_of(query: str) -> str:
     return _fields(query)[0]
 
 
-def callback_target(query: str, hub_base: str, environment: str | None = None) -> str:
-    """The relative URL to send the browser to, for the raw query string of the provider's redirect.
+def callback_target(
+    query: str, hub_base: str, environment: str | None = None, origin_of: Callable[[str], str] | None = None
+) -> str:
+    """The URL to send the browser to, for the raw query string of the provider's redirect.
 
     ``hub_base`` must come from :func:`hub_base_url`; ``environment`` is the path segment
-    after ``callback/`` (None: the legacy ``oidc/callback``). Refuses (``ForwardRefused``):
+    after ``callback/`` (None: the legacy ``oidc/callback``). A named server in the state
+    (``/user/{name}/{server}/``) is part of the path. ``origin_of(user)``, under
+    ``subdomain_host`` only, answers the user's own ``scheme://host[:port]`` from the hub's
+    configuration (``subdomain.user_origin``): the target is then absolute on that host;
+    otherwise it is a relative path on this hub. Refuses (``ForwardRefused``):
     an over-long query, undecodable or too many fields, no ``state`` or several, a state
     that names no valid JupyterHub user (see :func:`state_user`), and an invalid environment
     (see :func:`environment_segment`).
     """
-    user, fields = _fields(query)
+    user, server, fields = _owner(query)
     segment = environment_segment(environment)
-    target = f"{user_path(hub_base, user)}oidc/callback{segment}?{urlencode(fields, quote_via=quote, safe='')}"
+    path = f"{user_path(hub_base, user)}{server_segment(server)}oidc/callback{segment}"
+    target = f"{path}?{urlencode(fields, quote_via=quote, safe='')}"
     # Belt and braces: a same-origin absolute path under the hub, whatever happened above.
     if not target.startswith(f"{hub_base}user/") or target.startswith(("//", "/\\")) or any(c in target for c in "\\#\r\n"):
         raise ForwardRefused("the target is not a path on this hub")
-    return target
+    if origin_of is None:
+        return target
+    try:
+        origin = origin_of(user)
+    except ValueError:
+        raise ForwardRefused("the user has no valid host under the hub's subdomain host") from None
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.hostname or f"{parts.scheme}://{parts.netloc}" != origin:
+        raise ForwardRefused("the user's host is not valid")
+    return f"{origin}{target}"
 
 
 def check_browser_user(owner: str, browser_user: str) -> None:

@@ -5,7 +5,8 @@ Routes, under the service prefix (``JUPYTERHUB_SERVICE_PREFIX``, e.g.
 
 ``GET {prefix}`` and ``GET {prefix}callback``
     The provider's redirect (legacy redirect URI). ``303`` to
-    ``{hub_base_url}user/{name}/oidc/callback?{query}``, ``name`` from ``state``.
+    ``{hub_base_url}user/{name}/[{server}/]oidc/callback?{query}``, ``name`` and the named
+    ``server`` from ``state``; under ``subdomain_host`` on the user's own host.
 ``GET {prefix}callback/{environment}``
     The same, to ``{hub_base_url}user/{name}/oidc/callback/{environment}?{query}``.
 ``GET {prefix}oauth_callback``
@@ -29,6 +30,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated, UserNotAllowed
@@ -84,7 +86,7 @@ class ForwardHandler(HubOAuthenticated, BaseHandler):
                       "and go on to your own server. There is nothing to do on this page.", "idle")
             return
         try:
-            target = callback_target(query, self.settings["hub_base_url"], environment)
+            target = callback_target(query, self.settings["hub_base_url"], environment, self.settings["user_origin"])
             owner = owner_of(query)
         except ForwardRefused as e:
             log.warning("refused a callback at %s: %s", self.request.path, e.reason)
@@ -155,11 +157,15 @@ def log_request(handler: web.RequestHandler) -> None:
             1000.0 * handler.request.request_time())
 
 
-def make_app(prefix: str, hub_base_url: str, hub_auth: HubOAuth, cookie_secret: bytes) -> web.Application:
+def make_app(
+    prefix: str, hub_base_url: str, hub_auth: HubOAuth, cookie_secret: bytes,
+    user_origin: Callable[[str], str] | None = None,
+) -> web.Application:
     """The forwarder app for service ``prefix`` (``/services/oidc-callback/``) on a hub at ``hub_base_url``.
 
     ``hub_auth`` talks to the hub (its API URL, the service's token and OAuth client);
-    ``cookie_secret`` signs the service's login cookie.
+    ``cookie_secret`` signs the service's login cookie; ``user_origin(name)``, with
+    ``subdomain_host`` only, is the user's own ``scheme://host[:port]`` (``subdomain.py``).
     """
     base = re.escape(prefix.rstrip("/"))
     auth = {"hub_auth": hub_auth}
@@ -172,6 +178,7 @@ def make_app(prefix: str, hub_base_url: str, hub_auth: HubOAuth, cookie_secret: 
             (rf"{base}/health", HealthHandler),
         ],
         hub_base_url=hub_base_url,
+        user_origin=user_origin,
         cookie_secret=cookie_secret,
         log_function=log_request,
         xsrf_cookies=False,

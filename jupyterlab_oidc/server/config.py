@@ -118,6 +118,16 @@ class OIDCLogin(Configurable):
         """,
     )
 
+    hub_server_name = Unicode(
+        config=True,
+        help="""Name of this JupyterHub named server (``/user/{name}/{server}/``); empty for the
+        user's default server. Encoded into ``state`` next to ``hub_user`` so the callback
+        service forwards to this very server.
+
+        Default: ``JUPYTERHUB_SERVER_NAME`` (set by JupyterHub for single-user servers).
+        """,
+    )
+
     public_url = Unicode(
         "",
         config=True,
@@ -247,6 +257,10 @@ class OIDCLogin(Configurable):
     @default("hub_user")
     def _hub_user_from_env(self) -> str:
         return os.environ.get("JUPYTERHUB_USER", "")
+
+    @default("hub_server_name")
+    def _hub_server_name_from_env(self) -> str:
+        return os.environ.get("JUPYTERHUB_SERVER_NAME", "")
 
     @default("redirect_uri")
     def _redirect_uri_from_env(self) -> str:

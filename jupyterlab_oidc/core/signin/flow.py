@@ -121,7 +121,7 @@ class SignIns:
         verifier = generate_token(64)
         redirect, redirect_environment = self._redirect(origin, env.name)
         pending = PendingLogin(
-            state=make_state(self.settings.hub_user),
+            state=make_state(self.settings.hub_user, self.settings.hub_server_name),
             environment=env.name,
             application=application or None,
             login_hint=login_hint.strip(),

@@ -1,7 +1,10 @@
 """The OAuth ``state``: 256 random bits, prefixed with the JupyterHub user when there is one.
 
 Behind a hub-wide callback service the prefix tells the service whose server to forward
-the provider's redirect to. It is not a secret and grants nothing: the server that started
+the provider's redirect to: ``{user}.{nonce}`` for the user's default server, and
+``{user}.{server}.{nonce}`` for a named server (``/user/{name}/{server}/``), each name as
+unpadded base64url. The nonce has no ``.``, so a forwarder that knows only the first form
+still reads the user from the second. It is not a secret and grants nothing: the server that started
 the sign-in still checks the whole state (single use), and the code is useless without the
 PKCE verifier that never left that server.
 """
@@ -19,10 +22,12 @@ USER_NAME = re.compile(r"^[^/\\\x00-\x1f\x7f?#%]{1,255}$")
 SEPARATOR = "."
 
 
-def make_state(user: str = "") -> str:
-    """A fresh single-use state; ``user.`` prefix (base64url, unpadded) under JupyterHub."""
+def make_state(user: str = "", server: str = "") -> str:
+    """A fresh single-use state; ``user.`` (and ``server.`` for a named server) prefix under JupyterHub."""
     nonce = generate_token(43)
-    return f"{make_prefix(user)}{SEPARATOR}{nonce}" if user else nonce
+    if not user:
+        return nonce
+    return SEPARATOR.join([make_prefix(user), *([make_prefix(server)] if server else []), nonce])
 
 
 def make_prefix(user: str) -> str:
@@ -43,3 +48,21 @@ def user_of_state(state: str) -> str | None:
     if make_prefix(user) != prefix:
         return None
     return user if USER_NAME.fullmatch(user) and user.isprintable() and user not in (".", "..") else None
+
+
+def server_of_state(state: str) -> str | None:
+    """The named server a hub user's state is for: ``""`` for the default server, None when invalid."""
+    if user_of_state(state) is None:
+        return None
+    parts = state.split(SEPARATOR)
+    if len(parts) == 2:
+        return ""
+    if len(parts) != 3 or not parts[1] or len(parts[1]) > 400:
+        return None
+    try:
+        server = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if make_prefix(server) != parts[1] or not USER_NAME.fullmatch(server) or not server.isprintable():
+        return None
+    return server if server not in (".", "..") else None
