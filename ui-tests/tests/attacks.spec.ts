@@ -10,7 +10,7 @@
 import { Locator, Page, Route } from '@playwright/test';
 
 import { BASE_URL } from '../playwright.config';
-import { ALICE, completeProviderPage, expect, ILoginReply, IStatusReply, signInThroughPanel, test } from './fixtures';
+import { ALICE, completeProviderPage, expect, ILoginReply, IStatusReply, signInThroughPanel, signOutThroughCard, test } from './fixtures';
 
 /** Set by the script URLs below if they ever run in JupyterLab's origin. */
 const MARKER = 'jupyterlab-oidc-attack-marker';
@@ -169,7 +169,7 @@ test.describe("Attacks: server-provided URLs never run in JupyterLab's origin", 
       const response = await route.fetch(); // the real sign-out happens
       await route.fulfill({ response, json: { ...(await response.json()), end_session_url: url } });
     });
-    await card.locator('[data-test=oidc-sign-out]').click();
+    await signOutThroughCard(card);
 
     await expect(panel.locator('[data-test=oidc-signed-out]')).toContainText('Signed out of prod');
     await expect(unsafeUrlError(panel)).toContainText("sign-out address is not a web (http or https) address");

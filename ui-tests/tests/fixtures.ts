@@ -208,6 +208,20 @@ export async function signInThroughPanel(panel: Locator, email: string, environm
   return popup;
 }
 
+/** Sign out from an identity card: Sign out, then confirm in the dialog it opens. */
+export async function signOutThroughCard(card: Locator): Promise<void> {
+  await card.locator('[data-test=oidc-sign-out]').click();
+  const dialog = card.page().locator('.jp-Dialog');
+  await expect(dialog).toContainText('Sign out of');
+  await dialog.locator('.jp-mod-accept.jp-mod-warn').click();
+  await expect(dialog).toHaveCount(0);
+}
+
+/** The panel's width in CSS pixels (JupyterLab's left sidebar starts at 250 px). */
+export async function panelWidth(panel: Locator): Promise<number> {
+  return Math.round((await panel.boundingBox())?.width ?? 0);
+}
+
 /** Set a jupyterlab-oidc setting through the page's own setting registry (applies live). */
 export async function setSetting(page: Page, key: string, value: unknown): Promise<void> {
   await page.evaluate(

@@ -26,6 +26,7 @@ test.describe('Sign in through the panel', () => {
     await expect(pending).toHaveCount(0);
     await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(ALICE.email);
     await expect(card.locator('[data-test=oidc-card-name]')).toHaveText(ALICE.name);
+    await card.locator('[data-test=oidc-card-details] summary').click();
     await expect(card.locator('dd', { hasText: /^prod$/ })).toBeVisible();
     await expect(card.locator('[data-test=oidc-card-expiry]')).toHaveText(/^expires in \d+:\d\d$/);
     await expect(statusItem).toBeVisible();

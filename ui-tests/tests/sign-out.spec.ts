@@ -3,21 +3,21 @@
  * offers the provider's end-session link, and the status bar item hides (default setting).
  */
 import { ISSUER } from '../playwright.config';
-import { ALICE, expect, test } from './fixtures';
+import { ALICE, expect, signOutThroughCard, test } from './fixtures';
 
 test.describe('Sign out', () => {
   test.beforeEach(async ({ oidc }) => {
     await oidc.signInFromOutside(ALICE.email);
   });
 
-  test('should remove the card, offer the end-session link and hide the status bar', async ({ panel, oidc }) => {
+  test('should ask first, then remove the card, offer the end-session link and hide the status bar', async ({ panel, oidc }) => {
     const statusItem = panel.page().locator('#jp-oidc-status');
     const card = panel.locator('[data-test=oidc-card][data-environment=prod]');
     await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(ALICE.email);
     await expect(statusItem).toHaveAttribute('data-state', 'signed-in');
     await expect(statusItem).toBeVisible();
 
-    await card.locator('[data-test=oidc-sign-out]').click();
+    await signOutThroughCard(card);
 
     await expect(card).toHaveCount(0);
     const notice = panel.locator('[data-test=oidc-signed-out][data-environment=prod]');

@@ -1,6 +1,6 @@
 /**
  * Journey: a signed-in user checks their id_token step by step in the browser
- * (structure, discovery, JWKS, key, signature, claims); a fresh sign-in passes them all.
+ * (structure, discovery, JWKS, key, signature, claims) in a dialog; a fresh sign-in passes them all.
  */
 import { ALICE, expect, test } from './fixtures';
 
@@ -14,7 +14,7 @@ test.describe('Token check', () => {
   test('should pass every step for a fresh sign-in', async ({ panel }) => {
     const card = panel.locator('[data-test=oidc-card][data-environment=prod]');
     await card.locator('[data-test=oidc-check-token]').click();
-    const check = card.locator('[data-test=oidc-token-check]');
+    const check = panel.page().locator('.jp-Dialog [data-test=oidc-token-check]');
     await expect(check.locator('[data-step=jwks][data-outcome=pass]')).toBeVisible();
     await expect(check).toHaveAttribute('aria-busy', 'false');
     await expect(check.locator('[data-step]')).toHaveCount(STEPS.length);
