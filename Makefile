@@ -11,7 +11,7 @@ TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json ts
 LABEXT := jupyterlab_oidc/labextension/package.json
 SHARED_LABEXT := $(VENV)/share/jupyter/labextensions/jupyterlab-oidc
 
-.PHONY: demo demo-reset test test-security test-compat test-dist bench install build dist clean
+.PHONY: demo demo-reset test test-security test-compat test-dist bench install build dist clean screenshots
 
 # make demo [LAB_PORT=8888] [IDP_PORT=5556] [APP=lab|notebook]; state kept in .demo/ (make demo-reset)
 LAB_PORT ?= 8888
@@ -30,6 +30,10 @@ test: build /usr/bin/chromium
 	node --test dev/idp/selftest.mjs
 	$(PY) -m pytest
 	@if [ -f ui-tests/playwright.config.ts ]; then npx playwright test -c ui-tests/playwright.config.ts; fi
+
+# Retake the README's pictures (docs/screenshots) on purpose: every other run compares against them.
+screenshots: build /usr/bin/chromium
+	npx playwright test -c ui-tests/playwright.config.ts screenshots.spec.ts --update-snapshots
 
 # The security suite with its full budgets: 600 fuzzed requests per route (10,200 + 1,200 live-state
 # callbacks), a 30 s provider outage, 100 SIGKILLs during store writes (make test runs smaller ones).

@@ -24,16 +24,17 @@ export default defineConfig({
   expect: {
     timeout: 15_000,
     toHaveScreenshot: {
-      // The README's pictures (screenshots.spec.ts). They show the provider's URL, so a run
-      // on another port keeps its pictures in its output folder.
-      pathTemplate:
-        LAB_PORT === DEFAULT_LAB_PORT
-          ? path.resolve(__dirname, '..', 'docs', 'screenshots', '{arg}{ext}')
-          : path.resolve(__dirname, 'test-results', `port-${LAB_PORT}`, 'screenshots', '{arg}{ext}')
+      // The README's pictures (screenshots.spec.ts), compared on every run on any port: they
+      // show no port or URL. A tiny tolerance for anti-aliasing, none for a changed layout.
+      pathTemplate: path.resolve(__dirname, '..', 'docs', 'screenshots', '{arg}{ext}'),
+      maxDiffPixelRatio: 0.002,
+      animations: 'disabled',
+      caret: 'hide'
     }
   },
-  // Pictures are rewritten when they no longer match (and only then), never a failure.
-  updateSnapshots: 'changed',
+  // A visual change fails until the pictures are retaken on purpose: `make screenshots`
+  // (this suite's screenshots.spec.ts with --update-snapshots).
+  updateSnapshots: 'none',
   fullyParallel: false,
   workers: 1,
   retries: 0,

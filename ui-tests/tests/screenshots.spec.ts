@@ -1,18 +1,29 @@
 /**
  * The README's screenshots: the sign-in panel signed out, waiting for the provider,
- * showing an error (identity mismatch) and signed in, in the light and the dark theme:
- * docs/screenshots/panel-<state>-<theme>.png, cropped to the panel's content.
+ * showing an error (identity mismatch) and signed in, in the light and the dark theme, at
+ * JupyterLab's default sidebar width (250 px): docs/screenshots/panel-<state>-<theme>.png,
+ * cropped to the panel's content.
  *
- * They are written by `toHaveScreenshot` with `updateSnapshots: 'changed'`
- * (playwright.config.ts): a picture is rewritten only when the panel looks different,
- * so a run over an unchanged panel leaves `git status` clean. For that the pictures are
- * reproducible: hour-long tokens, countdowns stopped at fixed values (the page runs on
- * Playwright's clock), a fixed sidebar width, no focus or hover.
+ * Every run compares the panel with the committed pictures (`updateSnapshots: 'none'` in
+ * playwright.config.ts): a visual change fails here until the pictures are retaken on
+ * purpose with `make screenshots` (this spec with `--update-snapshots`). For that the
+ * pictures are reproducible: hour-long tokens, countdowns stopped at fixed values (the page
+ * runs on Playwright's clock), the default sidebar width, no focus or hover, no URL.
  */
 import { Locator, Page, request } from '@playwright/test';
 
 import { ISSUER } from '../playwright.config';
-import { ALICE, BOB, completeProviderPage, expect, setTheme, signInThroughPanel, test as base } from './fixtures';
+import {
+  ALICE,
+  BOB,
+  completeProviderPage,
+  expect,
+  panelWidth,
+  setTheme,
+  signInThroughPanel,
+  signOutThroughCard,
+  test as base
+} from './fixtures';
 
 /** The page's clock is Playwright's: real time until the test pauses it. */
 const test = base.extend({
@@ -25,8 +36,8 @@ const test = base.extend({
 /** The test stack's 30 s tokens would show "expires in 0:29"; these show a realistic hour. */
 const SCREENSHOT_ACCESS_TTL = 3600;
 const TEST_ACCESS_TTL = 30; // --access-ttl in playwright.config.ts
-/** Sidebar width of the pictures: a little wider than JupyterLab's first-start 250 px. */
-const SIDEBAR_WIDTH = 320;
+/** Sidebar width of the pictures: JupyterLab's first-start width. */
+const SIDEBAR_WIDTH = 250;
 /** The countdowns in the pictures: "4:30" while waiting, "expires in 59:30" signed in. */
 const PENDING_SECONDS_LEFT = 270;
 const SESSION_SECONDS_LEFT = 3570;
@@ -38,9 +49,9 @@ test.describe('Screenshots of the panel', () => {
     await provider('/_test/ttl', { access: TEST_ACCESS_TTL });
   });
 
-  test('should save the panel signed out, waiting, failed and signed in, light and dark', async ({ lab, panel }) => {
+  test('should look like the pictures signed out, waiting, failed and signed in, light and dark', async ({ lab, panel }) => {
     await provider('/_test/ttl', { access: SCREENSHOT_ACCESS_TTL });
-    await resizeSidebar(panel, SIDEBAR_WIDTH);
+    expect(await panelWidth(panel)).toBe(SIDEBAR_WIDTH);
     const card = panel.locator('[data-test=oidc-card][data-environment=prod]');
 
     // Light: signed out → waiting → error → signed in.
@@ -59,7 +70,7 @@ test.describe('Screenshots of the panel', () => {
     await card.locator('[data-test=oidc-refresh]').click();
     await expect(expiry).toHaveText(/^expires in 59:5\d$/); // counting down from the new hour
     await captureSignedIn(panel, 'dark');
-    await card.locator('[data-test=oidc-sign-out]').click();
+    await signOutThroughCard(card);
     await panel.locator('[data-test=oidc-notice-dismiss]').click();
     await provider('/_test/revoke-all', {}); // forget the provider's browser session (no single sign-on)
     await captureSignedOut(panel, 'dark');
@@ -102,7 +113,7 @@ async function captureSignedIn(panel: Locator, theme: string): Promise<void> {
   await page.clock.resume();
 }
 
-/** Compare the panel (cropped below its content) with its picture; rewritten when it differs. */
+/** Compare the panel (cropped below its content) with its picture. */
 async function capture(panel: Locator, name: string): Promise<void> {
   const page = panel.page();
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
@@ -135,29 +146,6 @@ async function pauseCountdown(page: Page, what: 'pending' | 'session', secondsLe
     model.ticked.emit(Date.now()); // re-render at the paused instant
   });
   await page.clock.runFor(100);
-}
-
-/** Drag the sidebar's split handle, as a user would, until the panel is `width` wide. */
-async function resizeSidebar(panel: Locator, width: number): Promise<void> {
-  const page = panel.page();
-  const handle = page.locator('#jp-main-split-panel > .lm-SplitPanel-handle').first();
-  // The layout may still be settling right after load: wait until both are laid out.
-  await expect(panel).toBeVisible();
-  await expect(handle).toBeVisible();
-  let box = await panel.boundingBox();
-  let grip = await handle.boundingBox();
-  await expect.poll(async () => {
-    box = await panel.boundingBox();
-    grip = await handle.boundingBox();
-    return Boolean(box && grip && box.width > 0);
-  }).toBe(true);
-  const x = grip!.x + grip!.width / 2;
-  const y = grip!.y + grip!.height / 2;
-  await page.mouse.move(x, y);
-  await page.mouse.down();
-  await page.mouse.move(x + width - box!.width, y, { steps: 5 });
-  await page.mouse.up();
-  await expect.poll(async () => Math.round((await panel.boundingBox())!.width)).toBe(width);
 }
 
 /** POST a test-control route of the provider (dev/idp/README.md). */
