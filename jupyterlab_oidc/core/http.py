@@ -126,7 +126,7 @@ class ProviderHTTP:
     ) -> dict[str, Any]:
         """POST ``data`` as ``env``'s client to a token-style endpoint; its JSON object answer (status in ``expect``)."""
         body, auth = client_auth(env, data)
-        return await self.post_form(label, url, body, expect, auth=auth)
+        return await self.post_form(label, url, body, expect=expect, auth=auth)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

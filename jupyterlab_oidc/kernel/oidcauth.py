@@ -106,6 +106,9 @@ class OIDCAuth:
         if max_age is not None:
             body["max_age"] = max_age
         reply = self.client.call("POST", "login", body)
+        if reply.get("flow") == "device":  # the environment signs in with the device grant
+            shown = self._device_login(reply, login_hint)
+            return str(shown["verification_uri_complete"] or shown["verification_uri"])
         state = str(reply["state"])
         try:
             if reply.get("url"):
@@ -132,7 +135,9 @@ class OIDCAuth:
         """
         body = {"environment": self.environment, "application": self.application, "login_hint": login_hint,
                 "flow": "device"}
-        reply = self.client.call("POST", "login", body)
+        return self._device_login(self.client.call("POST", "login", body), login_hint)
+
+    def _device_login(self, reply: dict[str, Any], login_hint: str) -> dict[str, Any]:
         state = str(reply["state"])
         try:
             uri = navigable_url(reply.get("verification_uri"), "provider's device page")
