@@ -74,6 +74,7 @@ async def test_import_token_from_a_file_with_login_hint(cli: Any, api: Any, idp:
     assert [s["email"] for s in (await api("GET", "status")).body["sessions"]] == ["alice@example.com"]
 
 
+@pytest.mark.security_case("cli-token-in-argv")
 async def test_a_refresh_token_on_the_command_line_is_refused(cli: Any, api: Any, idp: IdentityProvider) -> None:
     # Given a real token, typed as an argument
     token = await offline_token(idp)
