@@ -1,0 +1,99 @@
+"""Issue 15's rows of the targets table and its explanations of misses (for run_all.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def targets_15(r: dict[str, Any], add: Callable[..., None]) -> list[tuple[str, str, str, bool | None]]:
+    """Issue 15's targets: through ``add``, and the comm row (from two benches) returned."""
+
+    http = r.get("get_token", {}).get("http")
+    comm = r.get("comm_browser", {}).get("default")
+    if http and comm:
+        worst = max(comm[k]["p50_ms"] for k in ("cell_start", "spaced", "back_to_back")) / http["p50_ms"]
+        worst99 = max(comm[k]["p99_ms"] for k in ("cell_start", "spaced", "back_to_back")) / http["p99_ms"]
+        rows_15 = [("15.1 comm pull against the HTTP pull", "p50 ≤ 1.25×, p99 ≤ 2× in all three positions",
+                    f"p50 up to {worst:.1f}×, p99 up to {worst99:.1f}× (see below: the option that meets it)",
+                    worst <= 1.25 and worst99 <= 2)]
+    else:
+        rows_15 = []
+
+    def storm(x: dict[str, Any]) -> tuple[str, bool]:
+        s, b = x["spread"], x["baseline"]
+        return (f"peak {s['peak_per_s']}/s (busiest 5 s: {s['peak_5s_per_s']:.1f}/s), mean {s['mean_per_s']:.1f}/s: "
+                f"**{s['peak_over_mean']:.2f}×** (5 s: {s['peak_5s_over_mean']:.2f}×); baseline without the spread "
+                f"{b['peak_over_mean']:.1f}× ({b['peak_per_s']}/s); {s['failed']} failed, {s['expired_before_refresh']} expired",
+                s["peak_over_mean"] <= 2 and s["failed"] == 0 and s["expired_before_refresh"] == 0)
+
+    add("15.2 refresh spread, 500 sessions", "peak ≤ 2× mean rate, 0 failed, 0 expired", "refresh_storm", storm)
+
+    def rush(x: dict[str, Any]) -> tuple[str, bool]:
+        return (f"added p50 {x['added']['p50']:.1f} ms, p99 {x['added']['p99']:.1f} ms (passthrough p99 "
+                f"{x['passthrough']['p99']:.1f} ms); {x['errors']} errors; forwarder RSS {x['rss_after_kb'] / 1024:.0f} MB",
+                x["added"]["p99"] <= 20 and x["errors"] == 0)
+
+    add("15.3 hub rush, 500 callbacks in 10 s", "p99 added ≤ 20 ms, 0 errors", "hub_rush", rush)
+
+    def startup(f: dict[str, Any]) -> tuple[str, bool | None]:
+        if "startup" not in f:
+            return "not measured", None
+        s = f["startup"]
+        full = s["get_token"]
+        return (f"import {s['import']['import_ms']:.1f} ms, with `get_token` {full['import_ms']:.1f} ms; RSS "
+                f"{full['added_rss_kb'] / 1024:+.1f} MB (whole start-up medians {s['plain']['start_ms']:.0f} / "
+                f"{s['import']['start_ms']:.0f} / {full['start_ms']:.0f} ms: within the noise)",
+                full["import_ms"] <= 20 and full["added_rss_kb"] <= 5 * 1024)
+
+    add("15.4 kernel start-up with the helper", "≤ 20 ms, ≤ 5 MB", "footprint", startup)
+
+    def at_once(k: dict[str, Any]) -> tuple[str, bool]:
+        counts = [x["refreshes"] for x in k["rounds"]]
+        return (f"provider refreshes per round: {', '.join(map(str, counts))}; p99 {k['p99_ms']:.1f} ms "
+                f"(p50 {k['p50_ms']:.1f})", all(c == 1 for c in counts))
+
+    add("15.4 64 kernels at once, expired cache", "exactly one provider refresh", "kernels_at_once", at_once)
+    return rows_15
+
+
+def findings_15(r: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    hub = r.get("hub_rush", {})
+    if hub.get("added") and (hub["added"]["p99"] > 20 or hub["errors"]):
+        out += [
+            "### Why the hub rush misses",
+            "",
+            f"The passthrough requests alone (proxy and stub, no forwarder) had a p99 of {hub['passthrough']['p99']:.0f} ms "
+            f"in the same 10 s, and the bench's own client started its requests late by p99 "
+            f"{hub['client_lag']['p99']:.0f} ms: 100 requests a second in an open loop were more than the 2 shared cores "
+            "gave the proxy, the forwarder, the stub and the client together at that load (see the load average), so "
+            "requests queued and every figure holds the queue, the baseline's too. The forwarder's own work per "
+            "callback is a query check, a cached hub-user lookup and a redirect; at a lower load the same bench "
+            "measures it in single milliseconds. Run it on a quiet machine to see the forwarder rather than the queue.",
+            "",
+        ]
+    storm = r.get("refresh_storm", {})
+    s = storm.get("spread")
+    if not s or s["peak_over_mean"] <= 2:
+        return out
+    low, high = storm["window"]
+    mean_point = (low + high) / 2
+    expected = storm["sessions"] / ((high - low) * storm["access_ttl"])
+    return [
+        "### Why the refresh storm's one-second peak misses 2× the mean",
+        "",
+        f"The spread draws each session's point independently (a hash of the session and its token's issue time), "
+        f"uniform over {low:.0%}–{high:.0%} of the lifetime. After a common start, {storm['sessions']} sessions land "
+        f"on a {high - low:.0%} window: {expected:.1f} refreshes per second expected in it, against a mean rate of "
+        f"sessions ÷ {mean_point:.0%} of the lifetime, so the expected peak is {mean_point / (high - low):.2f}× the "
+        "mean. A count per second of independent events is Poisson: the busiest of the window's "
+        f"{(high - low) * storm['access_ttl']:.0f} seconds is about 2–2.5 standard deviations (√{expected:.0f} ≈ "
+        f"{expected ** 0.5:.1f}) above the expectation, which "
+        f"the measured peak ({s['peak_per_s']}/s) shows; over 5 s the noise averages out "
+        f"({s['peak_5s_over_mean']:.2f}×). A wider window lowers the peak and raises the mean load (40–90 %: "
+        "1.3× expected, refreshes at 65 % of the lifetime on average instead of 70 %); no per-session jitter removes the "
+        "Poisson noise, which only coordination between the sessions (one scheduler for all) would. Without the "
+        f"spread the peak is {storm['baseline']['peak_over_mean']:.0f}× the mean.",
+        "",
+    ] + out
