@@ -325,3 +325,9 @@ def test_start_device_login_in_a_cell_shows_the_code_and_await_callback_returns_
         device_settings(server.idp, interval=5)
     # Then
     assert cell.value == [BOB, "dev", True]
+
+
+async def test_preflight_checks_the_device_grant_of_a_device_environment(api: Any) -> None:
+    report = (await api("GET", "preflight", params={"environment": "headless"})).body
+    grant_types = next(c for c in report["checks"] if c["name"] == "grant_types")
+    assert grant_types["outcome"] == "pass" and "urn:ietf:params:oauth:grant-type:device_code" in grant_types["message"]

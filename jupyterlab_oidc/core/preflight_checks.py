@@ -13,6 +13,7 @@ from ..protocol import discovery_url
 from .discovery import DOCUMENT_FIELDS, fetch_document, fetch_key_set, issuer_matches_configured
 from .http import ProviderHTTP
 from .settings import ZITADEL_AUDIENCE_SCOPE, EnvironmentConfig, Settings
+from .signin.device import DEVICE_CODE_GRANT
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 #: Check names, in the order they run (stable: the CLI, the panel and tests use them).
@@ -250,8 +251,13 @@ def _grant_types(env: EnvironmentConfig, found: _Found) -> Check:
     listed = (found.document or {}).get("grant_types_supported")
     if not listed:
         return Check("grant_types", PASS, "Not listed by the provider (the defaults include authorization_code).")
-    wanted = ["authorization_code", "refresh_token"] + (["password"] if env.allow_password_grant else [])
+    device = env.flow == "device"  # RFC 8628: the grant, and the endpoint to ask for codes
+    wanted = ["authorization_code", "refresh_token"] + (["password"] if env.allow_password_grant else []) + (
+        [DEVICE_CODE_GRANT] if device else [])
     missing = [g for g in wanted if g not in listed]
+    if device and (DEVICE_CODE_GRANT in missing or not (found.endpoints or {}).get("device_authorization_url")):
+        return Check("grant_types", FAIL, f"flow is device, but the provider offers no device authorization grant "
+                     f"({', '.join(listed)}).", "Enable the device grant for this client at the provider, or remove flow.")
     if "authorization_code" in missing:
         return Check(
             "grant_types",
