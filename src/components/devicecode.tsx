@@ -30,6 +30,14 @@ export interface IDeviceCodeInfo {
   readonly expiresAt: number;
 }
 
+/** A pending sign-in as a device sign-in (its status carries `user_code`), or null. */
+export function deviceInfo(pending: { expiresAt: number }): IDeviceCodeInfo | null {
+  const info = pending as Partial<IDeviceCodeInfo> & { expiresAt: number };
+  return typeof info.user_code === 'string' && typeof info.verification_uri === 'string'
+    ? (info as IDeviceCodeInfo)
+    : null;
+}
+
 /** Props of `DeviceCode`. */
 export interface IDeviceCodeProps {
   model: Pick<IOidcSession, 'ticked' | 'secondsLeft'>;

@@ -10,6 +10,7 @@ import { formatClock } from '../format';
 import { IOidcSession } from '../tokens';
 import { httpUrl } from '../urls';
 import { Countdown } from './countdown';
+import { DeviceCode, deviceInfo } from './devicecode';
 import { displayName, label } from './labels';
 
 /** Props of `PendingCard`. */
@@ -23,6 +24,10 @@ export interface IPendingCardProps {
 /** One pending sign-in. */
 export function PendingCard(props: IPendingCardProps): JSX.Element {
   const { model, trans, pending } = props;
+  const device = deviceInfo(pending); // a device sign-in (RFC 8628): its code, link and QR code
+  if (device) {
+    return <DeviceCode model={model} device={device} trans={trans} onCancel={props.onCancel} />;
+  }
   const name = label(displayName(model, pending.environment), pending.application);
   const who = pending.login_hint || trans.__('any account');
   const href = httpUrl(pending.url)?.href;

@@ -100,3 +100,25 @@ describe('DeviceCode', () => {
     expect(d.startsWith('M0 0h1v1h-1z')).toBe(true); // the finder pattern's corner is dark
   });
 });
+
+describe('PendingCard with a device sign-in', () => {
+  it('should show the device view for a device sign-in started elsewhere (a cell, a terminal)', async () => {
+    const { PanelHarness } = await import('./harness');
+    const { pendingInfo, statusReply } = await import('../utils');
+    const h = new PanelHarness();
+    const deviceFields = {
+      flow: 'device',
+      user_code: 'WDJB-MJHT',
+      verification_uri: 'https://idp.example/device',
+      verification_uri_complete: 'https://idp.example/device?user_code=WDJB-MJHT',
+      client_id: 'jupyterlab-oidc',
+      display_name: 'Production'
+    };
+    h.api.statusReply = statusReply({ pending: [{ ...pendingInfo(), ...deviceFields }] });
+    await h.ready();
+    expect(h.$('[data-test="oidc-device-code"]')?.textContent).toBe('WDJB-MJHT');
+    expect(h.$('[data-test="oidc-device-qr"]')).not.toBeNull();
+    expect(h.$('[data-test="oidc-pending"]')).toBeNull();
+    h.dispose();
+  });
+});
