@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "login":
             sub.add_argument("email", help="the email to sign in as (enforced)")
             sub.add_argument("--open", action="store_true", help="also open the URL in this machine's browser")
+            sub.add_argument("--prompt", choices=("none", "login", "consent", "select_account"),
+                             help="switch account (select_account) or authenticate again (login)")
+            sub.add_argument("--max-age", type=int, metavar="S",
+                             help="the authentication must be at most S seconds old (auth_time is checked)")
             sub.add_argument("--device", action="store_true",
                              help="device sign-in (RFC 8628): print a code to enter at the provider on any device")
         elif name == "logout":

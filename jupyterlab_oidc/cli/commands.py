@@ -91,6 +91,9 @@ def _device_link(client: ServerClient, started: dict[str, Any]) -> tuple[str, st
 def login(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
     """Start a sign-in, print the start link (or the device code), wait for it to finish, print who signed in."""
     body: dict[str, Any] = {**_selector(args), "login_hint": args.email}
+    for name in ("prompt", "max_age"):  # switching account, re-authentication (the server validates them)
+        if getattr(args, name, None) is not None:
+            body[name] = getattr(args, name)
     if getattr(args, "device", False):
         body["flow"] = "device"
     _, started = client.call("POST", "login", body)
