@@ -51,7 +51,7 @@ CLAIMED_FROM_TEST_EXTRA = ("jupyterlab", "jupyterhub")
 TEST_TOOLS = ("pytest", "pytest-jupyter", "pytest-timeout")
 #: Columns of the table (distribution names as pip lists them).
 SHOWN = ("jupyter_server", "jupyterlab", "ipykernel", "jupyterhub", "tornado", "traitlets",
-         "jupyter_client", "joserfc", "authlib", "httpx", "comm")
+         "jupyter_client", "joserfc", "cryptography", "authlib", "httpx", "comm")
 SUMMARY = re.compile(r"^=* ?(\d+ (?:passed|failed|errors?|skipped|deselected)\b.*?|no tests ran) in [\d.]+s\b", re.M)
 
 
