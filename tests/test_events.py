@@ -20,8 +20,16 @@ from .support import query_of, until
 
 #: Fields an event may carry besides jupyter_events' own ``__…__`` capsule.
 ALLOWED_FIELDS = {
-    "action", "environment", "application", "issuer", "email", "sub_sha256",
-    "duration_seconds", "error_code", "method", "count",
+    "action",
+    "environment",
+    "application",
+    "issuer",
+    "email",
+    "sub_sha256",
+    "duration_seconds",
+    "error_code",
+    "method",
+    "count",
 }
 
 
@@ -42,8 +50,10 @@ class Capture(logging.Handler):
 
     def of(self, kind: str, action: str | None = None, **fields: Any) -> list[dict[str, Any]]:
         return [
-            e for e in self.events
-            if e["__schema__"] == SCHEMA_IDS[kind] and (action is None or e["action"] == action)
+            e
+            for e in self.events
+            if e["__schema__"] == SCHEMA_IDS[kind]
+            and (action is None or e["action"] == action)
             and all(e.get(k) == v for k, v in fields.items())
         ]
 
@@ -77,8 +87,15 @@ def test_schemas_are_package_files_and_register() -> None:
 
 @pytest.mark.oidc(kernel_refresh_token=True)
 async def test_full_journey_records_every_event_and_no_token(
-    capture: Capture, api: Any, sign_in: Any, begin_sign_in: Any, browser: Any, callback_prefix: str,
-    broker: Any, idp: Any, jp_serverapp: Any,
+    capture: Capture,
+    api: Any,
+    sign_in: Any,
+    begin_sign_in: Any,
+    browser: Any,
+    callback_prefix: str,
+    broker: Any,
+    idp: Any,
+    jp_serverapp: Any,
 ) -> None:
     secrets: set[str] = set()
     kernel = {KERNEL_HEADER: jp_serverapp.web_app.settings["jupyterlab_oidc_kernel_access"].secret}
@@ -137,7 +154,7 @@ async def test_full_journey_records_every_event_and_no_token(
     # Every event carries only the schema's fields, and no secret of the journey.
     secrets.discard(None)
     assert len(secrets) >= 10
-    for line, event in zip(capture.lines, capture.events):
+    for line, event in zip(capture.lines, capture.events, strict=True):
         assert {k for k in event if not k.startswith("__")} <= ALLOWED_FIELDS, event
         for secret in secrets:
             assert secret not in line, f"a secret in the event {event['__schema__']} {event['action']}"
@@ -147,7 +164,7 @@ async def test_full_journey_records_every_event_and_no_token(
 async def test_browser_refused_at_the_callback_is_audited(
     capture: Capture, begin_sign_in: Any, browser: Any, callback_prefix: str
 ) -> None:
-    started, url = await begin_sign_in({"login_hint": ALICE})
+    _, url = await begin_sign_in({"login_hint": ALICE})
     callback = await provider_login(browser, url, None, callback_prefix)
     browser.cookies.clear()  # another browser brings the answer
     await browser.get(callback)
@@ -173,7 +190,12 @@ async def test_the_documented_filter_passes_only_oidc_events() -> None:
     capture.addFilter(OIDCEventsOnly())
     logger.register_handler(capture)
     logger.register_event_schema(
-        {"$id": "https://events.example.org/other/v1", "version": "1", "type": "object", "properties": {"x": {"type": "string"}}}
+        {
+            "$id": "https://events.example.org/other/v1",
+            "version": "1",
+            "type": "object",
+            "properties": {"x": {"type": "string"}},
+        }
     )
     EventsObserver(logger, logging.getLogger("test")).record(AuditRecord("sign_in", "started", environment="prod"))
     logger.emit(schema_id="https://events.example.org/other/v1", data={"x": "y"})
@@ -198,8 +220,16 @@ def test_kernel_pulls_are_counted_once_a_minute_and_flushed_at_the_end() -> None
     now = [1000.0]
     audit, recorder = Audit(clock=lambda: now[0]), Recorder()
     audit.add(recorder)
-    session = Session(environment="prod", application=None, issuer="http://idp", client_id="c", sub="s",
-                      email=ALICE, access_token="at", expires_at=1.0)
+    session = Session(
+        environment="prod",
+        application=None,
+        issuer="http://idp",
+        client_id="c",
+        sub="s",
+        email=ALICE,
+        access_token="at",
+        expires_at=1.0,
+    )
     for _ in range(5):  # the first at once, four counted
         audit.kernel_pull(session)
     now[0] += KERNEL_PULL_INTERVAL_SECONDS
@@ -207,7 +237,10 @@ def test_kernel_pulls_are_counted_once_a_minute_and_flushed_at_the_end() -> None
     audit.kernel_pull(session)
     audit.session_ended(session, "signed_out")  # the one left, then the end
     assert [(r.kind, r.count) for r in recorder.records] == [
-        ("kernel_token", 1), ("kernel_token", 5), ("kernel_token", 1), ("session", None)
+        ("kernel_token", 1),
+        ("kernel_token", 5),
+        ("kernel_token", 1),
+        ("session", None),
     ]
     assert sum(r.count for r in recorder.records if r.count) == 7
 

@@ -41,9 +41,7 @@ def scrape(jp_fetch: Any) -> Any:
 
 
 @pytest.mark.oidc(access_ttl=300)
-async def test_metrics_follow_a_journey(
-    scrape: Any, api: Any, sign_in: Any, idp: Any, jp_serverapp: Any
-) -> None:
+async def test_metrics_follow_a_journey(scrape: Any, api: Any, sign_in: Any, idp: Any, jp_serverapp: Any) -> None:
     kernel = {KERNEL_HEADER: jp_serverapp.web_app.settings["jupyterlab_oidc_kernel_access"].secret}
     before = await scrape()
     assert before.value("jupyterlab_oidc_active_sessions", environment="prod") == 0

@@ -26,9 +26,17 @@ OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 def _session(refresh_token: str = "refresh-secret-1") -> Session:
     return Session(
-        environment="prod", application=None, issuer="http://idp", client_id="c", sub="s",
-        email=ALICE, access_token="access-secret-1", refresh_token=refresh_token, expires_at=1.0,
-        signed_in_at=1.0, refreshed_at=1.0,
+        environment="prod",
+        application=None,
+        issuer="http://idp",
+        client_id="c",
+        sub="s",
+        email=ALICE,
+        access_token="access-secret-1",
+        refresh_token=refresh_token,
+        expires_at=1.0,
+        signed_in_at=1.0,
+        refreshed_at=1.0,
     )
 
 
@@ -108,7 +116,7 @@ def test_keys_default_from_the_environment_variable(monkeypatch: pytest.MonkeyPa
     assert OIDCLogin().to_settings().store_encryption_keys == [NEW, OLD]
     monkeypatch.setenv("JUPYTERLAB_OIDC_CRYPT_KEY", "nope")
     with pytest.raises(TraitError, match="store_encryption_keys"):
-        OIDCLogin().store_encryption_keys
+        _ = OIDCLogin().store_encryption_keys
     configured = OIDCLogin(config=Config({"OIDCLogin": {"store_encryption_keys": [OLD]}}))
     assert configured.store_encryption_keys == [OLD]  # config wins over the variable
 

@@ -85,7 +85,9 @@ class Audit:
 
     def emit(self, record: AuditRecord) -> None:
         if record.action not in KINDS.get(record.kind, ()) or record.method not in (None, *SIGN_IN_METHODS):
-            self.log.error("jupyterlab_oidc: unknown audit record %s/%s (%s)", record.kind, record.action, record.method)
+            self.log.error(
+                "jupyterlab_oidc: unknown audit record %s/%s (%s)", record.kind, record.action, record.method
+            )
             return
         for observer in list(self.observers):
             try:
@@ -131,7 +133,12 @@ class Audit:
         )
 
     def session_event(
-        self, kind: str, action: str, session: Session, duration: float | None = None, error_code: str | None = None,
+        self,
+        kind: str,
+        action: str,
+        session: Session,
+        duration: float | None = None,
+        error_code: str | None = None,
         count: int | None = None,
     ) -> None:
         """A record about ``session`` (refresh, end of session, kernel pulls)."""

@@ -48,10 +48,13 @@ class Broker:
         self.audit = Audit(self.log)
         self.http = ProviderHTTP(settings.http_timeout_seconds, self.log, audit=self.audit)
         self.discovery = Discovery(self.http, settings.jwks_cache_seconds)
-        self.store = store or (FileStore(settings.store_path, settings.store_encryption_keys) if settings.store == "file" else MemoryStore())
+        keys = settings.store_encryption_keys
+        self.store = store or (FileStore(settings.store_path, keys) if settings.store == "file" else MemoryStore())
         self.registry = SessionRegistry(self.store, self.log)
         self.endpoint = TokenEndpoint(settings, self.http, self.discovery, self.log)
-        self.refresher = Refresher(self.registry, self.endpoint, settings.refresh_margin, self.log, clock, audit=self.audit)
+        self.refresher = Refresher(
+            self.registry, self.endpoint, settings.refresh_margin, self.log, clock, audit=self.audit
+        )
         self.signins = SignIns(
             settings, self.base_url, self.discovery, self.endpoint, self.registry, self.refresher.add, self.log,
             audit=self.audit,
@@ -215,8 +218,9 @@ class Broker:
     def _granted(self, session: Session) -> None:
         """A session from another grant (``grants``): stored like a sign-in's, and audited."""
         self.refresher.add(session)
-        self.audit.sign_in("succeeded", session.environment, session.application, session.issuer, session=session,
-                           method="grant")
+        self.audit.sign_in(
+            "succeeded", session.environment, session.application, session.issuer, session=session, method="grant"
+        )
 
     async def userinfo(self, environment: str | None, application: str | None) -> dict[str, Any]:
         """The provider's userinfo answer for the session, asked with a fresh access token."""
