@@ -104,7 +104,8 @@ async def test_another_provider_error_is_passed_on() -> None:
 
 async def test_a_cancelled_sign_in_stops_polling_after_the_wait() -> None:
     fake = FakeTime()
-    run = DevicePoller(scripted("authorization_pending"), 5, fake.now + 600, fake.clock, fake.sleep, stopped=lambda: True)
+    request = scripted("authorization_pending")
+    run = DevicePoller(request, 5, fake.now + 600, fake.clock, fake.sleep, stopped=lambda: True)
     assert await run.run() is None and run.polls == 0
 
 
@@ -113,7 +114,8 @@ ENV = EnvironmentConfig(name="prod", client_id=CLIENT_ID, issuer="https://idp.ex
 
 def test_device_answer_takes_the_default_interval_and_checks_the_links() -> None:
     answer = device_answer(
-        {"device_code": "d", "user_code": "ABCD-EFGH", "verification_uri": "https://idp.example/device", "expires_in": 600},
+        {"device_code": "d", "user_code": "ABCD-EFGH", "verification_uri": "https://idp.example/device",
+         "expires_in": 600},
         ENV,
     )
     assert answer["interval"] == 5.0 and answer["verification_uri_complete"] == ""
@@ -180,7 +182,8 @@ async def test_device_sign_in_succeeds(api: Any, idp: IdentityProvider) -> None:
     # Then
     assert 'id="device-success"' in page.text
     assert started["flow"] == "device" and started["interval"] == 1 and started["expires_in"] > 590
-    assert started["verification_uri"] == idp.url("/device") and started["user_code"] in started["verification_uri_complete"]
+    assert started["verification_uri"] == idp.url("/device")
+    assert started["user_code"] in started["verification_uri_complete"]
     assert started["client_id"] == CLIENT_ID and started["login_hint"] == ALICE
     assert result.status == 200 and result.body["session"]["email"] == ALICE
     assert [s["email"] for s in (await api("GET", "status")).body["sessions"]] == [ALICE]

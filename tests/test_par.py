@@ -37,7 +37,9 @@ def test_par_mode_and_the_providers_discovery_decide(mode: str, offered: bool, r
     assert uses_par(env(mode), metadata(offered, required)) is pushed
 
 
-@pytest.mark.parametrize(("mode", "offered", "required"), [("always", False, False), ("never", True, True), ("auto", False, True)])
+@pytest.mark.parametrize(
+    ("mode", "offered", "required"), [("always", False, False), ("never", True, True), ("auto", False, True)]
+)
 def test_par_that_cannot_be_honoured_is_a_config_error_naming_it(mode: str, offered: bool, required: bool) -> None:
     with pytest.raises(ConfigError) as refused:
         uses_par(env(mode), metadata(offered, required))
@@ -102,7 +104,7 @@ async def test_par_always_without_the_endpoint_is_a_config_error_naming_it(api: 
     assert (await api("GET", "status")).body["pending"] == []
 
 
-async def test_the_start_link_pushes_again_for_each_opening(api: Any, browser: Any, jupyter_token: str, idp: IdentityProvider) -> None:
+async def test_the_start_link_pushes_again_for_each_opening(api: Any, browser: Any, jupyter_token: str) -> None:
     started = await api("POST", "login", {"login_hint": ALICE})
     first = await browser.get(started.body["start_url"], headers={"Authorization": f"token {jupyter_token}"})
     second = await browser.get(started.body["start_url"], headers={"Authorization": f"token {jupyter_token}"})

@@ -256,8 +256,9 @@ def _grant_types(env: EnvironmentConfig, found: _Found) -> Check:
         [DEVICE_CODE_GRANT] if device else [])
     missing = [g for g in wanted if g not in listed]
     if device and (DEVICE_CODE_GRANT in missing or not (found.endpoints or {}).get("device_authorization_url")):
-        return Check("grant_types", FAIL, f"flow is device, but the provider offers no device authorization grant "
-                     f"({', '.join(listed)}).", "Enable the device grant for this client at the provider, or remove flow.")
+        return Check("grant_types", FAIL,
+                     f"flow is device, but the provider offers no device authorization grant ({', '.join(listed)}).",
+                     "Enable the device grant for this client at the provider, or remove flow.")
     if "authorization_code" in missing:
         return Check(
             "grant_types",

@@ -215,9 +215,9 @@ def show_device_code(device: dict[str, Any], login_hint: str = "", client: str =
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:
-        get_ipython = None  # noqa: N806
+        get_ipython = None
     if get_ipython is None or get_ipython() is None:
-        print(text)  # noqa: T201 - the code must reach the person
+        print(text)  # the code must reach the person (a script, a papermill log)
         return
     link = complete or uri
     html_text = (
@@ -225,7 +225,8 @@ def show_device_code(device: dict[str, Any], login_hint: str = "", client: str =
         f"<b>{html.escape(client)}</b>: open "
         f'<a href="{html.escape(link, quote=True)}" target="_blank" rel="noopener noreferrer">{html.escape(uri)}</a>'
         f" on any device and enter<div style=\"font-size:2em;font-family:monospace;letter-spacing:.1em\">"
-        f"{html.escape(code)}</div>Enter it only if you started this sign-in; then run <code>await_callback()</code>.</div>"
+        f"{html.escape(code)}</div>Enter it only if you started this sign-in; then run "
+        "<code>await_callback()</code>.</div>"
     )
     display({"text/html": html_text, "text/plain": text}, raw=True)
 

@@ -167,7 +167,9 @@ def device_answer(answer: dict[str, Any], env: EnvironmentConfig) -> dict[str, A
     """The provider's device authorization answer, checked (§3.2): codes, http(s) links, lifetimes."""
     for name in ("device_code", "user_code"):
         if not isinstance(answer.get(name), str) or not answer[name]:
-            raise ProviderError(f"The provider's device authorization answer has no {name}.", provider_error=f"missing_{name}")
+            raise ProviderError(
+                f"The provider's device authorization answer has no {name}.", provider_error=f"missing_{name}"
+            )
     where = "the device authorization answer's"
     checked = {
         "device_code": answer["device_code"],
@@ -181,7 +183,9 @@ def device_answer(answer: dict[str, Any], env: EnvironmentConfig) -> dict[str, A
         )
     expires_in, interval = answer.get("expires_in"), answer.get("interval", DEFAULT_INTERVAL)
     if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or expires_in <= 0:
-        raise ProviderError("The provider's device authorization answer has no valid expires_in.", provider_error="invalid_expires_in")
+        raise ProviderError(
+            "The provider's device authorization answer has no valid expires_in.", provider_error="invalid_expires_in"
+        )
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
         interval = DEFAULT_INTERVAL
     return {**checked, "expires_in": float(expires_in), "interval": float(interval)}
@@ -266,7 +270,7 @@ class DeviceSignIns:
             session = await self._session(pending, env, metadata, tokens)
         except OIDCError as e:
             error = e
-        except Exception as e:  # noqa: BLE001 - the sign-in's await gets a typed error, not a dead task
+        except Exception as e:  # the sign-in's await gets a typed error, not a dead task
             error = OIDCError(f"The device sign-in failed unexpectedly ({type(e).__name__}).")
         if pending.result.done():
             return
