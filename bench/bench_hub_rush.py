@@ -97,7 +97,7 @@ async def login(client: httpx.AsyncClient, hub: Hub) -> None:
     assert response.status_code == 200 and "/jh/user/alice/oidc/callback" in str(response.url), response.url
 
 
-async def rush(client: httpx.AsyncClient, hub: Hub) -> dict[str, Any]:
+async def rush(client: httpx.AsyncClient, direct_client: httpx.AsyncClient, hub: Hub) -> dict[str, Any]:
     forwarded: list[float] = []
     hop: list[float] = []
     passthrough: list[float] = []
@@ -130,7 +130,7 @@ async def rush(client: httpx.AsyncClient, hub: Hub) -> dict[str, Any]:
         query = f"code={secrets.token_urlsafe(32)}&state={make_state(USER)}&iss=http%3A%2F%2Fidp"
         start = time.perf_counter()
         try:
-            response = await client.get(f"{hub.url}passthrough/oidc/callback?{query}", follow_redirects=False)
+            response = await direct_client.get(f"{hub.url}passthrough/oidc/callback?{query}", follow_redirects=False)
         except httpx.HTTPError as e:
             errors.append(type(e).__name__)
             return
@@ -160,14 +160,16 @@ def stats(values: list[float]) -> dict[str, float]:
 
 async def _measure(hub: Hub) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    # Two connection pools, so a slow path cannot hold the other's requests back.
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client, \
+            httpx.AsyncClient(timeout=60, limits=limits) as direct_client:
         await login(client, hub)
         for _ in range(20):  # warm-up: connections, the forwarder's user cache
             await client.get(f"{hub.service_url}?code=warm&state={make_state(USER)}", follow_redirects=True)
-            await client.get(f"{hub.url}passthrough/warm")
+            await direct_client.get(f"{hub.url}passthrough/warm")
         pid = forwarder_pid(hub.process.pid)
         before = rss_kb(pid)
-        measured = await rush(client, hub)
+        measured = await rush(client, direct_client, hub)
         after = rss_kb(pid)
     return {**measured, "rss_before_kb": before["VmRSS"], "rss_after_kb": after["VmRSS"], "rss_peak_kb": after["VmHWM"]}
 

@@ -24,7 +24,8 @@ def targets_15(r: dict[str, Any], add: Callable[..., None]) -> list[tuple[str, s
         s, b = x["spread"], x["baseline"]
         return (f"peak {s['peak_per_s']}/s (busiest 5 s: {s['peak_5s_per_s']:.1f}/s), mean {s['mean_per_s']:.1f}/s: "
                 f"**{s['peak_over_mean']:.2f}×** (5 s: {s['peak_5s_over_mean']:.2f}×); baseline without the spread "
-                f"{b['peak_over_mean']:.1f}× ({b['peak_per_s']}/s); {s['failed']} failed, {s['expired_before_refresh']} expired",
+                f"{b['peak_over_mean']:.1f}× ({b['peak_per_s']}/s, {b['failed']} failed, {b['expired_before_refresh']} expired "
+                f"before their refresh came back); {s['failed']} failed, {s['expired_before_refresh']} expired",
                 s["peak_over_mean"] <= 2 and s["failed"] == 0 and s["expired_before_refresh"] == 0)
 
     add("15.2 refresh spread, 500 sessions", "peak ≤ 2× mean rate, 0 failed, 0 expired", "refresh_storm", storm)
