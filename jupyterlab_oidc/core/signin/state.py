@@ -51,13 +51,18 @@ def user_of_state(state: str) -> str | None:
 
 
 def server_of_state(state: str) -> str | None:
-    """The named server a hub user's state is for: ``""`` for the default server, None when invalid."""
+    """The named server a hub user's state is for: ``""`` for the default server, None when invalid.
+
+    Only the exact form ``{user}.{server}.{nonce}`` names a server, and then it must be the
+    canonical encoding of a valid name; any other state of a valid user is for the default
+    server, as before named servers (that server then refuses a state it never issued).
+    """
     if user_of_state(state) is None:
         return None
     parts = state.split(SEPARATOR)
-    if len(parts) == 2:
+    if len(parts) != 3:
         return ""
-    if len(parts) != 3 or not parts[1] or len(parts[1]) > 400:
+    if not parts[1] or len(parts[1]) > 400:
         return None
     try:
         server = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode("utf-8")
