@@ -21,6 +21,7 @@ same 10 s). Also the forwarder's own hop (the ``303`` alone) and its resident me
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import secrets
 import subprocess
@@ -63,6 +64,12 @@ STUB = textwrap.dedent("""
 def rss_kb(pid: int) -> dict[str, int]:
     status = Path(f"/proc/{pid}/status").read_text()
     return {key: int(re.search(rf"^{key}:\s+(\d+) kB", status, re.M).group(1)) for key in ("VmRSS", "VmHWM")}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def forwarder_pid(hub_pid: int) -> int:
@@ -168,10 +175,11 @@ async def _measure(hub: Hub) -> dict[str, Any]:
             await client.get(f"{hub.service_url}?code=warm&state={make_state(USER)}", follow_redirects=True)
             await direct_client.get(f"{hub.url}passthrough/warm")
         pid = forwarder_pid(hub.process.pid)
-        before = rss_kb(pid)
+        before, cpu_before = rss_kb(pid), cpu_seconds(pid)
         measured = await rush(client, direct_client, hub)
-        after = rss_kb(pid)
-    return {**measured, "rss_before_kb": before["VmRSS"], "rss_after_kb": after["VmRSS"], "rss_peak_kb": after["VmHWM"]}
+        after, cpu = rss_kb(pid), cpu_seconds(pid) - cpu_before
+    return {**measured, "rss_before_kb": before["VmRSS"], "rss_after_kb": after["VmRSS"], "rss_peak_kb": after["VmHWM"],
+            "forwarder_cpu_s": cpu}
 
 
 def run() -> dict[str, Any]:
@@ -200,6 +208,7 @@ def run() -> dict[str, Any]:
         "forwarded": forwarded, "hop": stats(raw["hop"]), "passthrough": passthrough,
         "added": {"p50": forwarded["p50"] - passthrough["p50"], "p99": forwarded["p99"] - passthrough["p99"]},
         "errors": len(raw["errors"]), "error_kinds": sorted(set(raw["errors"])), "client_lag": stats(raw["lag"]),
+        "forwarder_cpu_ms_per_callback": raw["forwarder_cpu_s"] * 1000 / max(len(raw["hop"]), 1),
         "rss_before_kb": raw["rss_before_kb"], "rss_after_kb": raw["rss_after_kb"], "rss_peak_kb": raw["rss_peak_kb"],
     }
 
@@ -218,7 +227,8 @@ def report(r: dict[str, Any]) -> str:
         "",
         f"Errors: {r['errors']}" + (f" ({', '.join(r['error_kinds'])})" if r["errors"] else "") + ". "
         f"The forwarder's RSS: {r['rss_before_kb'] / 1024:.1f} MB before the rush, {r['rss_after_kb'] / 1024:.1f} MB "
-        f"after (peak {r['rss_peak_kb'] / 1024:.1f} MB). The bench's own client started its requests late by "
+        f"after (peak {r['rss_peak_kb'] / 1024:.1f} MB); its CPU time during the rush: "
+        f"{r['forwarder_cpu_ms_per_callback']:.2f} ms per callback. The bench's own client started its requests late by "
         f"p50 {r['client_lag']['p50']:.1f} ms, p99 {r['client_lag']['p99']:.1f} ms (an open loop on a busy machine: "
         "when this is large, every figure above holds the client's queue).",
     ]
