@@ -28,14 +28,23 @@ export function paletteCategory(trans: TranslationBundle): string {
   return trans.__('OpenID Connect');
 }
 
-/** Register `oidc:open-panel` (the sidebar plugin owns the panel). */
+/**
+ * A label as the palette shows it: with "(OIDC)", so a palette search for "oidc" matches the
+ * label itself, which the palette ranks before every fuzzy or category-only match.
+ */
+export function paletteLabel(args: ReadonlyPartialJSONObject, label: string, trans: TranslationBundle): string {
+  return args.isPalette ? trans.__('%1 (OIDC)', label) : label;
+}
+
+/** Register `oidc:open-panel` (the sidebar plugin owns the panel; schema/plugin.json puts it in the View menu). */
 export function addOpenPanelCommand(
   commands: CommandRegistry,
   options: { open: () => void; trans: TranslationBundle }
 ): IDisposable {
   const { trans } = options;
   return commands.addCommand(CommandIDs.openPanel, {
-    label: trans.__('Open Sign-In Panel'),
+    // Menus (View) name what it opens; the palette shows it under its category.
+    label: args => (args.isPalette ? paletteLabel(args, trans.__('Open Sign-In Panel'), trans) : trans.__('OpenID Connect Sign-In')),
     caption: trans.__('Show the OpenID Connect sign-in panel'),
     icon: args => (args.isPalette ? undefined : keyIcon),
     describedBy: { args: { type: 'object', properties: {} } },
@@ -54,7 +63,8 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
 
   set.add(
     commands.addCommand(CommandIDs.signIn, {
-      label: args => (args.environment ? trans.__('Sign In to %1', String(args.environment)) : trans.__('Sign In…')),
+      label: args =>
+        paletteLabel(args, args.environment ? trans.__('Sign In to %1', String(args.environment)) : trans.__('Sign In…'), trans),
       caption: trans.__('Sign in with your OpenID Connect provider in a new tab'),
       describedBy: { args: Private.schema({ loginHint: 'Email of the account to sign in with (default: the last one used).' }) },
       execute: args => {
@@ -75,7 +85,7 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
 
   set.add(
     commands.addCommand(CommandIDs.signOut, {
-      label: args => (args.environment ? trans.__('Sign Out of %1', name(args)) : trans.__('Sign Out')),
+      label: args => paletteLabel(args, args.environment ? trans.__('Sign Out of %1', name(args)) : trans.__('Sign Out'), trans),
       caption: trans.__('Sign out: the Jupyter server revokes and forgets the tokens'),
       describedBy: { args: Private.schema() },
       isEnabled: hasSession,
@@ -85,7 +95,12 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
 
   set.add(
     commands.addCommand(CommandIDs.refresh, {
-      label: args => (args.environment ? trans.__('Refresh Access Token for %1', name(args)) : trans.__('Refresh Access Token')),
+      label: args =>
+        paletteLabel(
+          args,
+          args.environment ? trans.__('Refresh Access Token for %1', name(args)) : trans.__('Refresh Access Token'),
+          trans
+        ),
       caption: trans.__('Get a new access token from the provider now'),
       describedBy: { args: Private.schema() },
       isEnabled: hasSession,
@@ -95,7 +110,12 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
 
   set.add(
     commands.addCommand(CommandIDs.copyToken, {
-      label: args => (args.environment ? trans.__('Copy Access Token for %1', name(args)) : trans.__('Copy Access Token')),
+      label: args =>
+        paletteLabel(
+          args,
+          args.environment ? trans.__('Copy Access Token for %1', name(args)) : trans.__('Copy Access Token'),
+          trans
+        ),
       caption: trans.__('Copy the access token to the clipboard. It is a secret: anyone who has it can act as you until it expires.'),
       describedBy: { args: Private.schema() },
       isEnabled: hasSession,
@@ -105,7 +125,7 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
 
   set.add(
     commands.addCommand(CommandIDs.insertSnippet, {
-      label: trans.__('Insert Access Token Snippet'),
+      label: args => paletteLabel(args, trans.__('Insert Access Token Snippet'), trans),
       caption: trans.__('Insert a code cell that gets a fresh access token with get_token()'),
       describedBy: { args: Private.schema() },
       isEnabled: () => notebooks?.currentWidget != null,
@@ -132,7 +152,7 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
   return set;
 }
 
-/** Add every command to the palette. */
+/** Add every command to the palette, with its palette label (`paletteLabel`). */
 export function addToPalette(palette: ICommandPalette, trans: TranslationBundle): IDisposable {
   const category = paletteCategory(trans);
   const set = new DisposableSet();
@@ -144,7 +164,7 @@ export function addToPalette(palette: ICommandPalette, trans: TranslationBundle)
     CommandIDs.copyToken,
     CommandIDs.insertSnippet
   ]) {
-    set.add(palette.addItem({ command, category }));
+    set.add(palette.addItem({ command, category, args: { isPalette: true } })); // the "(OIDC)" labels
   }
   return set;
 }

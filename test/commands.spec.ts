@@ -73,7 +73,9 @@ describe('addCommands', () => {
         expect(commands.label(id)).not.toBe('');
         expect(commands.caption(id)).not.toBe('');
       }
-      expect(commands.label(CommandIDs.openPanel)).toBe('Open Sign-In Panel');
+      expect(commands.label(CommandIDs.openPanel)).toBe('OpenID Connect Sign-In'); // menus
+      expect(commands.label(CommandIDs.openPanel, { isPalette: true })).toBe('Open Sign-In Panel (OIDC)');
+      expect(commands.label(CommandIDs.signOut, { isPalette: true })).toBe('Sign Out (OIDC)'); // a search for "oidc" finds it
       expect(commands.label(CommandIDs.signIn)).toBe('Sign In…');
       expect(commands.label(CommandIDs.signIn, { environment: 'dev' })).toBe('Sign In to dev');
       expect(commands.label(CommandIDs.signOut, { environment: 'dev' })).toBe('Sign Out of Development');
@@ -217,7 +219,7 @@ describe('addToPalette', () => {
     const addItem = jest.fn(() => ({ dispose: jest.fn(), isDisposed: false }));
     const disposable = addToPalette({ addItem } as never, trans);
     expect(addItem.mock.calls.map(call => (call as unknown[])[0])).toEqual(
-      ALL_IDS.map(command => ({ command, category: 'OpenID Connect' }))
+      ALL_IDS.map(command => ({ command, category: 'OpenID Connect', args: { isPalette: true } }))
     );
     disposable.dispose();
   });
