@@ -272,7 +272,8 @@ def document(results: dict[str, Any], meta: dict[str, Any]) -> str:
         "```",
         "",
         "Needs what `make test` needs (the virtualenv with the `bench` extra, npm packages, Debian's "
-        "Chromium) and Debian's `wrk` (`apt-get install -y wrk`) for item 4. Everything listens on "
+        "Chromium) and Debian's `wrk` (`apt-get install -y wrk`) for item 4; the hub rush uses the hub tests' "
+        "JupyterHub and configurable-http-proxy (`npm ci`). Everything listens on "
         "127.0.0.1 on free ports, so a run can go beside a test run (its figures will show the load).",
         "",
     ]
