@@ -60,12 +60,15 @@ async def test_import_token_from_a_pipe_starts_a_session(
     assert "Signed in as alice@example.com to prod" in stdout.decode()
     assert token not in stdout.decode() + stderr.decode()
     sessions = (await api("GET", "status")).body["sessions"]
-    assert [(s["environment"], s["email"], s["has_refresh_token"]) for s in sessions] == [("prod", "alice@example.com", True)]
+    summary = [(s["environment"], s["email"], s["has_refresh_token"]) for s in sessions]
+    assert summary == [("prod", "alice@example.com", True)]
     access = (await api("POST", "token", {})).body["access_token"]
     assert idp.userinfo(access).status_code == 200
 
 
-async def test_import_token_from_a_file_with_login_hint(cli: Any, api: Any, idp: IdentityProvider, tmp_path: Path) -> None:
+async def test_import_token_from_a_file_with_login_hint(
+    cli: Any, api: Any, idp: IdentityProvider, tmp_path: Path
+) -> None:
     token_file = tmp_path / "token.txt"
     token_file.write_text(f"\n  {await offline_token(idp)}  \n")
     result = await cli("import-token", "--file", str(token_file), "--login-hint", "alice@example.com", "--json")
@@ -89,7 +92,9 @@ async def test_a_refresh_token_on_the_command_line_is_refused(cli: Any, api: Any
     assert (await api("GET", "status")).body["sessions"] == []
 
 
-async def test_an_imported_token_for_someone_else_than_login_hint_stores_nothing(cli: Any, api: Any, idp: IdentityProvider) -> None:
+async def test_an_imported_token_for_someone_else_than_login_hint_stores_nothing(
+    cli: Any, api: Any, idp: IdentityProvider
+) -> None:
     token = await offline_token(idp, "bob@example.com")
     result = await cli("import-token", "--login-hint", "alice@example.com", "--json", stdin=token)
     assert result.code == exits.ERROR and result.json["error"] == "identity_mismatch"

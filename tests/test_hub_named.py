@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from unittest import mock
 from urllib.parse import quote, urlsplit
 
-import httpx
 import pytest
 
 from jupyterlab_oidc.core.signin.state import server_of_state, user_of_state
@@ -77,14 +76,16 @@ def servers(named_hub: Hub) -> Iterator[dict[str, NamedServer]]:
         return server
 
     with ThreadPoolExecutor(2) as pool:
-        started = dict(zip(("alice", "bob"), pool.map(start, ("alice", "bob"))))
+        started = dict(zip(("alice", "bob"), pool.map(start, ("alice", "bob")), strict=True))
     yield started
     for server in started.values():
         server.close()
 
 
 @pytest.mark.parametrize("name", ["alice", "bob"], ids=["legacy-redirect-uri", "per-environment-redirect-uri"])
-def test_a_named_servers_sign_in_comes_back_to_that_server(named_hub: Hub, servers: dict[str, NamedServer], name: str) -> None:
+def test_a_named_servers_sign_in_comes_back_to_that_server(
+    named_hub: Hub, servers: dict[str, NamedServer], name: str
+) -> None:
     server = servers[name]
     browser = server.browser()  # logged in to the hub, and to the named server (its own OAuth client)
     try:

@@ -11,7 +11,9 @@ def _link(displays: list[dict[str, str]]) -> str:
     return display["text/plain"].removeprefix("Sign in: ")
 
 
-def test_start_login_with_prompt_and_max_age_switches_the_account(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+def test_start_login_with_prompt_and_max_age_switches_the_account(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
     # Given Alice signed in, and a kernel holding her token
     assert server.sign_in(ALICE).status == 200
     assert fresh_kernel.run("from jupyterlab_oidc import get_token\nresult(get_token().email)").value == ALICE

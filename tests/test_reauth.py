@@ -80,7 +80,9 @@ async def test_a_sign_in_without_prompt_sends_neither(
     ids=["unknown-prompt", "none-with-another", "prompt-number", "prompt-list",
          "negative-max-age", "max-age-string", "max-age-float", "max-age-bool"],
 )
-async def test_an_invalid_prompt_or_max_age_is_invalid_request(api: Any, idp: IdentityProvider, body: dict[str, Any]) -> None:
+async def test_an_invalid_prompt_or_max_age_is_invalid_request(
+    api: Any, idp: IdentityProvider, body: dict[str, Any]
+) -> None:
     idp.reset_stats()
     reply = await api("POST", "login", {"login_hint": ALICE, **body})
     assert reply.status == 400 and reply.body["error"] == "invalid_request", reply.body

@@ -68,7 +68,8 @@ def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] = o
     parser.add_argument("--port", type=int, default=service_url.port or 10101,
                         help="port to listen on (default: the port of JUPYTERHUB_SERVICE_URL, else 10101)")
     parser.add_argument("--prefix", default=environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/services/oidc-callback/",
-                        help="path prefix of the service (default: JUPYTERHUB_SERVICE_PREFIX, else /services/oidc-callback/)")
+                        help="path prefix of the service "
+                             "(default: JUPYTERHUB_SERVICE_PREFIX, else /services/oidc-callback/)")
     parser.add_argument("--hub-base-url", default=environ.get("JUPYTERHUB_BASE_URL") or "/",
                         help="the hub's base URL (default: JUPYTERHUB_BASE_URL, else /)")
     parser.add_argument("--subdomain-host", default=environ.get("JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST", ""),
@@ -76,7 +77,8 @@ def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] = o
                              "(default: JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST, else none)")
     parser.add_argument("--subdomain-hook", choices=HOOKS,
                         default=environ.get("JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK") or "idna",
-                        help="the hub's c.JupyterHub.subdomain_hook (default: JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK, else idna)")
+                        help="the hub's c.JupyterHub.subdomain_hook "
+                             "(default: JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK, else idna)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="log level (default: INFO); logs never contain the query (code, state)")
     args = parser.parse_args(argv)
@@ -94,7 +96,8 @@ def ssl_context(environ: Mapping[str, str] = os.environ) -> ssl.SSLContext | Non
     certfile, keyfile = environ.get("JUPYTERHUB_SSL_CERTFILE"), environ.get("JUPYTERHUB_SSL_KEYFILE")
     if not (certfile and keyfile):
         return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=environ.get("JUPYTERHUB_SSL_CLIENT_CA") or None)
+    cafile = environ.get("JUPYTERHUB_SSL_CLIENT_CA") or None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=cafile)
     context.load_cert_chain(certfile, keyfile)
     if environ.get("JUPYTERHUB_SSL_CLIENT_CA"):
         context.verify_mode = ssl.CERT_REQUIRED
@@ -140,8 +143,9 @@ async def serve(args: argparse.Namespace) -> None:
     context = ssl_context()
     server = app.listen(args.port, args.ip, ssl_options=context, xheaders=False)
     scheme = "https" if context else "http"
-    log.info("forwarding %s://%s:%d%s to %suser/{name}/oidc/callback[/{environment}] of the browser's hub user", scheme, args.ip, args.port, args.prefix,
-             args.hub_base_url)
+    log.info("forwarding %s://%s:%d%s to %suser/{name}/[{server}/]oidc/callback[/{environment}] of the browser's "
+             "hub user%s", scheme, args.ip, args.port, args.prefix, args.hub_base_url,
+             f", on the user's host under {args.subdomain_host}" if args.subdomain_host else "")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

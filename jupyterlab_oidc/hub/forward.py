@@ -47,7 +47,7 @@ class ForwardRefused(ValueError):  # noqa: N818 (a refusal, not a crash)
         self.reason = reason
 
 
-class OtherUsersSignIn(ForwardRefused):  # noqa: N818
+class OtherUsersSignIn(ForwardRefused):
     """The browser is logged in to the hub as someone other than the user named in the state."""
 
     status = 403
@@ -163,7 +163,8 @@ def callback_target(
     path = f"{user_path(hub_base, user)}{server_segment(server)}oidc/callback{segment}"
     target = f"{path}?{urlencode(fields, quote_via=quote, safe='')}"
     # Belt and braces: a same-origin absolute path under the hub, whatever happened above.
-    if not target.startswith(f"{hub_base}user/") or target.startswith(("//", "/\\")) or any(c in target for c in "\\#\r\n"):
+    unsafe = target.startswith(("//", "/\\")) or any(c in target for c in "\\#\r\n")
+    if not target.startswith(f"{hub_base}user/") or unsafe:
         raise ForwardRefused("the target is not a path on this hub")
     if origin_of is None:
         return target

@@ -57,7 +57,8 @@ class BaseHandler(web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")
         self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+        self.set_header("Content-Security-Policy",
+                        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 
     def _request_summary(self) -> str:
         """Tornado logs ``method uri (ip)``; the URI's query holds the code, so log the path."""
@@ -69,7 +70,8 @@ class BaseHandler(web.RequestHandler):
         self.finish(PAGE.format(title=html.escape(title), detail=html.escape(detail), status=html.escape(code)))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        self.page(status_code, f"{status_code} {self._reason}", "The OpenID Connect callback forwarder cannot answer this.", "error")
+        self.page(status_code, f"{status_code} {self._reason}",
+                  "The OpenID Connect callback forwarder cannot answer this.", "error")
 
 
 class ForwardHandler(HubOAuthenticated, BaseHandler):
