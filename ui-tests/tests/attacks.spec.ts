@@ -129,7 +129,8 @@ test.describe('Attacks: a sign-in link is bound to the browser that started it',
     const [entry] = (await oidc.status()).pending;
     expect(entry.start_url).toBeTruthy();
     await reloadLab(panel);
-    const pending = panel.locator('[data-test=oidc-pending][data-own=false]');
+    // After the reload the sign-in is this tab's own again (sessionStorage), its link the start link.
+    const pending = panel.locator('[data-test=oidc-pending][data-own=true]');
     await expect(pending.locator('[data-test=oidc-open-signin-page]')).toHaveAttribute('href', entry.start_url!);
     const tab = page.context().waitForEvent('page');
     await pending.locator('[data-test=oidc-open-signin-page]').click();
