@@ -72,6 +72,14 @@ CASES = [
     Case("browser-start-link-without-login", B, REAL, "Chromium: the start link of a sign-in begun in a kernel is "
          "opened in a browser without the owner's Jupyter login",
          "Jupyter's login page, never the provider; no binding cookie; nothing stored"),
+    Case("hub-named-server-other-user", B, REAL, "the provider's redirect of a sign-in started on alice's named "
+         "server `work`, brought by bob's hub-logged-in browser", "403 `other_hub_user` at the forwarder; alice's "
+         "named server never sees the code, the sign-in still waits"),
+    Case("device-code-approved-by-another-account", B, REAL, "a device code started for alice is approved at the "
+         "provider by bob (a phished code, RFC 8628 §5.4)", "`identity_mismatch` (403): nothing stored, no session"),
+    Case("device-state-in-a-callback", B, REAL, "a browser is sent to the OAuth callback with a waiting device "
+         "sign-in's state and a forged code", "`state_mismatch` (400) page, no token request; the device sign-in keeps "
+         "waiting for its own code"),
     Case("local-listener-dns-rebinding", B, REAL, "a page on another origin reaches the local listener "
          "(`redirect_mode=local`) with its own `Host` header and a live state",
          "400 page, no redirect; the code is never exchanged; the sign-in still waits"),
@@ -95,6 +103,9 @@ CASES = [
     Case("end-session-javascript", U, MIS, "after a sign-in the discovery document turns `end_session_endpoint` into "
          "`javascript:`", "`POST logout` signs out with `end_session_url: null`; a new `POST login` is "
          "`discovery_failed` naming `end_session_endpoint`"),
+    Case("device-verification-uri-javascript", U, MIS, "the device authorization answer names a `javascript:` "
+         "`verification_uri` or `verification_uri_complete` (a crafted answer, unit level)",
+         "`discovery_failed` naming the field: nothing shown, linked or encoded as a QR code"),
     Case("kernel-non-http-sign-in-link", U, MIS, "a server answers `POST oidc/login` with a `javascript:`/`data:`/"
          "`file:`/host-less link (as `start_url` or provider `url`) to `OIDCAuth.start_login` in a cell",
          "`unsafe_url` raised, nothing displayed, the sign-in cancelled, no Jupyter token sent to that server"),
@@ -132,6 +143,14 @@ CASES = [
     Case("store-directory-writable", "Token store", MIS, "store file in a directory with mode 0777 (someone else "
          "could swap it), plus a planted temporary file", "`store_error` naming the directory and `chmod 700 <dir>`; "
          "store not read, nothing written or removed there; sign-in still works in memory"),
+    Case("max-age-auth-time-too-old", M, MIS, "`max_age=60` sent, the id_token's `auth_time` says the person "
+         "authenticated an hour ago", _idt("auth_time")),
+    Case("max-age-auth-time-missing", M, MIS, "`max_age` sent, the id_token has no `auth_time` claim", _idt("auth_time")),
+    Case("switch-stale-auth-time", M, MIS, "a switch from Alice to Bob (`prompt=login`, `max_age=120`) answered with "
+         "an `auth_time` two hours old", "`invalid_id_token` (check `auth_time`); Alice's session and the store file "
+         "unchanged, nothing revoked"),
+    Case("cli-token-in-argv", K, REAL, "`jupyter oidc import-token <refresh token>` with the token as a command-line "
+         "argument", "exit 2 `token_in_argv` before any request; the token is not repeated; nothing stored"),
     Case("alg-none", M, MIS, "id_token with `alg: none` and no signature", _idt("alg")),
     Case("bad-signature", M, MIS, "id_token signed by an unpublished key, naming the published `kid`", _idt("signature")),
     Case("hs256-public-key", M, MIS, "id_token HS256-signed with the provider's public JWK as the secret", _idt("alg")),

@@ -14,8 +14,10 @@ from .test_provider_misbehaviour import MATRIX
 def marked_cases() -> dict[str, list[str]]:
     """Case id → tests that carry ``security_case(id)``, on the function or on its parameters."""
     found: dict[str, list[str]] = defaultdict(list)
-    for path in sorted(Path(__file__).parent.glob("test_*.py")):
-        module = importlib.import_module(f"{__package__}.{path.stem}")
+    tests_dir = Path(__file__).resolve().parents[1]
+    for path in sorted(tests_dir.rglob("test_*.py")):
+        dotted = ".".join(path.relative_to(tests_dir.parent).with_suffix("").parts)
+        module = importlib.import_module(dotted)
         tests = [(n, t) for n, t in vars(module).items() if n.startswith("test_")]
         for cls_name, cls in vars(module).items():
             if cls_name.startswith("Test") and isinstance(cls, type):
