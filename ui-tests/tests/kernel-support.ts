@@ -145,12 +145,16 @@ export class NotebookDriver {
     };
   }
 
-  /** The cell's sign-in link (`OIDCAuth.start_login` shows the server's start link), from the DOM. */
+  /**
+   * The cell's sign-in link, from the DOM. `OIDCAuth.start_login` links the server's start link
+   * as a path (`{base_url}oidc/start?state=`), so the browser opens it on its own host.
+   */
   providerLink(index: number) {
+    const path = new URL(BASE_URL).pathname;
     return this.page
       .locator(`[id="${this.id}"] .jp-Notebook .jp-Cell`)
       .nth(index)
-      .locator(`.jp-OutputArea-output a[href^="${BASE_URL}oidc/start?"]`);
+      .locator(`.jp-OutputArea-output a[href^="${path}oidc/start?"]`);
   }
 
   /** Restart the kernel as a user does: the command, then Restart in its dialog. */
