@@ -61,19 +61,14 @@ class Grants:
         if not refresh_token.strip():
             raise InvalidRequestError("'refresh_token' is required.")
         data = {"grant_type": "refresh_token", "refresh_token": refresh_token.strip()}
-        try:
-            tokens = await self.endpoint.token_request(env, data, "refresh-token import")
-        except ProviderError as e:
-            code = e.details.get("provider_error")
-            if code in REFUSED:
-                raise ProviderError(
-                    f"The provider refused the refresh token ({code}): it has expired, was revoked, was "
-                    f"already used (rotating refresh tokens), or was issued to another client than "
-                    f"{env.client_id!r}. Nothing was stored.",
-                    provider_error=code,
-                    environment=env.name,
-                ) from None
-            raise
+        tokens = await self._token_request(
+            env,
+            data,
+            "refresh-token import",
+            lambda code: f"The provider refused the refresh token ({code}): it has expired, was revoked, was "
+            f"already used (rotating refresh tokens), or was issued to another client than {env.client_id!r}. "
+            "Nothing was stored.",
+        )
         if not tokens.get("refresh_token"):
             tokens["refresh_token"] = data["refresh_token"]  # the provider does not rotate: keep using it
         session = await self.adopt_tokens(env, application or None, tokens, login_hint or "")
@@ -114,28 +109,39 @@ class Grants:
         data = {"grant_type": "password", "username": username.strip(), "password": password, "scope": " ".join(scopes)}
         if totp:
             data["totp"] = totp.strip()
-        try:
-            tokens = await self.endpoint.token_request(env, data, "password grant")
-        except ProviderError as e:
-            code = e.details.get("provider_error")
-            if code in REFUSED:
-                raise ProviderError(
-                    f"The provider refused the username, password{' or one-time code' if totp else ''} "
-                    f"({code}). Nothing was stored.",
-                    provider_error=code,
-                    environment=env.name,
-                ) from None
-            if code in NOT_ALLOWED:
-                raise ProviderError(
-                    f"The provider does not allow the password grant for client {env.client_id!r} ({code}).",
-                    provider_error=code,
-                    environment=env.name,
-                ) from None
-            raise
+        tokens = await self._token_request(
+            env,
+            data,
+            "password grant",
+            lambda code: f"The provider refused the username, password{' or one-time code' if totp else ''} "
+            f"({code}). Nothing was stored.",
+            not_allowed=lambda code: f"The provider does not allow the password grant for client "
+            f"{env.client_id!r} ({code}).",
+        )
         hint = login_hint if login_hint is not None else (username.strip() if "@" in username else "")
         session = await self.adopt_tokens(env, application or None, tokens, hint)
         self.log.info("jupyterlab_oidc: session %s started with the password grant", session.key)
         return session
+
+    async def _token_request(
+        self,
+        env: EnvironmentConfig,
+        data: dict[str, str],
+        label: str,
+        refused: Callable[[str], str],
+        not_allowed: Callable[[str], str] | None = None,
+    ) -> dict[str, Any]:
+        """A grant's token request; the provider's refusal becomes a message the user can act on."""
+        try:
+            return await self.endpoint.token_request(env, data, label)
+        except ProviderError as e:
+            code = str(e.details.get("provider_error"))
+            message = refused(code) if code in REFUSED else None
+            if message is None and not_allowed is not None and code in NOT_ALLOWED:
+                message = not_allowed(code)
+            if message is None:
+                raise
+            raise ProviderError(message, provider_error=code, environment=env.name) from None
 
     async def adopt_tokens(
         self, env: EnvironmentConfig, application: str | None, tokens: dict[str, Any], login_hint: str = ""

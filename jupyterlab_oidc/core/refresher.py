@@ -238,28 +238,33 @@ class Refresher:
         wait = MIN_RETRY_SECONDS if expired else min(2.0 ** (count - 1), MAX_BACKOFF_SECONDS)
         return failed_at + wait - self.clock.monotonic()
 
+    async def _ended(self, key: str, session: Session, reason: str, message: str) -> SessionExpiredError:
+        """End ``key`` for ``reason`` (audited) and answer the error to raise."""
+        await self.end(key)
+        self.audit.session_ended(session, reason)
+        return SessionExpiredError(message, environment=session.environment)
+
     async def _refresh_once(self, key: str) -> Session:
         session = self.registry.sessions[key]
         if not session.refresh_token:
             if self.expires_in(session) > 0:
                 return session
-            await self.end(key)
-            self.audit.session_ended(session, "expired")
-            raise SessionExpiredError(
+            raise await self._ended(
+                key,
+                session,
+                "expired",
                 f"The session for {key!r} has expired and has no refresh token (request the "
                 "offline_access scope). Sign in again.",
-                environment=session.environment,
             )
         try:
             tokens = await self.renewer.refresh(session)
         except ProviderError as e:
             if e.details.get("provider_error") in ("invalid_grant", "invalid_token"):
-                await self.end(key)
-                self.audit.session_ended(session, "ended_by_provider")
-                raise SessionExpiredError(
-                    f"The provider ended the session for {key!r} (it no longer accepts the refresh "
-                    "token). Sign in again.",
-                    environment=session.environment,
+                raise await self._ended(
+                    key,
+                    session,
+                    "ended_by_provider",
+                    f"The provider ended the session for {key!r} (it no longer accepts the refresh token). Sign in again.",
                 ) from None
             raise RefreshFailedError(f"Refreshing {key!r} failed: {e.message}", environment=session.environment) from None
         if self.registry.get(key) is not session:
@@ -268,12 +273,12 @@ class Refresher:
             try:
                 await self.renewer.check_refreshed(session, tokens)
             except InvalidIdTokenError as e:
-                await self.end(key)
-                self.audit.session_ended(session, "id_token_rejected")
-                raise SessionExpiredError(
+                raise await self._ended(
+                    key,
+                    session,
+                    "id_token_rejected",
                     f"The provider's refreshed id_token failed the {e.details.get('check')} check; "
                     f"the session for {key!r} was ended. Sign in again.",
-                    environment=session.environment,
                 ) from None
         lifetime = token_lifetime(tokens)
         now = self.clock.time()
