@@ -11,7 +11,7 @@ TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json ts
 LABEXT := jupyterlab_oidc/labextension/package.json
 SHARED_LABEXT := $(VENV)/share/jupyter/labextensions/jupyterlab-oidc
 
-.PHONY: demo demo-reset test test-security test-compat test-dist bench install build dist clean screenshots
+.PHONY: demo demo-reset lint format test test-security test-compat test-dist bench install build dist clean screenshots
 
 # make demo [LAB_PORT=8888] [IDP_PORT=5556] [APP=lab|notebook]; state kept in .demo/ (make demo-reset)
 LAB_PORT ?= 8888
@@ -24,6 +24,19 @@ demo: build
 
 demo-reset:
 	rm -rf $(DEMO_DIR)
+
+# Style and types: ruff (lint + format) and mypy (strict on core/) for Python; stylelint,
+# prettier and eslint for the frontend. `make format` rewrites what the formatters own.
+lint: install
+	$(PY) -m ruff check jupyterlab_oidc tests bench dev
+	$(PY) -m ruff format --check jupyterlab_oidc tests bench dev
+	$(PY) -m mypy
+	npm run lint:check
+
+format: install
+	$(PY) -m ruff check --fix jupyterlab_oidc tests bench dev
+	$(PY) -m ruff format jupyterlab_oidc tests bench dev
+	npm run lint
 
 test: build /usr/bin/chromium
 	npm test
