@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from typing import Any
 
 import pytest
@@ -46,3 +49,30 @@ async def test_every_answer_that_carries_a_token_is_no_store(sign_in: Any, api: 
     for reply in (from_browser, from_kernel):
         assert reply.status == 200 and reply.body["access_token"]
         assert reply.headers["Cache-Control"] == "no-store"
+
+
+def _csp_script_hashes(csp: str) -> set[str]:
+    directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
+    assert directives["default-src"] == ["'none'"]
+    return {source.strip("'").removeprefix("sha256-") for source in directives["script-src"]}
+
+
+async def test_signed_in_page_closes_itself_with_the_one_script_its_csp_hash_allows(
+    begin_sign_in: Any, browser: Any, callback_prefix: str
+) -> None:
+    _started, url = await begin_sign_in({"login_hint": ALICE})
+    callback = await provider_login(browser, url, None, callback_prefix)
+    page = await browser.get(callback)
+    assert 'data-status="signed_in"' in page.text
+    assert "You can close this tab and return to Jupyter" in page.text
+    scripts = re.findall(r"<script>(.*?)</script>", page.text, re.S)
+    assert scripts and "window.close()" in scripts[0] and page.text.count("<script") == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert _csp_script_hashes(page.headers["content-security-policy"]) == {digest}
+
+
+async def test_an_error_page_has_no_script(begin_sign_in: Any, browser: Any, callback_prefix: str) -> None:
+    await begin_sign_in({"login_hint": ALICE})
+    page = await browser.get(f"{callback_prefix}?state=unknown")
+    assert 'data-status="signed_in"' not in page.text
+    assert "<script" not in page.text and "window.close" not in page.text

@@ -6,13 +6,23 @@ start link. No tornado in here: handlers set :data:`PAGE_HEADERS` and write the 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 from typing import Any
 
 from ..errors import OIDCError
 
+#: The one script these pages may run: on a finished sign-in only, the tab closes itself when
+#: the browser allows it (a tab the panel opened with ``window.open``); the text still says
+#: the tab can be closed by hand, for browsers that refuse.
+CLOSE_SCRIPT = "window.close();"
+
+#: The CSP source that allows exactly :data:`CLOSE_SCRIPT` (computed once from its text).
+CLOSE_SCRIPT_SOURCE = "'sha256-" + base64.b64encode(hashlib.sha256(CLOSE_SCRIPT.encode()).digest()).decode() + "'"
+
 #: The URL of these pages can hold a code and a state: never cached, never sent on as a
-#: referrer, never framed, nothing executable.
+#: referrer, never framed, nothing executable but :data:`CLOSE_SCRIPT`.
 PAGE_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
@@ -20,7 +30,8 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "Content-Security-Policy": f"default-src 'none'; script-src {CLOSE_SCRIPT_SOURCE}; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 }
 
 PAGE = """<!doctype html>
@@ -44,7 +55,9 @@ def signed_in_page(email: str, environment: str) -> tuple[int, str]:
     """Status and page for a finished sign-in."""
     title = f"Signed in as {html.escape(email)}"
     detail = f"Environment <b>{html.escape(environment)}</b>. You can close this tab and return to Jupyter."
-    return 200, PAGE.format(title=title, detail=detail, status="signed_in")
+    return 200, PAGE.format(title=title, detail=detail, status="signed_in").replace(
+        "</main></body>", f"</main><script>{CLOSE_SCRIPT}</script></body>"
+    )
 
 
 def render_callback_page(result: Any) -> tuple[int, str]:
