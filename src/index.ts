@@ -26,6 +26,8 @@ import { KernelBridge } from './bridge/bridge';
 import { addCommands, addOpenPanelCommand, addToPalette, CommandIDs } from './commands';
 import { OidcPanel } from './components/panel';
 import { OidcStatus } from './components/statusbar';
+import { pageConfig } from './engines/browser/config';
+import { BrowserEngine } from './engines/browser/engine';
 import { loadTranslation } from './errors';
 import { OidcSessionModel } from './model';
 import { OidcPreferences, SETTINGS_ID } from './preferences';
@@ -50,7 +52,12 @@ const sessionPlugin: JupyterFrontEndPlugin<IOidcSession> = {
   ): IOidcSession => {
     const preferences = new OidcPreferences();
     // The one REST client: every other plugin goes through the model.
-    const api = new OidcAPI({ serverSettings: app.serviceManager.serverSettings });
+    // JupyterLite: no server extension, the lite site's page config names the environments,
+    // and the browser engine does the sign-in in the page (src/engines/browser).
+    const lite = pageConfig();
+    const api = lite
+      ? new BrowserEngine({ config: lite })
+      : new OidcAPI({ serverSettings: app.serviceManager.serverSettings });
     const model = new OidcSessionModel({ api, preferences, translator });
     if (settingRegistry) {
       settingRegistry

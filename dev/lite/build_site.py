@@ -3,13 +3,18 @@
 - JupyterLite and the Pyodide kernel: the PyPI packages installed in dev/lite/.venv;
 - Pyodide itself: the npm package ``pyodide`` (its core: pyodide.mjs, the wasm, the stdlib,
   the lock file), served by the site — the kernel never reaches a CDN;
-- micropip, packaging and pyodide-http: their pure-Python wheels from PyPI, entered into
-  the site's copy of the lock file with their own sha256;
+- the Python packages the Pyodide kernel loads (micropip, packaging, comm, ipython, jedi and
+  their lock dependencies), pyodide-http and requests: npm's Pyodide lists them in its lock
+  file but ships none of their wheels (a kernel without them never answers: pyodide_kernel
+  cannot import). Their pure-Python wheels come from PyPI at the lock's versions
+  (``--requirements`` prints the pins) and enter the site's copy of the lock with their own
+  sha256; comm and ipython-pygments-lexers, not in the lock, are added to it;
 - the kernel helper: a pure-Python wheel of jupyterlab_oidc without the server parts,
   entered into the lock file too and preloaded by the kernel;
 - this extension's labextension, and lite/oidc-callback.html at the site root.
 
 Usage: python dev/lite/build_site.py --pyodide-tgz T --wheels DIR --out DIR --issuer URL
+       python dev/lite/build_site.py --pyodide-tgz T --requirements   (the PyPI pins)
 """
 
 from __future__ import annotations
@@ -27,8 +32,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+#: What the site serves from PyPI: the kernel's imports and what a cell may install.
+ROOTS = ("micropip", "packaging", "pyodide-http", "comm", "ipython", "jedi", "requests")
+#: Preloaded by loadPyodide (the kernel then skips piplite for them).
+PRELOAD = ["micropip", "packaging", "pyodide-http", "comm", "ipython", "jedi", "jupyterlab-oidc"]
+#: Not in Pyodide 314's lock: pinned here, pure-Python wheels on PyPI.
+EXTRA = {"comm": "0.2.3", "ipython-pygments-lexers": "1.1.1"}
+#: Dependencies the lock leaves out (ipython 9 imports ipython_pygments_lexers).
+EXTRA_DEPENDS = {"ipython": ["ipython-pygments-lexers"]}
+
 #: What the kernel wheel ships: the kernel helper and the stdlib-only modules it imports.
-KERNEL_FILES = ("__init__.py", "_version.py", "errors.py", "protocol.py")
+KERNEL_FILES = ("__init__.py", "_version.py", "errors.py", "protocol.py", "core/__init__.py", "core/runtime.py")
+#: Run by IPython when the Pyodide kernel starts (PYTHONSTARTUP): the comm opens at once, so
+#: the page's token reaches the kernel before the first cell (JupyterLite delivers the page's
+#: comm messages between cells only; see jupyterlab_oidc/kernel/lite.py).
+STARTUP_FILE = "jupyterlab_oidc/_lite_startup.py"
+STARTUP = b"""def _jupyterlab_oidc_attach():
+    from jupyterlab_oidc.kernel.lite import attach_soon
+
+    attach_soon()
+
+
+_jupyterlab_oidc_attach()
+del _jupyterlab_oidc_attach
+"""
+SITE_PACKAGES = "/lib/python3.14/site-packages"
 
 
 def kernel_wheel(dest: Path, version: str) -> Path:
@@ -43,11 +71,14 @@ def kernel_wheel(dest: Path, version: str) -> Path:
             files[f"jupyterlab_oidc/{rel}"] = (pkg / rel).read_bytes()
     for src in sorted((pkg / "kernel").rglob("*.py")):
         files[f"jupyterlab_oidc/{src.relative_to(pkg).as_posix()}"] = src.read_bytes()
+    files[STARTUP_FILE] = STARTUP
     files[f"{dist}/METADATA"] = (
         f"Metadata-Version: 2.1\nName: jupyterlab_oidc\nVersion: {version}\n"
         "Summary: jupyterlab-oidc kernel helper for JupyterLite (Pyodide)\n"
     ).encode()
-    files[f"{dist}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: dev/lite/build_site.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[f"{dist}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: dev/lite/build_site.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
     record = []
     for arc, data in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
@@ -69,6 +100,39 @@ def lock_entry(wheel: Path, name: str, imports: list[str]) -> dict:
     }
 
 
+def normalize(name: str) -> str:
+    return name.replace("_", "-").replace(".", "-").lower()
+
+
+def read_lock(tgz: Path) -> dict:
+    with tarfile.open(tgz) as tar:
+        member = tar.extractfile("package/pyodide-lock.json")
+        assert member is not None
+        return json.load(member)
+
+
+def closure(lock: dict) -> dict[str, str]:
+    """name -> version of every package the site serves from PyPI (ROOTS and their depends)."""
+    packages = {normalize(k): v for k, v in lock["packages"].items()}
+    wanted: dict[str, str] = {}
+    todo = list(ROOTS)
+    while todo:
+        name = normalize(todo.pop())
+        if name in wanted:
+            continue
+        if name in EXTRA:
+            wanted[name] = EXTRA[name]
+            depends: list[str] = []
+        else:
+            entry = packages[name]
+            if entry.get("package_type", "package") != "package" or not entry["file_name"].endswith("none-any.whl"):
+                raise SystemExit(f"{name}: not a pure-Python wheel in the lock ({entry['file_name']})")
+            wanted[name] = entry["version"]
+            depends = list(entry.get("depends", []))
+        todo.extend(depends + EXTRA_DEPENDS.get(name, []))
+    return dict(sorted(wanted.items()))
+
+
 def pyodide_dir(tgz: Path, wheels: Path, dest: Path, version: str) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     with tarfile.open(tgz) as tar:
@@ -78,13 +142,27 @@ def pyodide_dir(tgz: Path, wheels: Path, dest: Path, version: str) -> None:
                 member.name = base
                 tar.extract(member, dest, filter="data")
     lock = json.loads((dest / "pyodide-lock.json").read_text())
+    keys = {normalize(k): k for k in lock["packages"]}
+    wanted = closure(lock)
     # The lock's own entries keep their names; the wheel files are PyPI's, with PyPI's hashes.
+    found = set()
     for wheel in sorted(wheels.glob("*.whl")):
-        project = wheel.name.split("-")[0].replace("_", "-").lower()
-        if project in lock["packages"]:
-            entry = lock["packages"][project]
-            entry.update(file_name=wheel.name, sha256=hashlib.sha256(wheel.read_bytes()).hexdigest())
-            shutil.copy2(wheel, dest / wheel.name)
+        project, wheel_version = normalize(wheel.name.split("-")[0]), wheel.name.split("-")[1]
+        if wanted.get(project) != wheel_version:
+            continue
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        if project in keys:
+            entry = lock["packages"][keys[project]]
+            entry.update(file_name=wheel.name, sha256=digest)
+        else:
+            entry = lock_entry(wheel, project, [project.replace("-", "_")])
+            lock["packages"][project] = entry
+        entry["depends"] = sorted(set(entry.get("depends", [])) | set(EXTRA_DEPENDS.get(project, [])))
+        shutil.copy2(wheel, dest / wheel.name)
+        found.add(project)
+    missing = sorted(set(wanted) - found)
+    if missing:
+        raise SystemExit(f"wheels missing from {wheels}: {', '.join(f'{n}=={wanted[n]}' for n in missing)}")
     ours = kernel_wheel(dest, version)
     lock["packages"]["jupyterlab-oidc"] = lock_entry(ours, "jupyterlab-oidc", ["jupyterlab_oidc"])
     (dest / "pyodide-lock.json").write_text(json.dumps(lock))
@@ -93,12 +171,18 @@ def pyodide_dir(tgz: Path, wheels: Path, dest: Path, version: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pyodide-tgz", type=Path, required=True)
-    parser.add_argument("--wheels", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--issuer", required=True)
+    parser.add_argument("--requirements", action="store_true", help="print the PyPI pins and exit")
+    parser.add_argument("--wheels", type=Path)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--issuer")
     parser.add_argument("--client-id", default="jupyterlab-oidc")
     parser.add_argument("--base-path", default="/", help="the URL path the site is served under (ends with /)")
     args = parser.parse_args()
+    if args.requirements:
+        print("\n".join(f"{name}=={v}" for name, v in closure(read_lock(args.pyodide_tgz)).items()))
+        return 0
+    if not (args.wheels and args.out and args.issuer):
+        parser.error("--wheels, --out and --issuer are needed to build the site")
     out = args.out.resolve()
     version = "0.1.0"
     version_file = ROOT / "jupyterlab_oidc" / "_version.py"
@@ -124,7 +208,8 @@ def main() -> int:
                     "disablePyPIFallback": True,
                     "loadPyodideOptions": {
                         "lockFileURL": f"{args.base_path}static/pyodide/pyodide-lock.json",
-                        "packages": ["micropip", "packaging", "jupyterlab-oidc"],
+                        "packages": PRELOAD,
+                        "env": {"HOME": "/home/pyodide", "PYTHONSTARTUP": f"{SITE_PACKAGES}/{STARTUP_FILE}"},
                     },
                 },
             },

@@ -8,7 +8,10 @@ LITE_PORT ?= 18910
 LITE_IDP_PORT ?= 18911
 LITE_PYODIDE ?= 314.0.7
 LITE_JUPYTERLITE ?= 0.8.6
-LITE_WHEELS ?= micropip==0.11.1 packaging==26.1 pyodide-http==0.2.2
+# The PyPI wheels (the kernel's micropip, packaging, comm, ipython, jedi and their lock
+# dependencies; pyodide-http and requests) are pinned to the versions of Pyodide's lock file:
+# `build_site.py --requirements` prints them.
+LITE_REQUIREMENTS = $(LITE_CACHE)/requirements-$(LITE_PYODIDE).txt
 
 .PHONY: lite lite-serve lite-test lite-clean
 
@@ -20,8 +23,12 @@ $(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz:
 	mkdir -p $(LITE_CACHE)
 	cd $(LITE_CACHE) && npm pack --silent pyodide@$(LITE_PYODIDE)
 
-$(LITE_CACHE)/wheels/.done: $(LITE_VENV)/bin/jupyter-lite
-	$(LITE_VENV)/bin/pip download -q --no-deps --only-binary=:all: --python-version 3.14 -d $(LITE_CACHE)/wheels $(LITE_WHEELS)
+$(LITE_REQUIREMENTS): $(LITE_VENV)/bin/jupyter-lite $(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz $(LITE_DIR)/build_site.py
+	$(LITE_VENV)/bin/python $(LITE_DIR)/build_site.py --pyodide-tgz $(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz --requirements > $@.tmp
+	mv $@.tmp $@
+
+$(LITE_CACHE)/wheels/.done: $(LITE_REQUIREMENTS)
+	$(LITE_VENV)/bin/pip download -q --no-deps --only-binary=:all: --python-version 3.14 -d $(LITE_CACHE)/wheels -r $(LITE_REQUIREMENTS)
 	touch $@
 
 lite: $(LITE_VENV)/bin/jupyter-lite $(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz $(LITE_CACHE)/wheels/.done build

@@ -9,6 +9,10 @@ Redirects are the library's business (both drop the header when the origin chang
 httpx/requests keep it on a same-host http→https upgrade); a 401 retry, which attaches a fresh
 token, happens only when the 401 came from the original request's origin: after a redirect to
 another origin the 401 is returned as it is, and nothing is refreshed.
+
+In JupyterLite (Pyodide) there is no httpx: ``requests`` patched by ``pyodide_http`` takes
+``auth=OIDCBearer()`` (the token the page pushed, see ``kernel/lite.py``), and
+``pyodide.http.pyfetch(url, headers=await OIDCBearer().headers())`` the header.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from collections.abc import AsyncGenerator, Generator
 from functools import partial
 from typing import Any
 
-import httpx
+try:
+    import httpx
+except ImportError:  # JupyterLite (Pyodide): requests under pyodide-http, or pyfetch
+    httpx = None  # type: ignore[assignment]
 
 from .client import TokenClient, default_client, token_sha256
 from .environment import Environment, environment_name
@@ -26,7 +33,7 @@ from .tokenstore import TokenStore
 from .urls import same_origin
 
 
-class OIDCBearer(httpx.Auth):
+class OIDCBearer(httpx.Auth if httpx is not None else object):  # type: ignore[misc]
     """Adds ``Authorization: Bearer <token>`` from :func:`get_token`; retries once after a 401."""
 
     requires_request_body = False
@@ -55,6 +62,11 @@ class OIDCBearer(httpx.Auth):
     def token(self) -> TokenStore:
         return self.client.get_token(self.environment, self.application, self.min_valid)
 
+    async def headers(self, headers: dict[str, str] | None = None) -> dict[str, str]:
+        """``headers`` plus ``Authorization`` (``pyfetch(url, headers=await auth.headers())``)."""
+        token = await self.client.get_token_async(self.environment, self.application, self.min_valid)
+        return {**(headers or {}), "Authorization": token.authorization}
+
     def refreshed(self, refused: str | None) -> TokenStore:
         """A token other than ``refused`` (the one the API answered 401 to)."""
         rejected = token_sha256(refused) if refused else None
@@ -71,7 +83,8 @@ class OIDCBearer(httpx.Auth):
 
     def _retry_after_401(self, response: Any, token_origin: str = "", **kwargs: Any) -> Any:
         sent = response.request
-        if response.status_code != 401 or getattr(sent, "_oidc_retried", False):
+        connection = getattr(response, "connection", None)  # pyodide-http's responses have none
+        if response.status_code != 401 or getattr(sent, "_oidc_retried", False) or connection is None:
             return response
         if not same_origin(str(sent.url), token_origin):
             return response  # a redirect took the request elsewhere: no token goes there
@@ -82,7 +95,7 @@ class OIDCBearer(httpx.Auth):
         retry = sent.copy()
         retry._oidc_retried = True
         retry.headers["Authorization"] = token.authorization
-        answer = response.connection.send(retry, **kwargs)
+        answer = connection.send(retry, **kwargs)
         answer.history.append(response)
         answer.request = retry
         return answer

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import ConfigError, NotAuthenticatedError, OIDCError
 from ..protocol import session_key as _session_key
 from ..protocol import token_sha256
-from . import messages
+from . import lite, messages
 from .comm_channel import ChannelUnavailable, CommChannel
 from .environment import Environment, environment_name
 from .http_channel import HTTPChannel, ServerEndpoint
@@ -143,6 +143,8 @@ class TokenClient:
         token = self._cache.get(key)
         if token is not None and token.valid_for(min_valid):
             return token
+        if lite.in_pyodide():  # no thread to wait on: the page's push, awaited
+            return await lite.wait_for_token(self, key, min_valid)
         import asyncio
 
         return await asyncio.get_running_loop().run_in_executor(None, partial(self._pull, key, min_valid))
@@ -255,6 +257,8 @@ class TokenClient:
 
     def _fetch(self, key: Key, min_valid: float, force: bool, rejected: str | None) -> TokenStore:
         environment, application = key
+        if lite.in_pyodide():  # JupyterLite: only what the page pushed (asked for, for later)
+            raise lite.refuse(self, key, min_valid)
         reply: dict[str, Any] | None = None
         if self.comm is not None:
             self.comm.ensure_open()
@@ -324,6 +328,7 @@ class TokenClient:
     def _on_ready(self, ready: dict[str, Any]) -> None:
         if isinstance(ready.get("default_environment"), str) and ready["default_environment"]:
             self.default_environment = ready["default_environment"]
+        lite.ask_again(self)  # JupyterLite: the page pushes changes only, ask for the rest
 
     def _forget_ended(self, sessions: dict[str, Any], written_at: float | None) -> None:
         """Drop tokens whose session the file no longer lists (or lists with another sign-in).

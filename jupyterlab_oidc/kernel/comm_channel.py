@@ -43,10 +43,14 @@ class _Waiter:
 
 
 def running_kernel() -> Any:
-    """The ipykernel ``Kernel`` of this process, or None (never imports ipykernel itself)."""
+    """The ipykernel ``Kernel`` of this process (or JupyterLite's Pyodide kernel), or None.
+
+    Never imports ipykernel itself.
+    """
     kernelbase = sys.modules.get("ipykernel.kernelbase")
     if kernelbase is None:
-        return None
+        lite = sys.modules.get("pyodide_kernel")  # JupyterLite: its comms go through the page
+        return getattr(lite, "kernel_instance", None) if lite is not None else None
     kernel_cls = getattr(kernelbase, "Kernel", None)
     try:
         return kernel_cls.instance() if kernel_cls is not None and kernel_cls.initialized() else None
@@ -70,6 +74,8 @@ class CommChannel:
     ) -> None:
         self._on_update = on_update
         self._on_ready = on_ready
+        #: Ids of requests sent with :meth:`send` (nobody waits: the answer is an update).
+        self._sent: set[str] = set()
         self._package_version = package_version
         self._lock = threading.Lock()
         self._comm: Any = None
@@ -90,6 +96,26 @@ class CommChannel:
     def attached(self) -> bool:
         """True when a frontend answered ``ready`` (it pushes updates, maybe only between cells)."""
         return self._comm is not None and self._ready
+
+    @property
+    def opened(self) -> bool:
+        """True when a comm is open (answered ``ready`` or not yet)."""
+        return self._comm is not None
+
+    def send(self, message: dict[str, Any]) -> bool:
+        """Send without waiting (JupyterLite: the answer arrives after the cell); False if not ready."""
+        channel = self._comm
+        if channel is None or not self._ready:
+            return False
+        try:
+            channel.send(data=message)
+        except Exception as e:
+            log.debug("jupyterlab_oidc: cannot send on the comm: %s", e)
+            return False
+        if len(self._sent) > 64:
+            self._sent.clear()
+        self._sent.add(message["id"])
+        return True
 
     def ensure_open(self) -> None:
         """Open the comm if there is a kernel and none is open (cheap when nothing to do)."""
@@ -192,6 +218,13 @@ class CommChannel:
         if waiter is not None:
             waiter.reply = data
             waiter.event.set()
+        elif data.get("id") in self._sent:  # the answer to send(): a token is kept, an error dropped
+            self._sent.discard(data["id"])
+            if kind == messages.TOKEN_REPLY:
+                token = data["token"]
+                environment, application = token.get("environment"), token.get("application") or None
+                update = {"reason": "pull", "environment": environment, "application": application, "token": token}
+                self._on_update(update)
         elif kind == messages.ERROR:
             log.warning("jupyterlab_oidc: the frontend reported %s: %s", data["error"], data.get("message", ""))
 

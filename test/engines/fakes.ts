@@ -215,7 +215,7 @@ export async function signIn(
   callback: Record<string, unknown> = {}
 ) {
   const reply = await tab.engine.login({ login_hint: loginHint });
-  const url = new URL(reply.url);
+  const url = new URL(String(reply.url));
   provider.nonce = url.searchParams.get('nonce') ?? '';
   const data = { type: 'jupyterlab-oidc-callback', state: reply.state, code: 'the-code', error: null, iss: ISSUER, ...callback };
   tab.win.dispatchEvent(new MessageEvent('message', { data, origin: SITE }));
