@@ -14,9 +14,10 @@ from typing import Any
 from ..errors import OIDCError
 
 #: The one script these pages may run: on a finished sign-in only, the tab closes itself when
-#: the browser allows it (a tab the panel opened with ``window.open``); the text still says
-#: the tab can be closed by hand, for browsers that refuse.
-CLOSE_SCRIPT = "window.close();"
+#: the browser allows it (a tab the panel opened with ``window.open``), after two seconds in
+#: which "Signed in as …" can be read; the text still says the tab can be closed by hand, for
+#: browsers that refuse.
+CLOSE_SCRIPT = "setTimeout(function () { window.close(); }, 2000);"
 
 #: The CSP source that allows exactly :data:`CLOSE_SCRIPT` (computed once from its text).
 CLOSE_SCRIPT_SOURCE = "'sha256-" + base64.b64encode(hashlib.sha256(CLOSE_SCRIPT.encode()).digest()).decode() + "'"
