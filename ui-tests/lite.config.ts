@@ -15,6 +15,8 @@ const SITE = process.env.OIDC_LITE_SITE || path.resolve(__dirname, '..', 'dev', 
 export default defineConfig({
   testDir: './tests',
   testMatch: /lite.*\.spec\.ts/,
+  // lite.spec.ts skips itself under any other config (the main suite has no lite site).
+  metadata: { lite: true },
   outputDir: `./test-results/lite-${LITE_PORT}`,
   timeout: 180_000,
   expect: { timeout: 30_000 },
@@ -28,7 +30,15 @@ export default defineConfig({
     trace: 'retain-on-failure',
     launchOptions: {
       executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic'
+      ]
     }
   },
   webServer: [

@@ -43,7 +43,7 @@ lite-serve: lite
 # Playwright against the site and the dev provider (both on 127.0.0.1).
 lite-test: lite
 	OIDC_LITE_SITE=$(LITE_SITE) OIDC_LITE_PORT=$(LITE_PORT) OIDC_LITE_IDP_PORT=$(LITE_IDP_PORT) \
-	  npx playwright test -c ui-tests/playwright.config.ts lite.spec.ts
+	  npx playwright test -c ui-tests/lite.config.ts
 
 lite-clean:
 	rm -rf $(LITE_SITE) $(LITE_CACHE)

@@ -85,6 +85,13 @@ async function runCell(page: Page, code: string): Promise<string> {
 }
 
 test.describe('JupyterLite site', () => {
+  test.beforeEach(() => {
+    test.skip(
+      !test.info().config.metadata?.lite,
+      'needs `make lite` and -c ui-tests/lite.config.ts'
+    );
+  });
+
   test('loads the extension with no request outside 127.0.0.1', async ({ page }) => {
     const hosts = watchHosts(page);
     const started = Date.now();
