@@ -9,16 +9,21 @@ import { formatRemaining } from './format';
 import { openSignInWindow } from './signin';
 import { IOidcSession, ITarget } from './tokens';
 
+/** What the panel's forms ask for: where, as whom, and how (device code, `prompt`). */
+export type ISignInRequest = ITarget & Pick<IOidcSession.ISignInOptions, 'loginHint' | 'flow' | 'prompt'>;
+
 /**
  * Start a sign-in. Call it synchronously in a click handler: the provider's window is
  * opened before anything is awaited. Failures are shown by the model (the panel's error).
  */
 export function startSignIn(
   model: IOidcSession,
-  options: ITarget & { loginHint: string },
+  options: ISignInRequest,
   trans: TranslationBundle
 ): Promise<IOidcSession.ISession | null> {
-  const win = openSignInWindow(model.preferences.openMode, trans);
+  // A device sign-in (the user's choice or the environment's flow) opens no provider window.
+  const device = (options.flow ?? model.environments.find(env => env.name === options.environment)?.flow) === 'device';
+  const win = device ? null : openSignInWindow(model.preferences.openMode, trans);
   return model.signIn({ ...options, window: win }).catch(() => null);
 }
 

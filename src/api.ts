@@ -23,6 +23,33 @@ export interface IEnvironmentInfo {
   /** Applications (Zitadel project ids) this environment can add as audience. */
   applications: string[];
   discovery_mode: string;
+  /** `code` (the browser is redirected) or `device` (RFC 8628: a code to enter elsewhere). */
+  flow?: SignInFlow;
+}
+
+/** How a sign-in reaches the provider: a browser redirect, or a device code (RFC 8628). */
+export type SignInFlow = 'code' | 'device';
+
+/** What a device sign-in (RFC 8628) shows the person: the code to enter and where. */
+export interface IDeviceFields {
+  flow?: SignInFlow;
+  user_code?: string;
+  verification_uri?: string;
+  /** The verification page with the code filled in, when the provider sends one. */
+  verification_uri_complete?: string | null;
+  /** Seconds between the server's polls of the token endpoint. */
+  interval?: number;
+  /** The client the code is for, and the environment's name for people. */
+  client_id?: string;
+  display_name?: string;
+}
+
+/** `POST login`'s body: `prompt` / `max_age` switch account or re-authenticate (OIDC Core §3.1.2.1). */
+export interface ILoginBody extends ITarget {
+  login_hint: string;
+  flow?: SignInFlow;
+  prompt?: string;
+  max_age?: number;
 }
 
 /** `GET environments`. */
@@ -55,8 +82,8 @@ export interface ISessionInfo {
   has_refresh_token: boolean;
 }
 
-/** A sign-in waiting for the provider's callback (`GET status` → `pending`). */
-export interface IPendingInfo {
+/** A sign-in waiting for the provider's callback (`GET status` → `pending`); a device one has its code. */
+export interface IPendingInfo extends IDeviceFields {
   state: string;
   environment: string;
   application: string | null;
@@ -82,10 +109,10 @@ export interface IStatusReply {
   store_error: { error: string; message: string } | null;
 }
 
-/** `POST login`. */
-export interface ILoginReply {
+/** `POST login`; a device sign-in (`flow: "device"`) answers its code and no `url`. */
+export interface ILoginReply extends IDeviceFields {
   /** The provider's authorization URL: for this browser only (its request got the binding cookie). */
-  url: string;
+  url?: string;
   state: string;
   expires_in: number;
   /** The start link (see `IPendingInfo.start_url`), for a browser that did not make this request. */
@@ -161,7 +188,7 @@ export interface ITarget {
 export interface IOidcAPI {
   environments(): Promise<IEnvironmentsReply>;
   status(options?: OidcAPI.IStatusOptions): Promise<IStatusReply>;
-  login(body: ITarget & { login_hint: string }): Promise<ILoginReply>;
+  login(body: ILoginBody): Promise<ILoginReply>;
   awaitLogin(state: string, waitSeconds?: number, signal?: AbortSignal): Promise<IAwaitReply>;
   cancel(state: string): Promise<void>;
   token(body?: ITarget & { min_valid?: number }): Promise<ITokenReply>;
@@ -198,7 +225,7 @@ export class OidcAPI implements IOidcAPI {
   }
 
   /** Start a sign-in: the provider URL to open and the `state` to await. */
-  login(body: ITarget & { login_hint: string }): Promise<ILoginReply> {
+  login(body: ILoginBody): Promise<ILoginReply> {
     return this._post('login', body);
   }
 

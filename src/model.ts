@@ -179,7 +179,8 @@ export class OidcSessionModel implements IOidcSession {
     this._clearError();
     this._notice = null;
     const environment = options.environment || this.preferredEnvironment;
-    const started = this._signIns.start({ ...options, environment });
+    const flow = options.flow ?? this.environments.find(env => env.name === environment)?.flow;
+    const started = this._signIns.start({ ...options, environment, flow });
     void started.then(
       () => this.preferences.setLastEmail(options.loginHint.trim()).catch(() => undefined),
       () => undefined

@@ -4,7 +4,7 @@
  *
  * The session model owns one; it holds no session, only what a pending sign-in needs.
  */
-import { IOidcAPI, ISessionInfo } from './api';
+import { ILoginReply, IOidcAPI, IPendingInfo, ISessionInfo } from './api';
 import { OidcError } from './errors';
 import { SignInMemory } from './resume';
 import { IOwnSignIn, IPendingEntry, startLink, toPending, unsafeUrl } from './sessions';
@@ -41,37 +41,47 @@ export class OwnSignIns {
     const { api } = this._options;
     const win = options.window ?? null;
     const loginHint = options.loginHint.trim();
-    let reply;
+    let reply: ILoginReply;
     try {
       reply = await api.login({
         environment: options.environment || undefined,
         application: options.application || undefined,
-        login_hint: loginHint
+        login_hint: loginHint,
+        ...(options.flow === 'device' ? { flow: 'device' as const } : {}),
+        ...(options.prompt ? { prompt: options.prompt } : {}),
+        ...(options.maxAge !== undefined ? { max_age: options.maxAge } : {})
       });
     } catch (error) {
       closeWindow(win);
       throw this._options.onError(error);
     }
-    const opened = openExternal(win, reply.url);
-    if (opened === 'refused') {
-      // Never navigated: a javascript: URL would run in JupyterLab's origin.
-      void api.cancel(reply.state).catch(() => undefined);
-      throw this._options.onError(unsafeUrl('authorization'));
+    const info: IPendingInfo = {
+      state: reply.state,
+      environment: options.environment,
+      application: options.application || null,
+      login_hint: loginHint,
+      expires_in: reply.expires_in,
+      callback_received: false
+    };
+    let url: string;
+    let windowOpened = false;
+    if (reply.flow === 'device' || typeof reply.user_code === 'string') {
+      // A device sign-in (RFC 8628): no provider page here; the panel shows the code to enter elsewhere.
+      closeWindow(win);
+      url = httpUrl(reply.verification_uri_complete)?.href ?? httpUrl(reply.verification_uri)?.href ?? '';
+      Object.assign(info, Private.deviceFields(reply));
+    } else {
+      const opened = openExternal(win, reply.url);
+      if (opened === 'refused') {
+        // Never navigated: a javascript: URL would run in JupyterLab's origin.
+        void api.cancel(reply.state).catch(() => undefined);
+        throw this._options.onError(unsafeUrl('authorization'));
+      }
+      url = httpUrl(reply.url)!.href;
+      windowOpened = opened === 'navigated';
     }
     this._memory.remember(reply.state, options.environment);
-    this._own = {
-      url: httpUrl(reply.url)!.href,
-      windowOpened: opened === 'navigated',
-      info: {
-        state: reply.state,
-        environment: options.environment,
-        application: options.application || null,
-        login_hint: loginHint,
-        expires_in: reply.expires_in,
-        callback_received: false
-      },
-      expiresAt: Date.now() + reply.expires_in * 1000
-    };
+    this._own = { url, windowOpened, info, expiresAt: Date.now() + reply.expires_in * 1000 };
     this._options.changed();
     return this._await(reply.state);
   }
@@ -96,8 +106,9 @@ export class OwnSignIns {
       return;
     }
     const entry = entries.find(p => this._memory.has(p.state));
-    const url = entry ? startLink(entry) : null;
-    if (entry && url) {
+    // A device sign-in has no start link: its card shows the code (`url` only for the link).
+    const url = entry ? startLink(entry) ?? (typeof entry.user_code === 'string' ? '' : null) : null;
+    if (entry && url !== null) {
       this._own = { url, windowOpened: true, info: { ...entry }, expiresAt: entry.expiresAt };
       void this._await(entry.state).then(
         info => this._options.onSignedIn(info),
@@ -164,6 +175,12 @@ export namespace OwnSignIns {
 }
 
 namespace Private {
+  /** What a device sign-in's card shows, from `POST login`'s answer (never a device code). */
+  export function deviceFields(reply: ILoginReply): Partial<IPendingInfo> {
+    const { flow, user_code, verification_uri, verification_uri_complete, interval, client_id, display_name } = reply;
+    return { flow: flow ?? 'device', user_code, verification_uri, verification_uri_complete, interval, client_id, display_name };
+  }
+
   /** Codes of a request that got no answer. */
   export const NO_ANSWER: ReadonlyArray<string> = ['network_error', 'aborted'];
 }

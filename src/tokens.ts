@@ -17,7 +17,8 @@ import type {
   IRawReply,
   ISessionInfo,
   ITarget,
-  ITokenReply
+  ITokenReply,
+  SignInFlow
 } from './api';
 import type { ITokenCheckReport } from './tokencheck';
 import type { OidcError } from './errors';
@@ -31,7 +32,8 @@ export type {
   IPendingInfo,
   ISessionInfo,
   ITarget,
-  ITokenReply
+  ITokenReply,
+  SignInFlow
 } from './api';
 
 /** The OpenID Connect sessions held by the jupyterlab-oidc server extension. */
@@ -141,6 +143,15 @@ export namespace IOidcSession {
      * navigated to the provider once the URL is known; null when it was blocked.
      */
     window?: Window | null;
+    /**
+     * `device`: sign in with a code entered on any device (RFC 8628), for places the
+     * provider's redirect cannot reach; the default is the environment's `flow`.
+     */
+    flow?: SignInFlow;
+    /** `login` or `select_account` to sign in as someone else; `login` to re-authenticate. */
+    prompt?: string;
+    /** Seconds since the last authentication the provider may accept (OIDC `max_age`). */
+    maxAge?: number;
   }
 
   export interface ITokenOptions extends ITarget {

@@ -6,7 +6,7 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { copyAccessToken, startSignIn } from '../actions';
+import { copyAccessToken, ISignInRequest, startSignIn } from '../actions';
 import { IOidcSession, ITarget } from '../tokens';
 import { displayName, label } from './labels';
 import { PreflightView } from './preflightview';
@@ -14,7 +14,7 @@ import { TokenCheckView } from './tokencheckview';
 
 /** What the panel's buttons do. `signIn` must open the provider window synchronously. */
 export interface IPanelActions {
-  signIn(form: ITarget & { loginHint: string }): void;
+  signIn(form: ISignInRequest): void;
   cancel(state: string): void;
   /** Ask before signing out; answers whether to go on. */
   confirmSignOut(session: IOidcSession.ISession): Promise<boolean>;

@@ -13,7 +13,7 @@ import { IOidcSession, ITarget } from '../tokens';
 import { IPanelActions } from './actions';
 import { Breakable } from './breakable';
 import { Countdown } from './countdown';
-import { displayName, label } from './labels';
+import { displayName, label, looksLikeEmail } from './labels';
 
 /** Props of `IdentityCard`. */
 export interface IIdentityCardProps {
@@ -35,6 +35,7 @@ export function IdentityCard(props: IIdentityCardProps): JSX.Element {
     setBusy(kind);
     void action().finally(() => setBusy(''));
   };
+  const switching = model.pending.some(p => p.own && p.key === session.key);
   const signOut = async () => {
     if (await actions.confirmSignOut(session)) {
       await actions.signOut(target);
@@ -118,8 +119,9 @@ export function IdentityCard(props: IIdentityCardProps): JSX.Element {
           onClick={() => run('sign-out', signOut)}
         />
       </div>
-      <details className="jp-oidc-card-details" data-test="oidc-card-details">
+      <details className="jp-oidc-card-details" data-test="oidc-card-details" open={switching || undefined}>
         <summary>{trans.__('Details')}</summary>
+        <SwitchAccount model={model} session={session} trans={trans} actions={actions} />
         <dl className="jp-oidc-facts">
           <dt>{trans.__('Environment')}</dt>
           <dd>{session.environment}</dd>
@@ -148,6 +150,87 @@ export function IdentityCard(props: IIdentityCardProps): JSX.Element {
         </dl>
       </details>
     </article>
+  );
+}
+
+/**
+ * "Sign in as someone else": a sign-in for the same environment with `prompt=login` (the
+ * provider asks again instead of reusing its session) as the email typed here. The card
+ * stays until the new sign-in has passed the server's checks, which then replace it.
+ */
+function SwitchAccount(props: IIdentityCardProps): JSX.Element {
+  const { model, session, trans, actions } = props;
+  const [open, setOpen] = React.useState(false);
+  const [email, setEmail] = React.useState('');
+  const [invalid, setInvalid] = React.useState(false);
+  const who = session.email || session.sub;
+  const waiting = model.pending.find(p => p.own && p.key === session.key);
+  if (waiting) {
+    return (
+      <p className="jp-oidc-hint" data-test="oidc-card-switching" role="status">
+        {trans.__('Signing in as %1: %2 stays signed in until that sign-in succeeds.', waiting.login_hint || trans.__('another account'), who)}
+      </p>
+    );
+  }
+  if (!open) {
+    return (
+      <div className="jp-oidc-form-actions">
+        <button type="button" className="jp-mod-styled jp-oidc-button" data-test="oidc-switch-account" onClick={() => setOpen(true)}>
+          {trans.__('Sign in as someone else')}
+        </button>
+      </div>
+    );
+  }
+  const onSubmit = (event: React.FormEvent) => {
+    event.preventDefault();
+    const loginHint = email.trim();
+    if (!looksLikeEmail(loginHint)) {
+      setInvalid(true);
+      return;
+    }
+    setOpen(false);
+    setEmail('');
+    // Synchronously in the submit handler: the provider's window opens here.
+    actions.signIn({ environment: session.environment, application: session.application, loginHint, prompt: 'login' });
+  };
+  const id = `jp-oidc-switch-email-${session.key.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  return (
+    <form className="jp-oidc-form jp-oidc-switch" data-test="oidc-switch-form" onSubmit={onSubmit} noValidate>
+      <label htmlFor={id}>{trans.__('Email of the other account')}</label>
+      <input
+        id={id}
+        className="jp-mod-styled"
+        data-test="oidc-switch-email"
+        type="email"
+        autoComplete="email"
+        spellCheck={false}
+        required
+        placeholder={trans.__('you@example.com')}
+        value={email}
+        aria-invalid={invalid}
+        onChange={e => {
+          setEmail(e.target.value);
+          setInvalid(false);
+        }}
+      />
+      <p className="jp-oidc-hint">
+        {invalid ? (
+          <span className="jp-oidc-field-error" role="alert" data-test="oidc-switch-invalid">
+            {trans.__('Type the email of the account to sign in with.')}
+          </span>
+        ) : (
+          trans.__('%1 stays signed in until the new account passes the checks; then it replaces %1 here and in running kernels.', who)
+        )}
+      </p>
+      <div className="jp-oidc-form-actions">
+        <button type="submit" className="jp-mod-styled jp-mod-accept jp-oidc-button" data-test="oidc-switch-go">
+          {trans.__('Sign in')}
+        </button>
+        <button type="button" className="jp-mod-styled jp-oidc-button" data-test="oidc-switch-keep" onClick={() => setOpen(false)}>
+          {trans.__('Keep %1', who)}
+        </button>
+      </div>
+    </form>
   );
 }
 

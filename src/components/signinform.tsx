@@ -10,6 +10,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { IOidcSession } from '../tokens';
+import type { SignInFlow } from '../api';
 import { IPanelActions } from './actions';
 import { firstFreeEnvironment, label, looksLikeEmail, optionLabel } from './labels';
 
@@ -29,6 +30,7 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
   const [email, setEmail] = React.useState<string | null>(null);
   const [invalid, setInvalid] = React.useState(false);
   const [replacing, setReplacing] = React.useState<IOidcSession.ISession | null>(null);
+  const [flow, setFlow] = React.useState<SignInFlow | undefined>(undefined);
   const environments = model.environments;
   const selected = environment ?? firstFreeEnvironment(model);
   const applications = environments.find(env => env.name === selected)?.applications ?? [];
@@ -43,12 +45,14 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
     );
   }
   const chosenApplication = applications.includes(application) ? application : undefined;
-  const signIn = () => {
+  const deviceOnly = environments.find(env => env.name === selected)?.flow === 'device';
+  const signIn = (how = flow) => {
     setReplacing(null);
-    actions.signIn({ environment: selected, application: chosenApplication, loginHint: emailValue.trim() });
+    actions.signIn({ environment: selected, application: chosenApplication, loginHint: emailValue.trim(), flow: how });
   };
-  const onSubmit = (event: React.FormEvent) => {
+  const onSubmit = (event: React.FormEvent, how?: SignInFlow) => {
     event.preventDefault();
+    setFlow(how);
     if (!looksLikeEmail(emailValue.trim())) {
       setInvalid(true);
       return;
@@ -59,7 +63,7 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
       setReplacing(existing); // ask first; the provider window opens on the confirming click
       return;
     }
-    signIn();
+    signIn(how);
   };
   const change = (update: () => void) => {
     update();
@@ -156,7 +160,7 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
               type="button"
               className="jp-mod-styled jp-mod-warn jp-oidc-button"
               data-test="oidc-replace-yes"
-              onClick={signIn}
+              onClick={() => signIn()}
             >
               {trans.__('Replace and sign in')}
             </button>
@@ -178,8 +182,19 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
             className="jp-mod-styled jp-mod-accept jp-oidc-button"
             data-test="oidc-sign-in"
           >
-            {trans.__('Sign in')}
+            {deviceOnly ? trans.__('Sign in with a code') : trans.__('Sign in')}
           </button>
+          {!deviceOnly && (
+            <button
+              type="button"
+              className="jp-mod-styled jp-oidc-button"
+              data-test="oidc-sign-in-device"
+              title={trans.__('Get a code to enter on any device: for places the provider cannot send the browser back to')}
+              onClick={e => onSubmit(e, 'device')}
+            >
+              {trans.__('Sign in with a code')}
+            </button>
+          )}
           <button
             type="button"
             className="jp-mod-styled jp-oidc-button"

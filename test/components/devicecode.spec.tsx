@@ -107,7 +107,7 @@ describe('PendingCard with a device sign-in', () => {
     const { pendingInfo, statusReply } = await import('../utils');
     const h = new PanelHarness();
     const deviceFields = {
-      flow: 'device',
+      flow: 'device' as const,
       user_code: 'WDJB-MJHT',
       verification_uri: 'https://idp.example/device',
       verification_uri_complete: 'https://idp.example/device?user_code=WDJB-MJHT',

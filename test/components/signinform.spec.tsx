@@ -26,11 +26,12 @@ describe('SignInForm', () => {
       expect(h.$('#jp-oidc-form-title')?.textContent).toBe('Sign in');
     });
 
-    it('should put Sign in and Test configuration in one row of equal buttons', async () => {
+    it('should put Sign in, Sign in with a code and Test configuration in one row of equal buttons', async () => {
       await h.ready();
       const row = h.$('.jp-oidc-form-actions')!;
       expect(Array.from(row.children).map(b => (b as HTMLElement).dataset.test)).toEqual([
         'oidc-sign-in',
+        'oidc-sign-in-device',
         'oidc-test-configuration'
       ]);
     });

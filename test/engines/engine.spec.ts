@@ -24,8 +24,8 @@ async function until(condition: () => boolean): Promise<void> {
 describe('browser engine', () => {
   it('builds the authorization request: PKCE S256, random state and nonce, login_hint', async () => {
     const tab = engine(provider);
-    const first = new URL((await tab.engine.login({ login_hint: 'alice@example.com' })).url);
-    const second = new URL((await tab.engine.login({ login_hint: 'alice@example.com' })).url);
+    const first = new URL((await tab.engine.login({ login_hint: 'alice@example.com' })).url!);
+    const second = new URL((await tab.engine.login({ login_hint: 'alice@example.com' })).url!);
     expect(`${first.origin}${first.pathname}`).toBe(`${ISSUER}/auth`);
     const p = first.searchParams;
     expect([p.get('response_type'), p.get('client_id'), p.get('code_challenge_method'), p.get('login_hint')]).toEqual(['code', 'lite-client', 'S256', 'alice@example.com']);
