@@ -13,6 +13,7 @@ import { DisposableDelegate, DisposableSet, IObservableDisposable } from '@lumin
 import { ISignal, Signal } from '@lumino/signaling';
 
 import * as Protocol from './protocol';
+import { SubshellStatusGuard } from './status';
 
 /** The bridge on one kernel connection. */
 export class KernelAttachment implements IObservableDisposable {
@@ -25,6 +26,7 @@ export class KernelAttachment implements IObservableDisposable {
     this._disposables.add(new DisposableDelegate(() => kernel.statusChanged.disconnect(this._onStatus, this)));
     kernel.disposed.connect(this._onKernelDisposed, this);
     this._disposables.add(new DisposableDelegate(() => kernel.disposed.disconnect(this._onKernelDisposed, this)));
+    this._disposables.add(new SubshellStatusGuard(kernel)); // issue 18.4: Busy stays Busy while a cell runs
   }
 
   /** The kernel connection this attachment is registered on. */

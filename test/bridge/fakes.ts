@@ -90,6 +90,8 @@ export class FakeKernel {
   info = Promise.resolve({});
   targets = new Map<string, (comm: FakeComm, msg: KernelMessage.ICommOpenMsg) => void>();
   statusChanged = new Signal<FakeKernel, Kernel.Status>(this);
+  anyMessage = new Signal<FakeKernel, Kernel.IAnyMessageArgs>(this);
+  iopubMessage = new Signal<FakeKernel, KernelMessage.IIOPubMessage>(this);
   disposed = new Signal<FakeKernel, void>(this);
   comms: FakeComm[] = [];
 
@@ -130,6 +132,25 @@ export class FakeKernel {
   setStatus(status: Kernel.Status): void {
     this.status = status;
     this.statusChanged.emit(status);
+  }
+
+  /** As `KernelConnection._updateStatus` (private there): emits only on a change. */
+  _updateStatus(status: Kernel.Status): void {
+    if (this.status !== status) {
+      this.setStatus(status);
+    }
+  }
+
+  /** A message sent on this connection (as `anyMessage` reports it). */
+  sendMessage(msgType: string, msgId: string, subshellId: string | null = null): void {
+    this.anyMessage.emit({ direction: 'send', msg: { header: { msg_type: msgType, msg_id: msgId, subshell_id: subshellId }, parent_header: {}, channel: 'shell', content: {} } as any });
+  }
+
+  /** An iopub `status` as JupyterLab handles it: the status is taken, then `iopubMessage`. */
+  iopubStatus(state: Kernel.Status, parentId: string, parentSubshellId: string | null = null): void {
+    const parent = { msg_id: parentId, msg_type: parentSubshellId ? 'comm_msg' : 'execute_request', subshell_id: parentSubshellId };
+    this._updateStatus(state);
+    this.iopubMessage.emit({ header: { msg_type: 'status', msg_id: `s-${parentId}-${state}` }, parent_header: parent, channel: 'iopub', content: { execution_state: state } } as any);
   }
 
   dispose(): void {
