@@ -1,6 +1,7 @@
 /**
  * The README's screenshots: the sign-in panel signed out, waiting for the provider,
- * showing an error (identity mismatch) and signed in, in the light and the dark theme, at
+ * showing an error (identity mismatch), signed in, and showing a device sign-in's code
+ * (panel-device-<theme>.png), in the light and the dark theme, at
  * JupyterLab's default sidebar width (250 px): docs/screenshots/panel-<state>-<theme>.png,
  * cropped to the panel's content.
  *
@@ -12,7 +13,7 @@
  */
 import { Locator, Page, request } from '@playwright/test';
 
-import { ISSUER } from '../playwright.config';
+import { ISSUER, TOKEN } from '../playwright.config';
 import {
   ALICE,
   BOB,
@@ -41,6 +42,8 @@ const SIDEBAR_WIDTH = 250;
 /** The countdowns in the pictures: "4:30" while waiting, "expires in 59:30" signed in. */
 const PENDING_SECONDS_LEFT = 270;
 const SESSION_SECONDS_LEFT = 3570;
+/** The device view's countdown in its pictures: "9:30" (dev/idp's codes live 10 minutes). */
+const DEVICE_SECONDS_LEFT = 570;
 
 test.describe('Screenshots of the panel', () => {
   test.use({ viewport: { width: 1280, height: 1200 } });
@@ -76,7 +79,64 @@ test.describe('Screenshots of the panel', () => {
     await captureSignedOut(panel, 'dark');
     await captureWaitingAndError(panel, 'dark');
   });
+
+  test('should look like the pictures of a device sign-in, light and dark', async ({ lab, panel }) => {
+    // Every answer from now on, the long polls included, shows the picture's code: load again.
+    await showPictureDevice(lab);
+    await lab.goto(`lab?reset&token=${TOKEN}`);
+    await lab.waitForFunction(() => (window as any).jupyterapp?.isPluginActivated?.('jupyterlab-oidc:sidebar'));
+    await lab.evaluate(() => (window as any).jupyterapp.restored);
+    await lab.evaluate(() => (window as any).jupyterapp.commands.execute('oidc:open-panel'));
+    await expect(panel).toBeVisible();
+    await expect(panel.locator('.jp-oidc-body')).toHaveAttribute('data-phase', 'ready');
+    await expect.poll(() => panelWidth(panel)).toBe(SIDEBAR_WIDTH);
+    for (const theme of ['light', 'dark'] as const) {
+      await setTheme(lab, theme === 'light' ? 'JupyterLab Light' : 'JupyterLab Dark');
+      await captureDevice(panel, theme);
+    }
+    await lab.unrouteAll({ behavior: 'ignoreErrors' });
+  });
 });
+
+/** The code and page the device pictures show (the provider's change with every sign-in and port). */
+const PICTURE_DEVICE = {
+  user_code: 'WDJB-MJHT',
+  verification_uri: 'https://id.example.com/device',
+  verification_uri_complete: 'https://id.example.com/device?user_code=WDJB-MJHT'
+};
+
+/**
+ * The page sees `PICTURE_DEVICE` instead of the provider's random code and its link on
+ * this port: the server's login and status answers rewritten on their way to the page.
+ */
+async function showPictureDevice(page: Page): Promise<void> {
+  await page.route(/\/oidc\/(login|status)(\?|$)/, async route => {
+    const response = await route.fetch();
+    const body = await response.json().catch(() => null);
+    const fixed = (entry: Record<string, unknown>) => (typeof entry.user_code === 'string' ? { ...entry, ...PICTURE_DEVICE } : entry);
+    if (!body || typeof body !== 'object') {
+      return route.fulfill({ response });
+    }
+    const json = Array.isArray(body.pending) ? { ...body, pending: body.pending.map(fixed) } : fixed(body);
+    await route.fulfill({ response, json });
+  });
+}
+
+/** Start a device sign-in as alice ("Sign in with a code"), capture its view at "9:30", cancel it. */
+async function captureDevice(panel: Locator, theme: string): Promise<void> {
+  const page = panel.page();
+  await panel.locator('#jp-oidc-email').fill(ALICE.email);
+  await panel.locator('[data-test=oidc-sign-in-device]').click();
+  const device = panel.locator('[data-test=oidc-device]');
+  await expect(device.locator('[data-test=oidc-device-code]')).toBeVisible();
+  await pauseCountdown(page, 'pending', DEVICE_SECONDS_LEFT);
+  await expect(device.locator('[data-test=oidc-device-countdown]')).toHaveText('9:30');
+  await expect(device.locator('[data-test=oidc-device-code]')).toHaveText(PICTURE_DEVICE.user_code);
+  await capture(panel, `panel-device-${theme}`);
+  await page.clock.resume();
+  await device.locator('[data-test=oidc-device-cancel]').click();
+  await expect(device).toHaveCount(0);
+}
 
 async function captureSignedOut(panel: Locator, theme: string): Promise<void> {
   await expect(panel.locator('[data-test=oidc-form]')).toBeVisible();
