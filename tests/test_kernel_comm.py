@@ -3,17 +3,35 @@
 The real JupyterLab bridge (TypeScript) is tested in the browser; here the kernel half is
 checked with real subshells: a cell that blocks the main thread gets its answer through the
 comm, a frontend without subshells or a silent one leads to HTTP, pushes update the cache.
+These kernels have the kernel secret, so they pull over HTTP by default; the comm-pull tests
+switch that off with ``JUPYTERLAB_OIDC_PULL=comm`` (docs/kernel-protocol.md §2).
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
 from .kernel_support import ALICE, BOB, COMM_PRELUDE, FakeFrontend, JupyterServer, RealKernel
 
+#: Pull through a live comm although the kernel has the secret (the switch the helper honours).
+PULL_OVER_COMM = 'import os\nos.environ["JUPYTERLAB_OIDC_PULL"] = "comm"\n'
 
-def _prelude(wait: float = 5) -> str:
-    return COMM_PRELUDE.replace("WAIT", str(wait))
+
+def _prelude(wait: float = 5, pull: str = "comm") -> str:
+    return (PULL_OVER_COMM if pull == "comm" else "") + COMM_PRELUDE.replace("WAIT", str(wait))
+
+
+@pytest.fixture(autouse=True)
+def default_pull_route(fresh_kernel: RealKernel) -> Iterator[None]:
+    """The kernel is shared with other tests: each test here starts and ends with the default route."""
+    fresh_kernel.run('import os\nos.environ.pop("JUPYTERLAB_OIDC_PULL", None)')
+    yield
+    fresh_kernel.run('import os\nos.environ.pop("JUPYTERLAB_OIDC_PULL", None)')
 
 
 def _until(condition: str, seconds: float = 2) -> str:
@@ -146,4 +164,46 @@ def test_oidcauth_sign_in_goes_through_the_frontend_when_it_answers(
     cell = frontend.run("result(auth.await_callback().email)")
     assert cell.value == BOB
     assert ("call", "await") in [(m["type"], m.get("path")) for m in frontend.received]
+    frontend.close()
+
+
+def test_with_the_secret_a_pull_in_a_running_cell_goes_over_http_and_a_rotation_still_arrives_by_push(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
+    # Given a live comm in a kernel that has the kernel secret (the default route)
+    server.sign_in(ALICE)
+    frontend = FakeFrontend(server, fresh_kernel)
+    pushed: list[str] = []
+
+    def rotate_on_marker(msg: dict[str, Any]) -> None:
+        frontend.on_iopub(msg)
+        if msg["msg_type"] == "stream" and "PULLED" in msg["content"]["text"] and not pushed:
+            # the server rotates the token; the frontend pushes it into the running cell
+            assert server.oidc("POST", "refresh", {"environment": "prod"}).status == 200
+            token = server.oidc("POST", "token", {"environment": "prod", "min_valid": 0}).body
+            pushed.append(hashlib.sha256(token["access_token"].encode()).hexdigest())
+            frontend.push("refresh", token=token)
+
+    # When a running cell drops its cache and pulls, then waits for news without pulling
+    code = _prelude(pull="default") + """
+import hashlib, sys
+assert client.comm.live
+client.forget()
+pulled = hashlib.sha256(get_token().access_token.encode()).hexdigest()
+print("PULLED", flush=True)
+sys.stdout.flush()
+def _now():
+    t = client.cached(("prod", None), 0)
+    return hashlib.sha256(t.access_token.encode()).hexdigest() if t else None
+_end = time.monotonic() + 10
+while _now() == pulled and time.monotonic() < _end:
+    time.sleep(0.01)
+result([pulled, _now(), len(http_pulls)])
+"""
+    cell = fresh_kernel.wait(fresh_kernel.start(code), 60, on_message=rotate_on_marker)
+    assert cell.error is None, cell.error
+    pulled, now, http = cell.value
+    # Then the pull went over HTTP (no token_request on the comm), and the rotation was pushed
+    assert http == 1 and frontend.received == []
+    assert pushed and now == pushed[0] and now != pulled
     frontend.close()

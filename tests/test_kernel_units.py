@@ -329,6 +329,73 @@ def test_pushed_updates_replace_and_drop_cached_tokens() -> None:
     assert client.cached(("prod", None), 0) is None
 
 
+class StubComm:
+    """Stands in for a live CommChannel: answers ``token_request`` like the bridge, counts them."""
+
+    live = True
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    def ensure_open(self) -> None:
+        pass
+
+    def request(self, message: dict[str, Any], timeout: float = 1.5) -> dict[str, Any]:
+        self.requests.append(message)
+        token = {"access_token": "from-the-comm", "expires_at": time.time() + 300, "environment": "prod"}
+        return {"v": 1, "type": "token_reply", "id": message["id"], "token": token}
+
+
+@pytest.mark.parametrize(
+    ("live", "http", "force", "switch", "comm"),
+    [
+        (True, True, False, "", False),  # the kernel secret: HTTP, whatever the comm
+        (True, True, False, "comm", True),  # JUPYTERLAB_OIDC_PULL=comm
+        (True, True, True, "comm", False),  # a forced refresh says which token was refused: HTTP
+        (True, False, False, "", True),  # no secret (remote kernel, JupyterLite): the comm
+        (True, False, True, "", True),
+        (False, True, False, "comm", False),  # no live comm: HTTP
+        (False, False, False, "", False),
+    ],
+)
+def test_the_pull_route_is_http_with_the_secret_and_the_comm_without(
+    live: bool, http: bool, force: bool, switch: str, comm: bool
+) -> None:
+    from jupyterlab_oidc.kernel.pull_route import pull_over_comm
+
+    assert pull_over_comm(live, http, force, {"JUPYTERLAB_OIDC_PULL": switch}) is comm
+
+
+@pytest.mark.parametrize(("switch", "over_comm"), [(None, False), ("comm", True)])
+def test_a_kernel_with_the_secret_pulls_over_http_unless_told_to_use_the_comm(
+    monkeypatch: pytest.MonkeyPatch, switch: str | None, over_comm: bool
+) -> None:
+    if switch is None:
+        monkeypatch.delenv("JUPYTERLAB_OIDC_PULL", raising=False)
+    else:
+        monkeypatch.setenv("JUPYTERLAB_OIDC_PULL", switch)
+    http, comm = StubHTTP(), StubComm()
+    client = make_client(http)
+    client.comm = comm  # type: ignore[assignment]
+    token = client.get_token("prod")
+    assert (token.access_token == "from-the-comm") is over_comm
+    assert (len(comm.requests), len(http.calls)) == ((1, 0) if over_comm else (0, 1))
+    # pushes still reach the cache either way
+    pushed = {"access_token": "pushed", "expires_at": time.time() + 900}
+    client._on_update({"reason": "refresh", "environment": "prod", "token": pushed})
+    assert client.get_token("prod").access_token == "pushed"
+
+
+def test_a_kernel_without_the_secret_pulls_through_a_live_comm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JUPYTERLAB_OIDC_PULL", raising=False)
+    http, comm = StubHTTP(), StubComm()
+    http.available = False  # type: ignore[misc]
+    client = make_client(http)
+    client.comm = comm  # type: ignore[assignment]
+    assert client.get_token("prod").access_token == "from-the-comm"
+    assert len(comm.requests) == 1 and http.calls == []
+
+
 def test_no_server_and_no_frontend_is_a_clear_config_error() -> None:
     client = TokenClient(ServerEndpoint(), use_comm=False)
     with pytest.raises(OIDCError, match="Start the kernel from JupyterLab"):

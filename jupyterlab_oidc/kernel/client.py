@@ -1,9 +1,8 @@
 """``get_token()``: the kernel's token cache and how it pulls fresh tokens.
 
-Order of preference for a pull: the comm (when a frontend answers while cells run), then
-HTTP to the server extension with the kernel secret, then the Jupyter REST API with the
-Jupyter server's own credentials. Kernels never talk to the provider for user tokens: the
-server extension refreshes, once for all kernels (single flight).
+A pull: HTTP with the kernel secret, else the comm when a frontend answers while cells run
+(``pull_route``), else the Jupyter REST API with the server's own credentials. Pushes come
+through the comm. Kernels never refresh at the provider: the server does, once for all kernels.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from . import lite, messages
 from .comm_channel import ChannelUnavailable, CommChannel
 from .environment import Environment, environment_name
 from .http_channel import HTTPChannel, ServerEndpoint
+from .pull_route import pull_over_comm
 from .tokenstore import TokenStore
 
 #: The sessions file is looked at no more often than this (sign-outs reach the cache this fast).
@@ -262,8 +262,7 @@ class TokenClient:
         reply: dict[str, Any] | None = None
         if self.comm is not None:
             self.comm.ensure_open()
-        use_comm = self.comm is not None and self.comm.live and not (force and self.http.available)
-        if use_comm:
+        if self.comm is not None and pull_over_comm(self.comm.live, self.http.available, force):
             reply = self._fetch_comm(environment, application, min_valid, force)
         if reply is None:
             if self.http.available:
