@@ -6,12 +6,27 @@
  * the cache to force one — and pushes on rotation), never through HTTP. Then 200 pulls
  * through the comm are timed (median and p99 in the test's annotations), beside the cached
  * path and the kernel's HTTP route.
+ *
+ * These kernels have the kernel secret, so by default they pull over HTTP
+ * (docs/kernel-protocol.md §2); the comm journey switches that with
+ * `JUPYTERLAB_OIDC_PULL=comm` so the comm route stays tested. A second journey checks the
+ * default: a pull in a running cell goes over HTTP, and rotations still arrive by push.
  */
 import { ALICE, expect, test } from './fixtures';
-import { IPreludeResult, NotebookDriver, PRELUDE, result, setAccessTtl, signInInSeparatePage } from './kernel-support';
+import {
+  IPreludeResult,
+  NotebookDriver,
+  PRELUDE,
+  result,
+  setAccessTtl,
+  signInInSeparatePage
+} from './kernel-support';
 
 const LIFETIME_S = 10;
 const CELL_S = 32;
+
+/** Pull through the live comm although the kernel has the secret (the helper's switch). */
+const PULL_OVER_COMM = 'import os\nos.environ["JUPYTERLAB_OIDC_PULL"] = "comm"\n';
 
 /**
  * 200 pulls through the comm (cache dropped before each), 2,000 cached calls, and for
@@ -60,13 +75,16 @@ test.describe('Kernel: a long cell through the comm', () => {
     await setAccessTtl(oidc, 30); // the demo stack's lifetime, for the other journeys
   });
 
-  test('should get a token accepted by userinfo every second for three lifetimes', async ({ lab, oidc }) => {
+  test('should get a token accepted by userinfo every second for three lifetimes', async ({
+    lab,
+    oidc
+  }) => {
     test.setTimeout(120_000);
     await setAccessTtl(oidc, LIFETIME_S);
     await signInInSeparatePage(lab, oidc, ALICE.email);
     const notebook = await NotebookDriver.create(lab);
     try {
-      const prelude = result<IPreludeResult>(await notebook.run(PRELUDE));
+      const prelude = result<IPreludeResult>(await notebook.run(PULL_OVER_COMM + PRELUDE));
       expect(prelude).toMatchObject({ live: true, frontend: 'jupyterlab-oidc 0.1.0' });
 
       const output = await notebook.run(
@@ -91,7 +109,12 @@ print("RESULT " + json.dumps({"statuses": statuses, "distinct_tokens": len(finge
         (CELL_S + 30) * 1000
       );
       const run = result<
-        IPreludeResult & { statuses: Record<string, number>; distinct_tokens: number; emails: string[]; slowest_ms: number }
+        IPreludeResult & {
+          statuses: Record<string, number>;
+          distinct_tokens: number;
+          emails: string[];
+          slowest_ms: number;
+        }
       >(output);
       test.info().annotations.push({ type: 'long cell', description: JSON.stringify(run) });
       const calls = Object.values(run.statuses).reduce((a, b) => a + b, 0);
@@ -105,10 +128,62 @@ print("RESULT " + json.dumps({"statuses": statuses, "distinct_tokens": len(finge
 
       await test.step('time 200 pulls through the comm, and the cached path', async () => {
         const timing = result<ITiming>(await notebook.run(TIMING));
-        test.info().annotations.push({ type: 'get_token() latency', description: JSON.stringify(timing) });
+        test
+          .info()
+          .annotations.push({ type: 'get_token() latency', description: JSON.stringify(timing) });
         expect(timing.pulls).toBe(200); // each one a token_request over the comm
         expect(timing.http_requests).toBe(0);
       });
+    } finally {
+      await notebook.dispose();
+    }
+  });
+
+  test('with the kernel secret, should pull over HTTP in a running cell and still get rotations pushed', async ({
+    lab,
+    oidc
+  }) => {
+    test.setTimeout(90_000);
+    await setAccessTtl(oidc, LIFETIME_S);
+    await signInInSeparatePage(lab, oidc, ALICE.email);
+    const notebook = await NotebookDriver.create(lab);
+    try {
+      const prelude = result<IPreludeResult>(await notebook.run(PRELUDE));
+      expect(prelude).toMatchObject({ live: true, frontend: 'jupyterlab-oidc 0.1.0' });
+      const output = await notebook.run(
+        `
+client.forget()
+token = get_token()  # a pull inside the running cell
+first = hashlib.sha256(token.access_token.encode()).hexdigest()
+status = userinfo_status(token)
+pulls_after_first, pushes_before = counts(), len(pushes)
+def _now():
+    cached = client.cached((token.environment, None), 0)
+    return hashlib.sha256(cached.access_token.encode()).hexdigest() if cached else None
+end = time.monotonic() + ${LIFETIME_S * 2}
+while time.monotonic() < end and _now() == first:
+    time.sleep(0.05)  # no get_token() here: whatever replaces the token is pushed
+now = _now()
+print("RESULT " + json.dumps({"first_pull": pulls_after_first, "userinfo": status, "rotated": now is not None and now != first,
+                              "pushed_after_pull": len(pushes) - pushes_before, **counts()}))
+`,
+        (LIFETIME_S * 2 + 30) * 1000
+      );
+      const run = result<
+        IPreludeResult & {
+          first_pull: IPreludeResult;
+          userinfo: number;
+          rotated: boolean;
+          pushed_after_pull: number;
+        }
+      >(output);
+      test.info().annotations.push({ type: 'default route', description: JSON.stringify(run) });
+      expect(run.first_pull).toMatchObject({ http_requests: 1, comm_pulls: 0 }); // the pull went over HTTP
+      expect(run.userinfo).toBe(200);
+      expect(run.pushed_after_pull).toBeGreaterThanOrEqual(1); // the rotation came by push into the busy cell
+      expect(run.rotated).toBe(true);
+      expect(run.comm_pulls).toBe(0);
+      expect(run.http_requests).toBe(1);
     } finally {
       await notebook.dispose();
     }
