@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 import pytest
@@ -250,3 +251,95 @@ async def test_without_the_spread_the_keeper_refreshes_at_the_margin() -> None:
     await clock.advance(LIFETIME - MARGIN)
     assert endpoint.calls == [LIFETIME - MARGIN] * 20
     refresher.stop()
+
+
+# ---------------------------------------------------------------- load-aware placement (the booking table)
+
+
+def per_second(times: list[float]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for t in times:
+        counts[int(t // 1)] = counts.get(int(t // 1), 0) + 1
+    return counts
+
+
+async def test_500_sessions_signed_in_at_once_refresh_evenly_over_the_window() -> None:
+    refresher, _, _ = many(500, lifetime=60.0, margin=5.0)
+    start, end = window(60.0, 5.0)
+    points = [refresher.refresh_at(s) - WALL for s in refresher.registry.sessions.values()]
+    assert all(start <= p <= end for p in points)
+    counts = per_second(points)
+    mean = 500 / (end - start)  # 20.8 per second over the 24 s window
+    assert max(counts.values()) <= 2 * mean
+    # No second over the mean (rounded up): every second of the window holds 20 or 21, not Poisson bursts of 30.
+    assert set(counts) == set(range(int(start), int(end)))
+    assert max(counts.values()) <= math.ceil(mean), counts
+    assert sum(refresher.bookings.values()) == 500
+
+
+async def test_background_refreshes_of_500_sessions_stay_near_the_mean_over_two_lifetimes() -> None:
+    refresher, clock, endpoint = many(500, lifetime=60.0, margin=5.0)
+    refresher.renewer.refresh = lambda session, endpoint=endpoint: _answer(endpoint, 60.0)  # type: ignore[method-assign]
+    refresher.start()
+    await settle()
+    while clock.t < 120.0:
+        await clock.advance_to_next_wake()
+    counts = per_second(endpoint.calls)
+    # The mean rate as the bench counts it: sessions ÷ the mean time between two refreshes of a session.
+    interval = sum(s.refreshed_at - WALL for s in refresher.registry.sessions.values()) / len(endpoint.calls)
+    mean = 500 / interval
+    assert len(endpoint.calls) >= 500 * 2 and max(counts.values()) <= 2 * mean, (max(counts.values()), mean)
+    assert interval <= REFRESH_SPREAD[1] * 60.0  # no drift to the window's end
+    # One booking per session (its next refresh), all ahead of the clock.
+    assert sum(refresher.bookings.values()) == 500 and min(refresher.bookings) >= int(clock.time())
+    refresher.stop()
+
+
+async def _answer(endpoint: FakeEndpoint, lifetime: float) -> dict[str, Any]:
+    endpoint.calls.append(endpoint.clock.t)
+    return {"access_token": f"access-{len(endpoint.calls)}", "token_type": "Bearer", "expires_in": lifetime}
+
+
+async def test_bookings_are_released_when_a_refresh_runs_and_when_a_session_ends() -> None:
+    refresher, clock, _ = many(10)
+    for session in refresher.registry.sessions.values():
+        refresher.refresh_at(session)
+    assert sum(refresher.bookings.values()) == 10
+    session = refresher.registry.sessions["env0"]
+    first = refresher.refresh_at(session)
+    assert refresher.refresh_at(session) == first and sum(refresher.bookings.values()) == 10  # asked again: the same
+    await refresher.refresh("env0")  # a request's refresh: the old booking goes, the new keeper books the new token
+    await settle()
+    assert sum(refresher.bookings.values()) == 10
+    assert refresher.refresh_at(session) - clock.time() >= REFRESH_SPREAD[0] * LIFETIME
+    await refresher.end("env1")
+    assert sum(refresher.bookings.values()) == 9 and "env1" not in refresher._booked
+    refresher.start()
+    await settle()
+    refresher.registry.remove("env2")  # gone without end(): its keeper releases it when it wakes
+    await clock.advance(LIFETIME)
+    assert "env2" not in refresher._booked
+    refresher.stop()
+    assert refresher.bookings == {}
+
+
+async def test_same_seeds_and_same_bookings_give_the_same_times() -> None:
+    first, _, _ = many(200)
+    second, _, _ = many(200)
+    times = [first.refresh_at(s) for s in first.registry.sessions.values()]
+    assert times == [second.refresh_at(s) for s in second.registry.sessions.values()]
+    assert first.bookings == second.bookings
+    # Other bookings in the table move a session to another second; the same bookings again, the same time.
+    third, _, _ = many(200)
+    fourth, _, _ = many(200)
+    third.bookings, fourth.bookings = {int(times[0]): 50}, {int(times[0]): 50}
+    moved = [third.refresh_at(s) for s in third.registry.sessions.values()]
+    assert int(moved[0]) != int(times[0]) and moved[0] - int(moved[0]) == pytest.approx(times[0] - int(times[0]))
+    assert moved == [fourth.refresh_at(s) for s in fourth.registry.sessions.values()]
+
+
+async def test_without_the_spread_nothing_is_booked() -> None:
+    refresher, _, _ = many(20)
+    refresher.spread = None
+    assert {refresher.refresh_at(s) for s in refresher.registry.sessions.values()} == {WALL + LIFETIME - MARGIN}
+    assert refresher.bookings == {}

@@ -1,5 +1,5 @@
-"""Keeps sessions fresh: background refresh before expiry (spread per session), single flight,
-back-off after failures.
+"""Keeps sessions fresh: background refresh before expiry (spread per session, kept off the seconds
+where the process has more than its share of refreshes booked), single flight, back-off after failures.
 
 Everything time-related goes through an injectable :class:`Clock`, and the provider
 through a :class:`Renewer`, so the schedule can be tested with a fake clock and a fake
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import time
 from typing import Any, Protocol
 
@@ -74,11 +75,13 @@ def token_lifetime(tokens: dict[str, Any]) -> float:
     return max(lifetime, 1.0)
 
 
-#: The background refresh of a token falls at a point of this part of its lifetime, seeded
-#: per session, never later than the margin before expiry. Sessions that got their tokens at
-#: the same moment (a morning's sign-ins) then refresh spread over the window, not at once:
-#: a window of width w after a common start gives the provider a peak rate of about
-#: (mean point / w) × its mean rate, 1.75× for 50–90 % (70–90 % would give 4×).
+#: The background refresh of a token falls inside this part of its lifetime, never later than
+#: the margin before expiry: at its seeded point, moved to the nearest second with fewer than
+#: the window's mean of refreshes booked by the process's other sessions when its own second
+#: has that many (the booking table, :meth:`Refresher.place`). Sessions that got their tokens
+#: at the same moment (a morning's sign-ins) then refresh evenly over the window, without the
+#: Poisson bursts of independent random points: a window of width w after a common start gives
+#: the provider a peak of (mean point / w) × its mean rate, 1.75× for 50–90 % (70–90 %: 4×).
 REFRESH_SPREAD = (0.5, 0.9)
 
 
@@ -115,6 +118,10 @@ class Refresher:
         self._refreshes: dict[str, asyncio.Task[Session]] = {}
         #: Per session: failed refreshes in a row, when the last one failed, and its error.
         self._failures: dict[str, tuple[int, float, OIDCError]] = {}
+        #: The booking table: refreshes planned per wall-clock second, and each session's booking
+        #: (its token's expiry and lifetime, the second, the time), released when it refreshes or ends.
+        self.bookings: dict[int, int] = {}
+        self._booked: dict[str, tuple[tuple[float, float], int, float]] = {}
 
     # ---------------------------------------------------------------- life cycle
 
@@ -126,6 +133,8 @@ class Refresher:
     def stop(self) -> None:
         for task in [*self.keepers.values(), *self._refreshes.values()]:
             task.cancel()
+        self.bookings.clear()
+        self._booked.clear()
 
     def add(self, session: Session) -> None:
         """A new session (sign-in, grant): store it, keep it fresh, report the change."""
@@ -138,6 +147,7 @@ class Refresher:
     async def end(self, key: str) -> Session | None:
         """Forget ``key``: no more refreshes for it."""
         self._failures.pop(key, None)
+        self.release(key)
         keeper = self.keepers.pop(key, None)
         if keeper is not None and keeper is not asyncio.current_task():
             keeper.cancel()
@@ -154,17 +164,54 @@ class Refresher:
         return session.expires_in(self.clock.time())
 
     def refresh_at(self, session: Session) -> float:
-        """When the keeper refreshes ``session``: its seeded point of the :attr:`spread` window of
-        the token's lifetime, never later than :meth:`margin` before expiry (at it without a spread)."""
+        """When the keeper refreshes ``session``: inside the :attr:`spread` window of the token's
+        lifetime, never later than :meth:`margin` before expiry (at it without a spread), where
+        :meth:`place` puts the seed; booked, so asking again for the same token answers the same
+        time until it refreshes or ends (without a spread: nothing booked)."""
         latest = session.expires_at - self.margin(session)
         if self.spread is None or session.lifetime <= 0:
             return latest
+        token = (session.expires_at, session.lifetime)
+        booked = self._booked.get(session.key)
+        if booked is not None and booked[0] == token:
+            return booked[2]
+        self.release(session.key)
         issued = session.expires_at - session.lifetime
         start = issued + self.spread[0] * session.lifetime
         end = min(issued + self.spread[1] * session.lifetime, latest)
-        if end <= start:
-            return min(start, latest)
-        return start + spread_point(session) * (end - start)
+        at = min(start, latest) if end <= start else self.place(spread_point(session), start, end)
+        second = math.floor(at)
+        self.bookings[second] = self.bookings.get(second, 0) + 1
+        self._booked[session.key] = (token, second, at)
+        return at
+
+    def place(self, point: float, start: float, end: float) -> float:
+        """The time in [``start``, ``end``] for the seed ``point`` (in [0, 1)): the seeded point of
+        the part of the window still ahead (the whole window once it has passed) if its second has
+        fewer bookings than the window's mean (rounded up, counting this one); else the same place
+        in the nearest such second. Same point, same bookings, same time."""
+        low = max(start, self.clock.time())
+        if low >= end:
+            low = start
+        seconds = [s for s in range(math.floor(low), math.ceil(end)) if min(s + 1.0, end) > max(s, low)]
+        cap = math.ceil((sum(self.bookings.get(s, 0) for s in seconds) + 1) / len(seconds))
+        at = low + point * (end - low)
+        seeded = min(max(math.floor(at), seconds[0]), seconds[-1])
+        if self.bookings.get(seeded, 0) < cap:
+            return at
+        second = min((s for s in seconds if self.bookings.get(s, 0) < cap), key=lambda s: (abs(s - seeded), s))
+        first, last = max(float(second), low), min(second + 1.0, end)
+        return first + (at - math.floor(at)) * (last - first)
+
+    def release(self, key: str) -> None:
+        """Drop ``key``'s booking (it refreshes now, or it ended)."""
+        booked = self._booked.pop(key, None)
+        if booked is not None:
+            left = self.bookings.get(booked[1], 0) - 1
+            if left > 0:
+                self.bookings[booked[1]] = left
+            else:
+                self.bookings.pop(booked[1], None)
 
     async def get_token(self, session: Session, min_valid: float) -> Session:
         """``session`` if its access token is valid for ``min_valid`` s (capped at the margin), else refreshed."""
@@ -246,6 +293,7 @@ class Refresher:
 
     async def _refresh_once(self, key: str) -> Session:
         session = self.registry.sessions[key]
+        self.release(key)
         if not session.refresh_token:
             if self.expires_in(session) > 0:
                 return session
@@ -311,9 +359,8 @@ class Refresher:
     async def _keeper(self, key: str) -> None:
         """Background refresh at :meth:`refresh_at`; transient failures back off while the token lasts."""
         while (session := self.registry.get(key)) is not None:
-            delay = self.refresh_at(session) - self.clock.time()
-            if key in self._failures:
-                delay = self.retry_in(key)
+            # After a failure the back-off decides (no new booking for a token whose refresh already ran).
+            delay = self.retry_in(key) if key in self._failures else self.refresh_at(session) - self.clock.time()
             if delay > 0:
                 await self.clock.sleep(delay)
                 continue  # look again: a request may have refreshed, or failed, meanwhile
@@ -324,3 +371,4 @@ class Refresher:
                 return
             except OIDCError as e:
                 self.log.warning("jupyterlab_oidc: background refresh of %s failed (%s); retrying", key, e.code)
+        self.release(key)  # the session is gone
