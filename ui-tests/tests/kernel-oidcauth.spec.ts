@@ -48,7 +48,9 @@ test.describe('Kernel: OIDCAuth sign-in from a cell', () => {
       return { output, resultPage, close: () => page.close() };
     };
     try {
-      expect(result<IPreludeResult>(await notebook.run(PRELUDE))).toMatchObject({ live: true });
+      // the token fetch after the sign-in through the comm too (a kernel with the secret pulls over HTTP)
+      const pullOverComm = 'import os\nos.environ["JUPYTERLAB_OIDC_PULL"] = "comm"\n';
+      expect(result<IPreludeResult>(await notebook.run(pullOverComm + PRELUDE))).toMatchObject({ live: true });
 
       const bob = await signIn(BOB.email);
       expect(bob.output).toContain('IdentityMismatchError'); // the cell raised it
