@@ -96,8 +96,11 @@ def run(sizes: tuple[int, ...] = SIZES, rotations: int = ROTATIONS) -> dict[str,
             finally:
                 server.stop_kernel(kernel)
             ours, base = _summary(raw["ours"]), _summary(raw["baseline"])
-            results["sizes"][str(n)] = {"ours": ours, "baseline": base,
-                                         "ratio_p50": base["p50_ms"] / ours["p50_ms"] if ours["p50_ms"] else None}
+            results["sizes"][str(n)] = {
+                "ours": ours,
+                "baseline": base,
+                "ratio_p50": base["p50_ms"] / ours["p50_ms"] if ours["p50_ms"] else None,
+            }
     return results
 
 
@@ -113,8 +116,10 @@ def report(r: dict[str, Any]) -> str:
     for n, s in r["sizes"].items():
         o, b = s["ours"], s["baseline"]
         ratio = f"{s['ratio_p50']:.2f}×" if s["ratio_p50"] else "–"
-        lines.append(f"| {n} | {o['p50_ms']:.1f} ms | {o['p95_ms']:.1f} ms | {b['p50_ms']:.1f} ms | "
-                     f"{b['p95_ms']:.1f} ms | {ratio} |")
+        lines.append(
+            f"| {n} | {o['p50_ms']:.1f} ms | {o['p95_ms']:.1f} ms | {b['p50_ms']:.1f} ms | "
+            f"{b['p95_ms']:.1f} ms | {ratio} |"
+        )
     return "\n".join(lines)
 
 

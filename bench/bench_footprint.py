@@ -95,13 +95,20 @@ print(json.dumps({"variants": results, "imports": imports}))
 
 def kernel_startup() -> dict[str, Any]:
     """Start-up time and RSS of kernels with and without the helper imported (see the docstring)."""
-    out = subprocess.run([sys.executable, "-c", STARTUP_PROBE, json.dumps(STARTUP_VARIANTS), str(STARTUP_ROUNDS)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", STARTUP_PROBE, json.dumps(STARTUP_VARIANTS), str(STARTUP_ROUNDS)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     raw = json.loads(out.stdout.strip().splitlines()[-1])
     summary: dict[str, Any] = {"rounds": STARTUP_ROUNDS}
     for name, values in raw["variants"].items():
-        summary[name] = {"start_ms": statistics.median(values["start_ms"]), "start_min_ms": min(values["start_ms"]),
-                         "rss_kb": statistics.median(values["rss_kb"])}
+        summary[name] = {
+            "start_ms": statistics.median(values["start_ms"]),
+            "start_min_ms": min(values["start_ms"]),
+            "rss_kb": statistics.median(values["rss_kb"]),
+        }
     for name, values in raw["imports"].items():
         summary[name]["import_ms"] = statistics.median(values)
         summary[name]["import_max_ms"] = max(values)
@@ -149,8 +156,11 @@ def rss_kb(pid: int) -> int:
 
 def server_memory() -> dict[str, int]:
     with demo_stack(free_port(), free_port(), "--extra-environments", "49") as stack:
-        pid = int(subprocess.run(["pgrep", "-P", str(stack.process.pid), "-f", "jupyter_server"],
-                                 capture_output=True, text=True).stdout.split()[0])
+        pid = int(
+            subprocess.run(
+                ["pgrep", "-P", str(stack.process.pid), "-f", "jupyter_server"], capture_output=True, text=True
+            ).stdout.split()[0]
+        )
         baseline = rss_kb(pid)
         stack.sign_in(environment="prod")
         one = rss_kb(pid)
@@ -166,8 +176,13 @@ def kernel_memory() -> dict[str, int]:
 
 
 def run() -> dict[str, Any]:
-    return {"labextension": labextension_size(), "load": load_time(), "server": server_memory(), "kernel": kernel_memory(),
-            "startup": kernel_startup()}
+    return {
+        "labextension": labextension_size(),
+        "load": load_time(),
+        "server": server_memory(),
+        "kernel": kernel_memory(),
+        "startup": kernel_startup(),
+    }
 
 
 def report(r: dict[str, Any]) -> str:
@@ -175,20 +190,22 @@ def report(r: dict[str, Any]) -> str:
     chunks = ", ".join(f"{c['file']} {c['gzip'] / 1024:.1f} KB" for c in lab["chunks"][:4])
     largest = ", ".join(f"{name} ({size / 1024:.0f} KB of source)" for name, size in lab["largest_sources"])
     added = kernel["after_kb"] - kernel["before_kb"]
-    return "\n".join([
-        "| what | figure |",
-        "|---|---:|",
-        f"| labextension JavaScript, total | {lab['total'] / 1024:.1f} KB |",
-        f"| labextension JavaScript, gzipped | {lab['gzip'] / 1024:.1f} KB |",
-        f"| server extension import + load, median / max of 5 fresh processes | {load['median_ms']:.0f} ms / {load['max_ms']:.0f} ms |",
-        f"| server RSS: no session / 1 / 50 signed-in environments | {server['no_session_kb'] / 1024:.1f} / {server['one_kb'] / 1024:.1f} / {server['fifty_kb'] / 1024:.1f} MB |",
-        f"| per signed-in environment | {(server['fifty_kb'] - server['one_kb']) / 49:.0f} KB |",
-        f"| kernel RSS before / after importing the helper | {kernel['before_kb'] / 1024:.1f} / {kernel['after_kb'] / 1024:.1f} MB |",
-        f"| kernel RSS added by the helper | {added / 1024:.2f} MB |",
-        "",
-        f"Largest chunks (gzipped): {chunks}. Largest sources: {largest}.",
-        *startup_report(r.get("startup")),
-    ])
+    return "\n".join(
+        [
+            "| what | figure |",
+            "|---|---:|",
+            f"| labextension JavaScript, total | {lab['total'] / 1024:.1f} KB |",
+            f"| labextension JavaScript, gzipped | {lab['gzip'] / 1024:.1f} KB |",
+            f"| server extension import + load, median / max of 5 fresh processes | {load['median_ms']:.0f} ms / {load['max_ms']:.0f} ms |",
+            f"| server RSS: no session / 1 / 50 signed-in environments | {server['no_session_kb'] / 1024:.1f} / {server['one_kb'] / 1024:.1f} / {server['fifty_kb'] / 1024:.1f} MB |",
+            f"| per signed-in environment | {(server['fifty_kb'] - server['one_kb']) / 49:.0f} KB |",
+            f"| kernel RSS before / after importing the helper | {kernel['before_kb'] / 1024:.1f} / {kernel['after_kb'] / 1024:.1f} MB |",
+            f"| kernel RSS added by the helper | {added / 1024:.2f} MB |",
+            "",
+            f"Largest chunks (gzipped): {chunks}. Largest sources: {largest}.",
+            *startup_report(r.get("startup")),
+        ]
+    )
 
 
 def startup_report(s: dict[str, Any] | None) -> list[str]:

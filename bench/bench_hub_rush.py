@@ -90,7 +90,9 @@ def add_route(hub: Hub, path: str, target: str) -> None:
     config = (hub.root / "jupyterhub_config.py").read_text()
     api = re.search(r"ConfigurableHTTPProxy.api_url = '([^']+)'", config).group(1)
     token = re.search(r"ConfigurableHTTPProxy.auth_token = '([^']+)'", config).group(1)
-    response = httpx.post(f"{api}/api/routes{path}", json={"target": target}, headers={"Authorization": f"token {token}"})
+    response = httpx.post(
+        f"{api}/api/routes{path}", json={"target": target}, headers={"Authorization": f"token {token}"}
+    )
     response.raise_for_status()
 
 
@@ -157,8 +159,14 @@ async def rush(client: httpx.AsyncClient, direct_client: httpx.AsyncClient, hub:
         tasks.append(asyncio.ensure_future(callback(due) if i % 2 == 0 else direct(due)))
     sent = time.perf_counter() - began
     await asyncio.gather(*tasks)
-    return {"forwarded": forwarded, "hop": hop, "passthrough": passthrough, "errors": errors, "sent_seconds": sent,
-            "lag": lag}
+    return {
+        "forwarded": forwarded,
+        "hop": hop,
+        "passthrough": passthrough,
+        "errors": errors,
+        "sent_seconds": sent,
+        "lag": lag,
+    }
 
 
 def stats(values: list[float]) -> dict[str, float]:
@@ -168,8 +176,10 @@ def stats(values: list[float]) -> dict[str, float]:
 async def _measure(hub: Hub) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
     # Two connection pools, so a slow path cannot hold the other's requests back.
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client, \
-            httpx.AsyncClient(timeout=60, limits=limits) as direct_client:
+    async with (
+        httpx.AsyncClient(timeout=60, limits=limits) as client,
+        httpx.AsyncClient(timeout=60, limits=limits) as direct_client,
+    ):
         await login(client, hub)
         for _ in range(20):  # warm-up: connections, the forwarder's user cache
             await client.get(f"{hub.service_url}?code=warm&state={make_state(USER)}", follow_redirects=True)
@@ -178,8 +188,13 @@ async def _measure(hub: Hub) -> dict[str, Any]:
         before, cpu_before = rss_kb(pid), cpu_seconds(pid)
         measured = await rush(client, direct_client, hub)
         after, cpu = rss_kb(pid), cpu_seconds(pid) - cpu_before
-    return {**measured, "rss_before_kb": before["VmRSS"], "rss_after_kb": after["VmRSS"], "rss_peak_kb": after["VmHWM"],
-            "forwarder_cpu_s": cpu}
+    return {
+        **measured,
+        "rss_before_kb": before["VmRSS"],
+        "rss_after_kb": after["VmRSS"],
+        "rss_peak_kb": after["VmHWM"],
+        "forwarder_cpu_s": cpu,
+    }
 
 
 def run() -> dict[str, Any]:
@@ -204,12 +219,21 @@ def run() -> dict[str, Any]:
         idp.stop()
     forwarded, passthrough = stats(raw["forwarded"]), stats(raw["passthrough"])
     return {
-        "callbacks": CALLBACKS, "seconds": SECONDS, "sent_seconds": raw["sent_seconds"], "service": SERVICE,
-        "forwarded": forwarded, "hop": stats(raw["hop"]), "passthrough": passthrough,
+        "callbacks": CALLBACKS,
+        "seconds": SECONDS,
+        "sent_seconds": raw["sent_seconds"],
+        "service": SERVICE,
+        "forwarded": forwarded,
+        "hop": stats(raw["hop"]),
+        "passthrough": passthrough,
         "added": {"p50": forwarded["p50"] - passthrough["p50"], "p99": forwarded["p99"] - passthrough["p99"]},
-        "errors": len(raw["errors"]), "error_kinds": sorted(set(raw["errors"])), "client_lag": stats(raw["lag"]),
+        "errors": len(raw["errors"]),
+        "error_kinds": sorted(set(raw["errors"])),
+        "client_lag": stats(raw["lag"]),
         "forwarder_cpu_ms_per_callback": raw["forwarder_cpu_s"] * 1000 / max(len(raw["hop"]), 1),
-        "rss_before_kb": raw["rss_before_kb"], "rss_after_kb": raw["rss_after_kb"], "rss_peak_kb": raw["rss_peak_kb"],
+        "rss_before_kb": raw["rss_before_kb"],
+        "rss_after_kb": raw["rss_after_kb"],
+        "rss_peak_kb": raw["rss_peak_kb"],
     }
 
 

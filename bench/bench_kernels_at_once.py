@@ -94,20 +94,33 @@ def run() -> dict[str, Any]:
                 time.sleep(0.05)
             refreshes = server.idp.token_calls("refresh_token") - before
             calls = [c.value for c in cells]
-            rounds.append({
-                "refreshes": refreshes,
-                "tokens": len({c["token"] for c in calls}),
-                "ms": [c["ms"] for c in calls],
-                "late_ms": [c["late_ms"] for c in calls],
-                "least_left": min(c["left"] for c in calls),
-            })
+            rounds.append(
+                {
+                    "refreshes": refreshes,
+                    "tokens": len({c["token"] for c in calls}),
+                    "ms": [c["ms"] for c in calls],
+                    "late_ms": [c["late_ms"] for c in calls],
+                    "least_left": min(c["left"] for c in calls),
+                }
+            )
         errors = server.idp.stats()["token_errors"].get("refresh_token", 0)
     all_ms = [ms for r in rounds for ms in r["ms"]]
     return {
-        "kernels": KERNELS, "access_ttl": ACCESS_TTL, "start_seconds": start_seconds,
-        "rounds": [{**r, "p50_ms": percentile(r["ms"], 50), "p99_ms": percentile(r["ms"], 99), "max_ms": max(r["ms"]),
-                    "late_p99_ms": percentile(r["late_ms"], 99)} for r in rounds],
-        "p50_ms": percentile(all_ms, 50), "p99_ms": percentile(all_ms, 99),
+        "kernels": KERNELS,
+        "access_ttl": ACCESS_TTL,
+        "start_seconds": start_seconds,
+        "rounds": [
+            {
+                **r,
+                "p50_ms": percentile(r["ms"], 50),
+                "p99_ms": percentile(r["ms"], 99),
+                "max_ms": max(r["ms"]),
+                "late_p99_ms": percentile(r["late_ms"], 99),
+            }
+            for r in rounds
+        ],
+        "p50_ms": percentile(all_ms, 50),
+        "p99_ms": percentile(all_ms, 99),
         "refresh_errors": errors,
     }
 
@@ -121,12 +134,17 @@ def report(r: dict[str, Any]) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for i, x in enumerate(r["rounds"], 1):
-        lines.append(f"| {i} | **{x['refreshes']}** | {x['tokens']} | {x['p50_ms']:.1f} | {x['p99_ms']:.1f} | "
-                     f"{x['max_ms']:.1f} | {x['late_p99_ms']:.1f} |")
-    lines += ["", f"All {3 * r['kernels']} calls: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; "
-              f"refresh errors at the provider: {r['refresh_errors']}. The calls' time is mostly the machine's: 64 "
-              "processes wake on 2 cores at once (the last kernels start late, see the last column) and one tornado "
-              "process answers the 64 pulls in turn, after the one refresh they all wait for."]
+        lines.append(
+            f"| {i} | **{x['refreshes']}** | {x['tokens']} | {x['p50_ms']:.1f} | {x['p99_ms']:.1f} | "
+            f"{x['max_ms']:.1f} | {x['late_p99_ms']:.1f} |"
+        )
+    lines += [
+        "",
+        f"All {3 * r['kernels']} calls: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; "
+        f"refresh errors at the provider: {r['refresh_errors']}. The calls' time is mostly the machine's: 64 "
+        "processes wake on 2 cores at once (the last kernels start late, see the last column) and one tornado "
+        "process answers the 64 pulls in turn, after the one refresh they all wait for.",
+    ]
     return "\n".join(lines)
 
 

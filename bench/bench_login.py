@@ -16,8 +16,8 @@ import time
 from typing import Any
 
 import httpx
-
 from stack import demo_stack, free_port, percentile
+
 from tests.idp import bind_browser, provider_login
 
 RUNS = 30

@@ -35,9 +35,9 @@ from typing import Any
 import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
-
-from stack import progress
 from kernels import ALICE, JupyterServer, kernel_server, run_cells
+from stack import progress
+
 from tests.idp import CLIENT_ID, provider_login
 
 ACCESS_TTL = 10
@@ -158,11 +158,17 @@ def own_grants(issuer: str, n: int) -> list[dict[str, Any]]:
     redirect_uri = "http://127.0.0.1:9/bench-baseline/callback"  # never requested: the code is taken from the URL
     grants = []
     for _ in range(n):
-        client = OAuth2Session(CLIENT_ID, scope="openid email offline_access", redirect_uri=redirect_uri,
-                               code_challenge_method="S256", token_endpoint_auth_method="none")
+        client = OAuth2Session(
+            CLIENT_ID,
+            scope="openid email offline_access",
+            redirect_uri=redirect_uri,
+            code_challenge_method="S256",
+            token_endpoint_auth_method="none",
+        )
         verifier = generate_token(48)
-        url, _state = client.create_authorization_url(metadata["authorization_endpoint"], code_verifier=verifier,
-                                                      nonce=generate_token(16), login_hint=ALICE)
+        url, _state = client.create_authorization_url(
+            metadata["authorization_endpoint"], code_verifier=verifier, nonce=generate_token(16), login_hint=ALICE
+        )
 
         async def login(url: str = url) -> str:
             async with httpx.AsyncClient(timeout=20) as browser:
@@ -175,18 +181,24 @@ def own_grants(issuer: str, n: int) -> list[dict[str, Any]]:
     return grants
 
 
-def _phase(server: JupyterServer, kernels: list[Any], cells: list[str], duration: float,
-           tabs: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+def _phase(
+    server: JupyterServer, kernels: list[Any], cells: list[str], duration: float, tabs: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     sampler = StatsSampler(server.idp.issuer)
     sampler.start()
     start = time.time() + START_DELAY
     end = start + duration
-    ids = [kernel.start(cell.replace("START", repr(start)).replace("END", repr(end))) for kernel, cell in zip(kernels, cells)]
+    ids = [
+        kernel.start(cell.replace("START", repr(start)).replace("END", repr(end)))
+        for kernel, cell in zip(kernels, cells)
+    ]
     tab_results: list[dict[str, Any]] = [{} for _ in range(tabs)]
     threads = []
     for out in tab_results:
-        thread = threading.Thread(target=lambda out=out: (time.sleep(max(start - time.time(), 0)),
-                                                          tab(server.url, server.token, end, out)), daemon=True)
+        thread = threading.Thread(
+            target=lambda out=out: (time.sleep(max(start - time.time(), 0)), tab(server.url, server.token, end, out)),
+            daemon=True,
+        )
         thread.start()
         threads.append(thread)
     time.sleep(max(start - 0.5 - time.time(), 0))  # the clients wait for `start`; some refresh right then
@@ -227,15 +239,22 @@ def run(windows: int = WINDOWS) -> dict[str, Any]:
         grants = own_grants(server.idp.issuer, KERNELS)
         token_url = httpx.get(f"{server.idp.issuer}/.well-known/openid-configuration").json()["token_endpoint"]
         cells = [
-            BASELINE_CELL.replace("TOKEN_URL", repr(token_url)).replace("CLIENT_ID", repr(CLIENT_ID))
-            .replace("TOKEN", repr(json.dumps(grant))).replace("LEEWAY", repr(int(window))).replace("INTERVAL", repr(INTERVAL))
+            BASELINE_CELL.replace("TOKEN_URL", repr(token_url))
+            .replace("CLIENT_ID", repr(CLIENT_ID))
+            .replace("TOKEN", repr(json.dumps(grant)))
+            .replace("LEEWAY", repr(int(window)))
+            .replace("INTERVAL", repr(INTERVAL))
             for grant in grants
         ]
         progress(f"provider load: baseline, {duration:g} s")
         server.sign_out()  # its background refreshes would count as the baseline's
         baseline, _, baseline_provider = _phase(server, kernels, cells, duration, 0)
     return {
-        "access_ttl": ACCESS_TTL, "window_s": window, "windows": windows, "kernels": KERNELS, "tabs": TABS,
+        "access_ttl": ACCESS_TTL,
+        "window_s": window,
+        "windows": windows,
+        "kernels": KERNELS,
+        "tabs": TABS,
         "interval_s": INTERVAL,
         "ours": {
             "provider": ours_provider,
@@ -260,7 +279,7 @@ def report(r: dict[str, Any]) -> str:
     ours, base = r["ours"], r["baseline"]
     op, bp = ours["provider"], base["provider"]
     ratio = bp["refreshes"] / op["refreshes"] if op["refreshes"] else float("inf")
-    per = lambda n: n / r["windows"]  # noqa: E731
+    per = lambda n: n / r["windows"]
     lines = [
         f"{r['windows']} refresh windows of {r['window_s']:g} s (access tokens of {r['access_ttl']} s, refreshed "
         f"{r['access_ttl'] - r['window_s']:g} s before expiry) per side; every client asks every "

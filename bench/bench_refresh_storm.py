@@ -108,25 +108,40 @@ async def sign_ins(issuer: str, count: int) -> list[dict[str, Any]]:
     async def one() -> dict[str, Any]:
         verifier = generate_token(48)
         query = {
-            "response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI,
-            "scope": "openid email offline_access", "state": generate_token(16), "nonce": generate_token(16),
-            "code_challenge": create_s256_code_challenge(verifier), "code_challenge_method": "S256",
+            "response_type": "code",
+            "client_id": CLIENT_ID,
+            "redirect_uri": REDIRECT_URI,
+            "scope": "openid email offline_access",
+            "state": generate_token(16),
+            "nonce": generate_token(16),
+            "code_challenge": create_s256_code_challenge(verifier),
+            "code_challenge_method": "S256",
             "login_hint": ALICE,
         }
         async with gate, httpx.AsyncClient(timeout=30) as browser:
-            callback = await provider_login(browser, f"{metadata['authorization_endpoint']}?{urlencode(query)}", None,
-                                            REDIRECT_URI)
+            callback = await provider_login(
+                browser, f"{metadata['authorization_endpoint']}?{urlencode(query)}", None, REDIRECT_URI
+            )
             code = parse_qs(urlsplit(callback).query)["code"][0]
-            response = await browser.post(metadata["token_endpoint"], data={
-                "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-                "client_id": CLIENT_ID, "code_verifier": verifier})
+            response = await browser.post(
+                metadata["token_endpoint"],
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": REDIRECT_URI,
+                    "client_id": CLIENT_ID,
+                    "code_verifier": verifier,
+                },
+            )
             response.raise_for_status()
             return {**response.json(), "issued": time.time()}
 
     return list(await asyncio.gather(*(one() for _ in range(count))))
 
 
-def make_refresher(issuer: str, spread: tuple[float, float] | None, log: logging.Logger) -> tuple[Refresher, CountingRenewer]:
+def make_refresher(
+    issuer: str, spread: tuple[float, float] | None, log: logging.Logger
+) -> tuple[Refresher, CountingRenewer]:
     settings = Settings(environments={ENV: {"issuer": issuer, "client_id": CLIENT_ID}}, refresh_margin=MARGIN)
     http = ProviderHTTP(settings.http_timeout_seconds, log)
     endpoint = TokenEndpoint(settings, http, Discovery(http, settings.jwks_cache_seconds), log)
@@ -140,10 +155,19 @@ def add_sessions(refresher: Refresher, grants: list[dict[str, Any]], issuer: str
     for i, tokens in enumerate(grants):
         lifetime = float(tokens["expires_in"])
         session = Session(
-            environment=ENV, application=f"{prefix}{i}", issuer=issuer, client_id=CLIENT_ID, sub="user-alice",
-            email=ALICE, access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
-            id_token=tokens.get("id_token"), expires_at=tokens["issued"] + lifetime, lifetime=lifetime,
-            signed_in_at=tokens["issued"], refreshed_at=tokens["issued"],
+            environment=ENV,
+            application=f"{prefix}{i}",
+            issuer=issuer,
+            client_id=CLIENT_ID,
+            sub="user-alice",
+            email=ALICE,
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            id_token=tokens.get("id_token"),
+            expires_at=tokens["issued"] + lifetime,
+            lifetime=lifetime,
+            signed_in_at=tokens["issued"],
+            refreshed_at=tokens["issued"],
         )
         refresher.registry.sessions[session.key] = session
 
@@ -153,13 +177,17 @@ def rates(answers: list[float], sessions: int, intervals: list[float]) -> dict[s
     for t in answers:
         per_second[int(t)] = per_second.get(int(t), 0) + 1
     ordered = sorted(answers)
-    busiest_5s = max((sum(1 for u in ordered[i:i + 2000] if u < t + 5.0) for i, t in enumerate(ordered)), default=0)
+    busiest_5s = max((sum(1 for u in ordered[i : i + 2000] if u < t + 5.0) for i, t in enumerate(ordered)), default=0)
     mean_interval = sum(intervals) / len(intervals) if intervals else float("nan")
     mean = sessions / mean_interval if intervals else float("nan")
     peak = max(per_second.values(), default=0)
     return {
-        "refreshes": len(answers), "peak_per_s": peak, "peak_5s_per_s": busiest_5s / 5.0,
-        "mean_interval_s": mean_interval, "mean_per_s": mean, "peak_over_mean": peak / mean if intervals else None,
+        "refreshes": len(answers),
+        "peak_per_s": peak,
+        "peak_5s_per_s": busiest_5s / 5.0,
+        "mean_interval_s": mean_interval,
+        "mean_per_s": mean,
+        "peak_over_mean": peak / mean if intervals else None,
         "peak_5s_over_mean": busiest_5s / 5.0 / mean if intervals else None,
     }
 
@@ -196,21 +224,31 @@ async def _run() -> dict[str, Any]:
             renewer.reset()
             before = idp.stats()["token"].get("refresh_token", 0)
             end = synced + LIFETIMES * ACCESS_TTL
-            progress(f"refresh_storm: the common refresh {synced - burst:.1f} s; refreshing until "
-                     f"+{LIFETIMES * ACCESS_TTL:.0f} s")
+            progress(
+                f"refresh_storm: the common refresh {synced - burst:.1f} s; refreshing until "
+                f"+{LIFETIMES * ACCESS_TTL:.0f} s"
+            )
             while time.time() < end:
                 await asyncio.sleep(1.0)
             r.stop()
             await asyncio.sleep(0.5)  # refreshes in flight come back (cancelled ones count as nothing)
-            return {"burst_seconds": synced - burst, "measured_seconds": end - synced, "origin": origin,
-                    "provider_refreshes": idp.stats()["token"].get("refresh_token", 0) - before}
+            return {
+                "burst_seconds": synced - burst,
+                "measured_seconds": end - synced,
+                "origin": origin,
+                "provider_refreshes": idp.stats()["token"].get("refresh_token", 0) - before,
+            }
 
         progress(f"refresh_storm: the sign-ins took {signed_in - t0:.1f} s")
         phases = {"spread": await phase(spread, spread_renewer), "baseline": await phase(base, base_renewer)}
         provider = idp.stats()
         out: dict[str, Any] = {
-            "sessions": SESSIONS, "access_ttl": ACCESS_TTL, "margin": MARGIN, "window": list(REFRESH_SPREAD),
-            "signin_seconds": signed_in - t0, "burst_seconds": max(p["burst_seconds"] for p in phases.values()),
+            "sessions": SESSIONS,
+            "access_ttl": ACCESS_TTL,
+            "margin": MARGIN,
+            "window": list(REFRESH_SPREAD),
+            "signin_seconds": signed_in - t0,
+            "burst_seconds": max(p["burst_seconds"] for p in phases.values()),
             "measured_seconds": phases["spread"]["measured_seconds"],
             "provider_refreshes": sum(p["provider_refreshes"] for p in phases.values()),
             "provider_refresh_errors": provider["token_errors"].get("refresh_token", 0),
@@ -222,9 +260,11 @@ async def _run() -> dict[str, Any]:
             done = len(renewer.answers)
             intervals = [alive / done] * done if done else []
             out[name] = {
-                **rates(renewer.answers, SESSIONS, intervals), "failed": renewer.failures,
+                **rates(renewer.answers, SESSIONS, intervals),
+                "failed": renewer.failures,
                 "expired_before_refresh": renewer.expired_before_refresh,
-                "least_left_s": renewer.least_left, "peak_sent_per_s": rates(renewer.sent, SESSIONS, [])["peak_per_s"],
+                "least_left_s": renewer.least_left,
+                "peak_sent_per_s": rates(renewer.sent, SESSIONS, [])["peak_per_s"],
                 "sessions_left": len(refresher.registry.sessions),
             }
         return out

@@ -26,9 +26,9 @@ import time
 from typing import Any
 
 import httpx
-
 from kernels import ALICE, kernel_server
 from stack import percentile, progress
+
 from tests.idp import bind_browser, provider_login
 
 RUNS = 20
@@ -55,7 +55,7 @@ def one_sign_in(server: Any, kernel: Any) -> dict[str, Any]:
         if msg["msg_type"] == "stream":
             for line in msg["content"]["text"].splitlines():
                 if line.startswith(URL_MARK):
-                    found["url"] = line[len(URL_MARK):]
+                    found["url"] = line[len(URL_MARK) :]
                     got_url.set()
 
     msg_id = kernel.start(CELL.replace("EMAIL", repr(ALICE)).replace("URL_MARK", repr(URL_MARK)))

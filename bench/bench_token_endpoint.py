@@ -12,7 +12,6 @@ import tempfile
 from typing import Any
 
 import httpx
-
 from stack import ROOT, demo_stack, free_port
 
 DURATION_SECONDS = 5
@@ -34,9 +33,22 @@ def wrk(url: str, token: str, concurrency: int, body: str) -> dict[str, float]:
         script.write(SCRIPT.format(body=body, token=token))
         script.flush()
         out = subprocess.run(
-            ["wrk", "-t", str(min(concurrency, 2)), "-c", str(concurrency), "-d", f"{DURATION_SECONDS}s",
-             "--latency", "-s", script.name, url],
-            capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                "-t",
+                str(min(concurrency, 2)),
+                "-c",
+                str(concurrency),
+                "-d",
+                f"{DURATION_SECONDS}s",
+                "--latency",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"errors during the run:\n{out}")

@@ -10,10 +10,10 @@ class CeilingHandler(APIHandler):
         self.finish({"ok": True})
 
 
-def _jupyter_server_extension_points():  # noqa: ANN201
+def _jupyter_server_extension_points():
     return [{"module": "ceiling_ext"}]
 
 
-def _load_jupyter_server_extension(serverapp) -> None:  # noqa: ANN001
+def _load_jupyter_server_extension(serverapp) -> None:
     base = serverapp.web_app.settings["base_url"]
     serverapp.web_app.add_handlers(".*$", [(f"{base}bench/ceiling", CeilingHandler)])

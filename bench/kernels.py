@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from stack import ROOT  # noqa: F401  (puts the repository on sys.path)
+from stack import ROOT
+
 from tests.idp import IdentityProvider, start_idp
 from tests.kernel_support import ALICE, CellResult, JupyterServer, RealKernel
 
@@ -58,7 +59,7 @@ def run_cells(kernels: list[RealKernel], code: str, timeout: float = 300) -> lis
     def collect(i: int) -> None:
         try:
             results[i] = kernels[i].wait(ids[i], timeout)
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             failures.put(e)
 
     threads = [threading.Thread(target=collect, args=(i,), daemon=True) for i in range(len(kernels))]

@@ -16,7 +16,7 @@ STATE = {"on": False, "applied": 0}
 _open = KernelWebsocketHandler.open
 
 
-async def _open_nodelay(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+async def _open_nodelay(self, *args, **kwargs):
     if STATE["on"]:
         self.set_nodelay(True)
         STATE["applied"] += 1
@@ -30,11 +30,11 @@ class NodelayHandler(APIHandler):
         self.finish(STATE)
 
 
-def _jupyter_server_extension_points():  # noqa: ANN201
+def _jupyter_server_extension_points():
     return [{"module": "nodelay_ext"}]
 
 
-def _load_jupyter_server_extension(serverapp) -> None:  # noqa: ANN001
+def _load_jupyter_server_extension(serverapp) -> None:
     KernelWebsocketHandler.open = _open_nodelay
     base = serverapp.web_app.settings["base_url"]
     serverapp.web_app.add_handlers(".*$", [(f"{base}bench/nodelay", NodelayHandler)])

@@ -27,8 +27,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from issue15 import findings_15, targets_15  # noqa: E402
-from stack import ROOT, load_average, machine, progress  # noqa: E402
+from issue15 import findings_15, targets_15
+from stack import ROOT, load_average, machine, progress
 
 #: (key, module, title) in the order they run and appear.
 BENCHES = [
@@ -62,46 +62,98 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         text, met = figure(r[key])
         rows.append((item, target, text, met))
 
-    add("1 cached `get_token()`", "≤ 20 µs median", "get_token",
-        lambda g: (f"{g['cached']['ours']['p50_ns'] / 1000:.2f} µs median, p99 {g['cached']['ours']['p99_ns'] / 1000:.2f} µs "
-                   f"(floor {g['cached']['floor']['p50_ns'] / 1000:.2f} µs)", g["cached"]["ours"]["p50_ns"] <= 20_000))
-    add("2 pull, HTTP", "≤ 10 ms p50, ≤ 50 ms p99", "get_token",
-        lambda g: (f"p50 {g['http']['p50_ms']:.1f} ms, p99 {g['http']['p99_ms']:.1f} ms",
-                   g["http"]["p50_ms"] <= 10 and g["http"]["p99_ms"] <= 50))
-    for kind, label in (("cell_start", "first statement of a cell"), ("spaced", "alone, inside a running cell"),
-                        ("back_to_back", "back to back")):
-        add(f"2 pull, comm in JupyterLab ({label})", "≤ 10 ms p50, ≤ 50 ms p99", "comm_browser",
-            lambda c, kind=kind: (f"p50 {c['default'][kind]['p50_ms']:.1f} ms, p99 {c['default'][kind]['p99_ms']:.1f} ms",
-                                  c["default"][kind]["p50_ms"] <= 10 and c["default"][kind]["p99_ms"] <= 50))
+    add(
+        "1 cached `get_token()`",
+        "≤ 20 µs median",
+        "get_token",
+        lambda g: (
+            f"{g['cached']['ours']['p50_ns'] / 1000:.2f} µs median, p99 {g['cached']['ours']['p99_ns'] / 1000:.2f} µs "
+            f"(floor {g['cached']['floor']['p50_ns'] / 1000:.2f} µs)",
+            g["cached"]["ours"]["p50_ns"] <= 20_000,
+        ),
+    )
+    add(
+        "2 pull, HTTP",
+        "≤ 10 ms p50, ≤ 50 ms p99",
+        "get_token",
+        lambda g: (
+            f"p50 {g['http']['p50_ms']:.1f} ms, p99 {g['http']['p99_ms']:.1f} ms",
+            g["http"]["p50_ms"] <= 10 and g["http"]["p99_ms"] <= 50,
+        ),
+    )
+    for kind, label in (
+        ("cell_start", "first statement of a cell"),
+        ("spaced", "alone, inside a running cell"),
+        ("back_to_back", "back to back"),
+    ):
+        add(
+            f"2 pull, comm in JupyterLab ({label})",
+            "≤ 10 ms p50, ≤ 50 ms p99",
+            "comm_browser",
+            lambda c, kind=kind: (
+                f"p50 {c['default'][kind]['p50_ms']:.1f} ms, p99 {c['default'][kind]['p99_ms']:.1f} ms",
+                c["default"][kind]["p50_ms"] <= 10 and c["default"][kind]["p99_ms"] <= 50,
+            ),
+        )
 
     def provider(p: dict[str, Any]) -> tuple[str, bool]:
         ours, base = p["ours"]["provider"], p["baseline"]["provider"]
         ratio = base["refreshes"] / ours["refreshes"] if ours["refreshes"] else float("inf")
         one_per_window = ours["most_in_one_window"] <= 1 and p["windows"] - 1 <= ours["refreshes"] <= p["windows"] + 1
-        return (f"{ours['refreshes']} refreshes in {p['windows']} windows (never 2 in one window: "
-                f"{'yes' if ours['most_in_one_window'] <= 1 else 'no'}); baseline {base['refreshes']}: **{ratio:.1f}×**",
-                one_per_window and ratio >= 8)
+        return (
+            f"{ours['refreshes']} refreshes in {p['windows']} windows (never 2 in one window: "
+            f"{'yes' if ours['most_in_one_window'] <= 1 else 'no'}); baseline {base['refreshes']}: **{ratio:.1f}×**",
+            one_per_window and ratio >= 8,
+        )
 
     add("3 provider load", "one refresh per window, ≥ 8× fewer calls", "provider_load", provider)
 
     def endpoint(t: dict[str, Any]) -> tuple[str, bool]:
         worst = min(row["token"]["rps"] / row["ceiling"]["rps"] for row in t["rows"])
         p99_64 = next(row["token"]["p99"] for row in t["rows"] if row["concurrency"] == 64)
-        return (f"≥ {worst:.0%} of the ceiling at 1/16/64 clients; p99 {p99_64:.1f} ms at 64; "
-                f"{t['provider_token_calls']} provider calls", worst >= 0.5 and p99_64 <= 20 and t["provider_token_calls"] == 0)
+        return (
+            f"≥ {worst:.0%} of the ceiling at 1/16/64 clients; p99 {p99_64:.1f} ms at 64; "
+            f"{t['provider_token_calls']} provider calls",
+            worst >= 0.5 and p99_64 <= 20 and t["provider_token_calls"] == 0,
+        )
 
     add("4 `oidc/token`", "≥ 50 % of the ceiling, p99 ≤ 20 ms at 64, 0 provider calls", "token_endpoint", endpoint)
-    add("5 sign-in overhead", "≤ 100 ms", "signin_overhead",
-        lambda s: (f"{s['summary']['overhead_ms']['p50']:.1f} ms median, p95 {s['summary']['overhead_ms']['p95']:.1f} ms",
-                   s["summary"]["overhead_ms"]["p50"] <= 100))
-    add("6 labextension size", "≤ 80 KB gzipped", "footprint",
-        lambda f: (f"{f['labextension']['gzip'] / 1024:.1f} KB gzipped ({f['labextension']['total'] / 1024:.1f} KB)",
-                   f["labextension"]["gzip"] <= 80 * 1024))
-    add("6 server extension load", "≤ 150 ms", "footprint",
-        lambda f: (f"{f['load']['median_ms']:.0f} ms median (max {f['load']['max_ms']:.0f})", f["load"]["median_ms"] <= 150))
-    add("7 kernel memory", "≤ 5 MB added", "footprint",
-        lambda f: (f"{(f['kernel']['after_kb'] - f['kernel']['before_kb']) / 1024:.2f} MB",
-                   f["kernel"]["after_kb"] - f["kernel"]["before_kb"] <= 5 * 1024))
+    add(
+        "5 sign-in overhead",
+        "≤ 100 ms",
+        "signin_overhead",
+        lambda s: (
+            f"{s['summary']['overhead_ms']['p50']:.1f} ms median, p95 {s['summary']['overhead_ms']['p95']:.1f} ms",
+            s["summary"]["overhead_ms"]["p50"] <= 100,
+        ),
+    )
+    add(
+        "6 labextension size",
+        "≤ 80 KB gzipped",
+        "footprint",
+        lambda f: (
+            f"{f['labextension']['gzip'] / 1024:.1f} KB gzipped ({f['labextension']['total'] / 1024:.1f} KB)",
+            f["labextension"]["gzip"] <= 80 * 1024,
+        ),
+    )
+    add(
+        "6 server extension load",
+        "≤ 150 ms",
+        "footprint",
+        lambda f: (
+            f"{f['load']['median_ms']:.0f} ms median (max {f['load']['max_ms']:.0f})",
+            f["load"]["median_ms"] <= 150,
+        ),
+    )
+    add(
+        "7 kernel memory",
+        "≤ 5 MB added",
+        "footprint",
+        lambda f: (
+            f"{(f['kernel']['after_kb'] - f['kernel']['before_kb']) / 1024:.2f} MB",
+            f["kernel"]["after_kb"] - f["kernel"]["before_kb"] <= 5 * 1024,
+        ),
+    )
     rows += targets_15(r, add)
     return rows
 
@@ -140,8 +192,12 @@ def _findings(r: dict[str, Any]) -> list[str]:
             "Linux). That happens whenever the pull follows other kernel output: at the top of a cell "
             "(right after `status: busy` and `execute_input`), or right after the previous pull's subshell "
             "`status` messages. A pull on its own inside a running cell does not pay it"
-            + (f"; switching TCP_NODELAY on (bench-only `nodelay_ext.py`) saves {nagle:.0f} ms at the top of a "
-               "cell in this run." if nagle is not None else "."),
+            + (
+                f"; switching TCP_NODELAY on (bench-only `nodelay_ext.py`) saves {nagle:.0f} ms at the top of a "
+                "cell in this run."
+                if nagle is not None
+                else "."
+            ),
             "2. **The hop through the page (10–25 ms here).** JupyterLab decodes the message, the bridge "
             "asks the server with `POST oidc/token` (a fetch from the page), and encodes the reply; the "
             "page also handles the kernel's status messages and re-renders the kernel indicators. On a "
@@ -256,8 +312,11 @@ def document(results: dict[str, Any], meta: dict[str, Any]) -> str:
         doc = (module.__doc__ or "").strip() if module else ""
         if doc:
             lines += [doc, ""]
-        lines += [f"`bench/{module_name}.py`, {run_meta['seconds']:.0f} s, load average before / after: "
-                  f"{run_meta['load_before'][0]:.2f} / {run_meta['load_after'][0]:.2f}.", ""]
+        lines += [
+            f"`bench/{module_name}.py`, {run_meta['seconds']:.0f} s, load average before / after: "
+            f"{run_meta['load_before'][0]:.2f} / {run_meta['load_after'][0]:.2f}.",
+            "",
+        ]
         if "error" in r:
             lines += ["The bench failed:", "", "```", r["error"].strip()[-2000:], "```", ""]
         else:
@@ -309,7 +368,7 @@ def main() -> None:
         try:
             module = importlib.import_module(module_name)
             results[key] = module.run()
-        except Exception:  # noqa: BLE001  (report it, run the others)
+        except Exception:
             results[key] = {"error": traceback.format_exc()}
             progress(f"{key}: FAILED")
         meta["benches"][key] = {"seconds": time.monotonic() - t0, "load_before": before, "load_after": load_average()}

@@ -8,17 +8,18 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.idp import bind_browser, provider_login  # noqa: E402
+from tests.idp import bind_browser, provider_login
 
 
 @dataclass
@@ -37,7 +38,9 @@ class Stack:
 
     async def sign_in_async(self, email: str = "alice@example.com", environment: str = "prod") -> dict[str, Any]:
         async with httpx.AsyncClient(headers=self.headers, timeout=30) as api, httpx.AsyncClient(timeout=30) as browser:
-            started = (await api.post(f"{self.base_url}oidc/login", json={"login_hint": email, "environment": environment})).json()
+            started = (
+                await api.post(f"{self.base_url}oidc/login", json={"login_hint": email, "environment": environment})
+            ).json()
             url = await bind_browser(browser, started["start_url"], self.token)
             callback = await provider_login(browser, url, None, f"{self.base_url}oidc/callback")
             await browser.get(callback)
@@ -45,11 +48,27 @@ class Stack:
 
 
 @contextmanager
-def demo_stack(lab_port: int, idp_port: int, *extra: str, access_ttl: int = 300, env: dict[str, str] | None = None) -> Iterator[Stack]:
+def demo_stack(
+    lab_port: int, idp_port: int, *extra: str, access_ttl: int = 300, env: dict[str, str] | None = None
+) -> Iterator[Stack]:
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "dev" / "demo.py"), "--app", "server", "--json", "--lab-port", str(lab_port),
-         "--idp-port", str(idp_port), "--access-ttl", str(access_ttl), *extra],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+        [
+            sys.executable,
+            str(ROOT / "dev" / "demo.py"),
+            "--app",
+            "server",
+            "--json",
+            "--lab-port",
+            str(lab_port),
+            "--idp-port",
+            str(idp_port),
+            "--access-ttl",
+            str(access_ttl),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
     try:
         assert process.stdout is not None
@@ -69,7 +88,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    )
 
 
 def percentile(values: list[float], p: float) -> float:

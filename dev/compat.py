@@ -50,8 +50,20 @@ CLAIMED_FROM_TEST_EXTRA = ("jupyterlab", "jupyterhub")
 #: Test tools, at whatever version their ranges in the ``test`` extra give.
 TEST_TOOLS = ("pytest", "pytest-jupyter", "pytest-timeout")
 #: Columns of the table (distribution names as pip lists them).
-SHOWN = ("jupyter_server", "jupyterlab", "ipykernel", "jupyterhub", "tornado", "traitlets",
-         "jupyter_client", "joserfc", "cryptography", "authlib", "httpx", "comm")
+SHOWN = (
+    "jupyter_server",
+    "jupyterlab",
+    "ipykernel",
+    "jupyterhub",
+    "tornado",
+    "traitlets",
+    "jupyter_client",
+    "joserfc",
+    "cryptography",
+    "authlib",
+    "httpx",
+    "comm",
+)
 SUMMARY = re.compile(r"^=* ?(\d+ (?:passed|failed|errors?|skipped|deselected)\b.*?|no tests ran) in [\d.]+s\b", re.M)
 
 
@@ -99,8 +111,10 @@ def matrices(tree: Path) -> list[Matrix]:
     oldest["ipykernel"] = f"ipykernel=={IPYKERNEL_OLDEST}"
     lab = oldest["jupyterlab"].split("==")[1]
     if lab != labextension_needs(tree):
-        raise SystemExit(f"pyproject.toml's test extra says jupyterlab>={lab}, the labextension needs "
-                         f"{labextension_needs(tree)} (package.json): make them agree")
+        raise SystemExit(
+            f"pyproject.toml's test extra says jupyterlab>={lab}, the labextension needs "
+            f"{labextension_needs(tree)} (package.json): make them agree"
+        )
     server_only = {**oldest, "jupyterlab": f"jupyterlab=={JUPYTERLAB_OLDEST_SERVER}"}
     floor = oldest["jupyter_server"].split("==")[1]
     for_lab = SERVER_FOR_JUPYTERLAB[".".join(lab.split(".")[:2])]
@@ -124,10 +138,16 @@ def _run(args: list[str], log: Path, env: dict[str, str] | None = None, cwd: Pat
 def _clean_env(bin_dir: Path) -> dict[str, str]:
     """The run's environment: its virtualenv first on PATH, no other virtualenv, no Jupyter paths."""
     active = os.environ.get("VIRTUAL_ENV")
-    path = [p for p in os.environ.get("PATH", "").split(os.pathsep)
-            if p and not (active and p.startswith(active)) and not p.endswith("/.venv/bin")]
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("JUPYTER_", "JUPYTERHUB_", "JUPYTERLAB_OIDC_", "PYTHONPATH", "VIRTUAL_ENV"))}
+    path = [
+        p
+        for p in os.environ.get("PATH", "").split(os.pathsep)
+        if p and not (active and p.startswith(active)) and not p.endswith("/.venv/bin")
+    ]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("JUPYTER_", "JUPYTERHUB_", "JUPYTERLAB_OIDC_", "PYTHONPATH", "VIRTUAL_ENV"))
+    }
     env["PATH"] = os.pathsep.join([str(bin_dir), *path])
     return env
 
@@ -140,9 +160,17 @@ def prepare(matrix: Matrix, tree: Path, cache: Path, reinstall: bool) -> tuple[P
     python = target / "bin" / "python"
     spec = json.dumps({"python": sys.version, "tree": str(tree), "requirements": matrix.requirements})
     stamp = target / ".compat-spec"
-    fresh = reinstall or not python.exists() or not stamp.exists() or stamp.read_text() != hashlib.sha256(spec.encode()).hexdigest()
+    fresh = (
+        reinstall
+        or not python.exists()
+        or not stamp.exists()
+        or stamp.read_text() != hashlib.sha256(spec.encode()).hexdigest()
+    )
     if fresh:
-        print(f"[{matrix.name}] creating {target.relative_to(tree) if target.is_relative_to(tree) else target}", flush=True)
+        print(
+            f"[{matrix.name}] creating {target.relative_to(tree) if target.is_relative_to(tree) else target}",
+            flush=True,
+        )
         venv.create(target, with_pip=True, clear=True)
         _run([str(python), "-m", "pip", "install", "-q", "-U", "pip"], log)
     if fresh or matrix.upgrade:
@@ -153,12 +181,12 @@ def prepare(matrix: Matrix, tree: Path, cache: Path, reinstall: bool) -> tuple[P
         if matrix.upgrade:
             args[4:4] = ["-U", "--upgrade-strategy", "eager"]
         if _run(args, log, env=env) != 0:
-            raise InstallFailed(log)
+            raise InstallFailedError(log)
         stamp.write_text(hashlib.sha256(spec.encode()).hexdigest())
     return python, log
 
 
-class InstallFailed(Exception):
+class InstallFailedError(Exception):
     pass
 
 
@@ -189,7 +217,9 @@ def table(rows: list[dict[str, str]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", choices=["oldest", "oldest-lab", "newest"], help="run only this matrix")
+    parser.add_argument(
+        "--only", action="append", choices=["oldest", "oldest-lab", "newest"], help="run only this matrix"
+    )
     parser.add_argument("--reinstall", action="store_true", help="build the virtualenvs anew")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the working tree to test (default: this one)")
     parser.add_argument("--cache", type=Path, help="where the virtualenvs live (default: TREE/.compat)")
@@ -210,7 +240,7 @@ def main() -> int:
         row = {"run": matrix.name, "python": ".".join(map(str, sys.version_info[:2]))}
         try:
             python, log = prepare(matrix, tree, cache, args.reinstall)
-        except InstallFailed as e:
+        except InstallFailedError as e:
             row["result"] = f"install failed (see {e.args[0]})"
             ok = False
         else:

@@ -18,7 +18,6 @@ sys.path.insert(0, str(ROOT))
 
 from jupyterlab_oidc import errors, protocol  # noqa: E402
 
-
 #: Names of protocol.py left out: process environment variables are no concern of the browser.
 SKIPPED_PREFIXES = ("ENV_", "KERNEL_EXPORTS")
 

@@ -86,15 +86,20 @@ def check_ports(args: argparse.Namespace) -> None:
         busy["IDP_PORT"] = args.idp_port
     if not busy:
         return
-    lines = [f"Port {port} ({wanted[name][1]}, {name}) is already in use: another Jupyter server, or a demo "
-             "still running?" for name, port in busy.items()]
+    lines = [
+        f"Port {port} ({wanted[name][1]}, {name}) is already in use: another Jupyter server, or a demo still running?"
+        for name, port in busy.items()
+    ]
     taken = {args.lab_port, args.idp_port}
     choice = {}
     for name, (port, _) in wanted.items():
         choice[name] = next_free_port(port, taken) if name in busy else port
         taken.add(choice[name])
-    lines.append(f"Choose other ports, for example:\n\n  make demo LAB_PORT={choice['LAB_PORT']} IDP_PORT={choice['IDP_PORT']}\n\n"
-                 f"(or dev/demo.py --lab-port {choice['LAB_PORT']} --idp-port {choice['IDP_PORT']})")
+    lines.append(
+        "Choose other ports, for example:\n\n"
+        f"  make demo LAB_PORT={choice['LAB_PORT']} IDP_PORT={choice['IDP_PORT']}\n\n"
+        f"(or dev/demo.py --lab-port {choice['LAB_PORT']} --idp-port {choice['IDP_PORT']})"
+    )
     sys.exit("\n".join(lines))
 
 
@@ -130,21 +135,24 @@ def terminal_shell(workdir: Path) -> list[str]:
     if os.path.basename(shell) != "bash":
         return [shell]
     rc = workdir / "terminal.bashrc"
-    rc.write_text(
-        '[ -f ~/.bashrc ] && . ~/.bashrc\n'
-        f'export PATH={shlex.quote(str(venv_bin()))}:"$PATH"\n'
-    )
+    rc.write_text(f'[ -f ~/.bashrc ] && . ~/.bashrc\nexport PATH={shlex.quote(str(venv_bin()))}:"$PATH"\n')
     return [shell, "--rcfile", str(rc), "-i"]
 
 
 def write_config(workdir: Path, issuer: str, args: argparse.Namespace) -> Path:
     config = {
-        "ServerApp": {"jpserver_extensions": {"jupyterlab_oidc": True},
-                      "terminado_settings": {"shell_command": terminal_shell(workdir)}},
+        "ServerApp": {
+            "jpserver_extensions": {"jupyterlab_oidc": True},
+            "terminado_settings": {"shell_command": terminal_shell(workdir)},
+        },
         "OIDCLogin": {
             "environments": {
-                "prod": {"issuer": issuer, "client_id": "jupyterlab-oidc", "display_name": "Demo provider",
-                         "project_ids": {"spatial_engine": "360000000000000001"}},
+                "prod": {
+                    "issuer": issuer,
+                    "client_id": "jupyterlab-oidc",
+                    "display_name": "Demo provider",
+                    "project_ids": {"spatial_engine": "360000000000000001"},
+                },
                 "dev": {"issuer": issuer, "client_id": "jupyterlab-oidc", "display_name": "Demo provider (dev)"},
             },
             "default_environment": "prod",
@@ -184,9 +192,18 @@ def cli_command(runtime: Path, found_by_default: bool, base: str) -> str:
 
 def start_idp(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str]:
     idp = subprocess.Popen(
-        ["node", str(ROOT / "dev" / "idp" / "server.mjs"), "--port", str(args.idp_port),
-         "--profile", args.profile, "--access-ttl", str(args.access_ttl)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            "node",
+            str(ROOT / "dev" / "idp" / "server.mjs"),
+            "--port",
+            str(args.idp_port),
+            "--profile",
+            args.profile,
+            "--access-ttl",
+            str(args.access_ttl),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert idp.stdout is not None
     line = idp.stdout.readline()
@@ -224,15 +241,30 @@ def main(argv: list[str] | None = None) -> None:
 def run(args: argparse.Namespace, workdir: Path, token: str, idp: subprocess.Popen[str], issuer: str) -> None:
     config = write_config(workdir, issuer, args)
     runtime, found_by_default = runtime_dir(workdir, bool(args.workdir) and not args.json)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(workdir / "config"), "JUPYTER_RUNTIME_DIR": str(runtime),
-           "PATH": os.pathsep.join([str(venv_bin()), os.environ.get("PATH", "")])}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(workdir / "config"),
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "PATH": os.pathsep.join([str(venv_bin()), os.environ.get("PATH", "")]),
+    }
     module = {"lab": "jupyterlab", "notebook": "notebook", "server": "jupyter_server"}[args.app]
     lab = subprocess.Popen(
-        [sys.executable, "-m", module, "--no-browser", f"--port={args.lab_port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={token}", f"--ServerApp.base_url={args.base_url}", f"--config={config}",
-         f"--ServerApp.root_dir={workdir / 'notebooks'}", "--ServerApp.port_retries=0",
-         *(["--allow-root"] if os.getuid() == 0 else []),
-         *(["--LabApp.expose_app_in_browser=True"] if args.expose_app else []), *args.jupyter_args],
+        [
+            sys.executable,
+            "-m",
+            module,
+            "--no-browser",
+            f"--port={args.lab_port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.base_url={args.base_url}",
+            f"--config={config}",
+            f"--ServerApp.root_dir={workdir / 'notebooks'}",
+            "--ServerApp.port_retries=0",
+            *(["--allow-root"] if os.getuid() == 0 else []),
+            *(["--LabApp.expose_app_in_browser=True"] if args.expose_app else []),
+            *args.jupyter_args,
+        ],
         env=env,
         stdout=subprocess.DEVNULL if args.json else None,
         stderr=subprocess.DEVNULL if args.json else None,
@@ -257,8 +289,21 @@ def run(args: argparse.Namespace, workdir: Path, token: str, idp: subprocess.Pop
     url = f"{base}{'lab' if args.app == 'lab' else 'tree' if args.app == 'notebook' else ''}?token={token}"
     cli = cli_command(runtime, found_by_default, base)
     if args.json:
-        print(json.dumps({"url": url, "base_url": base, "token": token, "issuer": issuer, "email": DEMO_EMAIL,
-                          "workdir": str(workdir), "runtime_dir": str(runtime), "cli": cli}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "url": url,
+                    "base_url": base,
+                    "token": token,
+                    "issuer": issuer,
+                    "email": DEMO_EMAIL,
+                    "workdir": str(workdir),
+                    "runtime_dir": str(runtime),
+                    "cli": cli,
+                }
+            ),
+            flush=True,
+        )
     else:
         kept = f"  Kept across runs in {workdir} (make demo-reset starts afresh).\n" if args.workdir else ""
         print(

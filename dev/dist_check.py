@@ -101,8 +101,14 @@ def _env(target: Path, home: Path) -> dict[str, str]:
     """Only the virtualenv on PATH; a home and Jupyter config of its own."""
     home.mkdir(parents=True, exist_ok=True)
     keep = {k: v for k, v in os.environ.items() if k.startswith(("PIP_", "SSL_", "REQUESTS_CA", "LANG", "LC_"))}
-    return {**keep, "PATH": str(target / "bin"), "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / "config"),
-            "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_RUNTIME_DIR": str(home / "runtime")}
+    return {
+        **keep,
+        "PATH": str(target / "bin"),
+        "HOME": str(home),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+    }
 
 
 def _call(args: list[str], env: dict[str, str], log: Path) -> subprocess.CompletedProcess[str]:
@@ -138,7 +144,15 @@ def install_and_list(kind: str, artifact: Path, work: Path, jupyterlab: str) -> 
     row["labextension"] = "enabled OK" if lab_ok else f"FAIL ({log})"
     cli = _call([jupyter, "oidc", "--help"], env, log)
     row["jupyter oidc --help"] = "ok" if cli.returncode == 0 and "usage" in cli.stdout.lower() else f"FAIL ({log})"
-    versions = _call([python, "-c", "import jupyterlab, jupyterlab_oidc; print(jupyterlab.__version__, jupyterlab_oidc.__version__)"], env, log)
+    versions = _call(
+        [
+            python,
+            "-c",
+            "import jupyterlab, jupyterlab_oidc; print(jupyterlab.__version__, jupyterlab_oidc.__version__)",
+        ],
+        env,
+        log,
+    )
     row["jupyterlab"] = versions.stdout.split()[0] if versions.returncode == 0 else "?"
     return row
 
@@ -167,7 +181,9 @@ def _jupyterlab_requirement() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dist", nargs="?", type=Path, default=ROOT / "dist")
-    parser.add_argument("--jupyterlab", default=_jupyterlab_requirement(), help="what the clean virtualenvs get beside the package")
+    parser.add_argument(
+        "--jupyterlab", default=_jupyterlab_requirement(), help="what the clean virtualenvs get beside the package"
+    )
     parser.add_argument("--work", type=Path, default=ROOT / ".dist-check")
     args = parser.parse_args()
     found = artifacts(args.dist.resolve())
@@ -175,11 +191,20 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     rows = [install_and_list(kind, path, work, args.jupyterlab) for kind, path in found.items()]
     twine = twine_check(list(found.values()), work)
-    for row, path in zip(rows, found.values()):
+    for row, path in zip(rows, found.values(), strict=True):
         row["twine check"] = twine
         problems = metadata_problems(path) + (sdist_problems(path) if path.name.endswith(".tar.gz") else [])
         row["metadata"] = "ok" if not problems else "FAIL: " + "; ".join(problems)
-    columns = ["artifact", "install", "jupyterlab", "server extension", "labextension", "jupyter oidc --help", "twine check", "metadata"]
+    columns = [
+        "artifact",
+        "install",
+        "jupyterlab",
+        "server extension",
+        "labextension",
+        "jupyter oidc --help",
+        "twine check",
+        "metadata",
+    ]
     for row in rows:
         print()
         for column in columns:

@@ -20,7 +20,6 @@ from .errors import (
     OIDCError,
 )
 
-
 #: Kernel API, imported on first use (``from jupyterlab_oidc import get_token``).
 _KERNEL_API = (
     "Environment",

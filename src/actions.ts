@@ -10,7 +10,8 @@ import { openSignInWindow } from './signin';
 import { IOidcSession, ITarget } from './tokens';
 
 /** What the panel's forms ask for: where, as whom, and how (device code, `prompt`). */
-export type ISignInRequest = ITarget & Pick<IOidcSession.ISignInOptions, 'loginHint' | 'flow' | 'prompt'>;
+export type ISignInRequest = ITarget &
+  Pick<IOidcSession.ISignInOptions, 'loginHint' | 'flow' | 'prompt'>;
 
 /**
  * Start a sign-in. Call it synchronously in a click handler: the provider's window is
@@ -22,7 +23,9 @@ export function startSignIn(
   trans: TranslationBundle
 ): Promise<IOidcSession.ISession | null> {
   // A device sign-in (the user's choice or the environment's flow) opens no provider window.
-  const device = (options.flow ?? model.environments.find(env => env.name === options.environment)?.flow) === 'device';
+  const device =
+    (options.flow ?? model.environments.find(env => env.name === options.environment)?.flow) ===
+    'device';
   const win = device ? null : openSignInWindow(model.preferences.openMode, trans);
   return model.signIn({ ...options, window: win }).catch(() => null);
 }
@@ -56,7 +59,13 @@ export const TOAST_MAX_LENGTH = 140;
  * notification center: who the token acts as only when it still fits.
  */
 export function copiedMessage(
-  token: { environment: string; application?: string | null; email: string; sub: string; expires_in: number },
+  token: {
+    environment: string;
+    application?: string | null;
+    email: string;
+    sub: string;
+    expires_in: number;
+  },
   trans: TranslationBundle
 ): string {
   const where = token.application ? `${token.environment}/${token.application}` : token.environment;
@@ -69,7 +78,11 @@ export function copiedMessage(
   );
   return full.length <= TOAST_MAX_LENGTH
     ? full
-    : trans.__('Access token for %1 copied (valid %2). A secret: anyone who has it acts as you.', where, valid);
+    : trans.__(
+        'Access token for %1 copied (valid %2). A secret: anyone who has it acts as you.',
+        where,
+        valid
+      );
 }
 
 /** Copy `text` to the system clipboard (the async Clipboard API, else a copy event). */

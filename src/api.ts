@@ -120,9 +120,7 @@ export interface ILoginReply extends IDeviceFields {
 }
 
 /** `POST await`: the session once signed in, or `pending` when `wait_seconds` elapsed. */
-export type IAwaitReply =
-  | { status: 'signed_in'; session: ISessionInfo }
-  | { status: 'pending' };
+export type IAwaitReply = { status: 'signed_in'; session: ISessionInfo } | { status: 'pending' };
 
 /** `POST token`: the session plus its access and id token. */
 export interface ITokenReply extends ISessionInfo {
@@ -197,7 +195,12 @@ export interface IOidcAPI {
   jwks(environment: string): Promise<IJwksReply>;
   /** The configuration check (engines without one leave it out). */
   preflight?(environment: string): Promise<IPreflightReport>;
-  relay(method: 'GET' | 'POST', endPoint: string, body?: object, signal?: AbortSignal): Promise<IRawReply>;
+  relay(
+    method: 'GET' | 'POST',
+    endPoint: string,
+    body?: object,
+    signal?: AbortSignal
+  ): Promise<IRawReply>;
 }
 
 /** The REST client of the server extension. */
@@ -268,11 +271,21 @@ export class OidcAPI implements IOidcAPI {
    * Any route under `oidc/`, answered as it came (status and body, error or not): what the
    * kernel bridge relays for a kernel. A `GET` sends no body.
    */
-  relay(method: 'GET' | 'POST', endPoint: string, body: object = {}, signal?: AbortSignal): Promise<IRawReply> {
+  relay(
+    method: 'GET' | 'POST',
+    endPoint: string,
+    body: object = {},
+    signal?: AbortSignal
+  ): Promise<IRawReply> {
     const init: RequestInit =
       method === 'GET'
         ? { method, signal }
-        : { method, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, signal };
+        : {
+            method,
+            body: JSON.stringify(body),
+            headers: { 'Content-Type': 'application/json' },
+            signal
+          };
     return sendAPI(endPoint, init, this.serverSettings);
   }
 
@@ -369,7 +382,9 @@ export async function requestAPI<T>(
     throw OidcError.fromResponse(status, body);
   }
   if (!isRecord(body)) {
-    throw new OidcError('invalid_response', `The answer of ${endPoint} is not a JSON object.`, { status });
+    throw new OidcError('invalid_response', `The answer of ${endPoint} is not a JSON object.`, {
+      status
+    });
   }
   return body as T;
 }

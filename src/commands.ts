@@ -32,7 +32,11 @@ export function paletteCategory(trans: TranslationBundle): string {
  * A label as the palette shows it: with "(OIDC)", so a palette search for "oidc" matches the
  * label itself, which the palette ranks before every fuzzy or category-only match.
  */
-export function paletteLabel(args: ReadonlyPartialJSONObject, label: string, trans: TranslationBundle): string {
+export function paletteLabel(
+  args: ReadonlyPartialJSONObject,
+  label: string,
+  trans: TranslationBundle
+): string {
   return args.isPalette ? trans.__('%1 (OIDC)', label) : label;
 }
 
@@ -44,7 +48,10 @@ export function addOpenPanelCommand(
   const { trans } = options;
   return commands.addCommand(CommandIDs.openPanel, {
     // Menus (View) name what it opens; the palette shows it under its category.
-    label: args => (args.isPalette ? paletteLabel(args, trans.__('Open Sign-In Panel'), trans) : trans.__('OpenID Connect Sign-In')),
+    label: args =>
+      args.isPalette
+        ? paletteLabel(args, trans.__('Open Sign-In Panel'), trans)
+        : trans.__('OpenID Connect Sign-In'),
     caption: trans.__('Show the OpenID Connect sign-in panel'),
     icon: args => (args.isPalette ? undefined : keyIcon),
     describedBy: { args: { type: 'object', properties: {} } },
@@ -64,14 +71,27 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
   set.add(
     commands.addCommand(CommandIDs.signIn, {
       label: args =>
-        paletteLabel(args, args.environment ? trans.__('Sign In to %1', String(args.environment)) : trans.__('Sign In…'), trans),
+        paletteLabel(
+          args,
+          args.environment
+            ? trans.__('Sign In to %1', String(args.environment))
+            : trans.__('Sign In…'),
+          trans
+        ),
       caption: trans.__('Sign in with your OpenID Connect provider in a new tab'),
-      describedBy: { args: Private.schema({ loginHint: 'Email of the account to sign in with (default: the last one used).' }) },
+      describedBy: {
+        args: Private.schema({
+          loginHint: 'Email of the account to sign in with (default: the last one used).'
+        })
+      },
       execute: args => {
-        const loginHint = typeof args.loginHint === 'string' ? args.loginHint : model.preferences.lastEmail;
+        const loginHint =
+          typeof args.loginHint === 'string' ? args.loginHint : model.preferences.lastEmail;
         if (!loginHint) {
           // Nothing to sign in with: the panel asks for the email.
-          return commands.hasCommand(CommandIDs.openPanel) ? commands.execute(CommandIDs.openPanel) : undefined;
+          return commands.hasCommand(CommandIDs.openPanel)
+            ? commands.execute(CommandIDs.openPanel)
+            : undefined;
         }
         // The provider window opens now, synchronously; the panel shows the progress.
         const done = startSignIn(model, { ...target(args), loginHint }, trans);
@@ -85,7 +105,12 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
 
   set.add(
     commands.addCommand(CommandIDs.signOut, {
-      label: args => paletteLabel(args, args.environment ? trans.__('Sign Out of %1', name(args)) : trans.__('Sign Out'), trans),
+      label: args =>
+        paletteLabel(
+          args,
+          args.environment ? trans.__('Sign Out of %1', name(args)) : trans.__('Sign Out'),
+          trans
+        ),
       caption: trans.__('Sign out: the Jupyter server revokes and forgets the tokens'),
       describedBy: { args: Private.schema() },
       isEnabled: hasSession,
@@ -98,7 +123,9 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
       label: args =>
         paletteLabel(
           args,
-          args.environment ? trans.__('Refresh Access Token for %1', name(args)) : trans.__('Refresh Access Token'),
+          args.environment
+            ? trans.__('Refresh Access Token for %1', name(args))
+            : trans.__('Refresh Access Token'),
           trans
         ),
       caption: trans.__('Get a new access token from the provider now'),
@@ -113,10 +140,14 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
       label: args =>
         paletteLabel(
           args,
-          args.environment ? trans.__('Copy Access Token for %1', name(args)) : trans.__('Copy Access Token'),
+          args.environment
+            ? trans.__('Copy Access Token for %1', name(args))
+            : trans.__('Copy Access Token'),
           trans
         ),
-      caption: trans.__('Copy the access token to the clipboard. It is a secret: anyone who has it can act as you until it expires.'),
+      caption: trans.__(
+        'Copy the access token to the clipboard. It is a secret: anyone who has it can act as you until it expires.'
+      ),
       describedBy: { args: Private.schema() },
       isEnabled: hasSession,
       execute: args => copyAccessToken(model, target(args), trans)
@@ -128,7 +159,7 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
       label: args => paletteLabel(args, trans.__('Insert Access Token Snippet'), trans),
       caption: trans.__('Insert a code cell that gets a fresh access token with get_token()'),
       describedBy: { args: Private.schema() },
-      isEnabled: () => notebooks?.currentWidget != null,
+      isEnabled: () => notebooks?.currentWidget !== null && notebooks?.currentWidget !== undefined,
       execute: args => {
         const panel = notebooks?.currentWidget;
         const notebook = panel?.content;
@@ -136,7 +167,8 @@ export function addCommands(commands: CommandRegistry, options: Commands.IOption
           return;
         }
         const session = model.findSession(target(args));
-        const environment = Private.text(args.environment) || session?.environment || model.preferredEnvironment;
+        const environment =
+          Private.text(args.environment) || session?.environment || model.preferredEnvironment;
         const application = Private.text(args.application) || session?.application || '';
         const index = notebook.activeCellIndex + 1;
         notebook.model.sharedModel.insertCell(index, {
@@ -220,8 +252,14 @@ namespace Private {
   /** The JSON schema of the arguments: environment, application (+ extra strings). */
   export function schema(extra: Record<string, string> = {}): ReadonlyJSONObject {
     const properties: Record<string, { type: string; description: string }> = {
-      environment: { type: 'string', description: 'Environment name (default: the preferred environment).' },
-      application: { type: 'string', description: 'Application (project) within the environment, if any.' }
+      environment: {
+        type: 'string',
+        description: 'Environment name (default: the preferred environment).'
+      },
+      application: {
+        type: 'string',
+        description: 'Application (project) within the environment, if any.'
+      }
     };
     for (const [key, description] of Object.entries(extra)) {
       properties[key] = { type: 'string', description };

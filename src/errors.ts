@@ -27,7 +27,8 @@ export type ServerErrorCode = 'oidc_error' | ErrorCode;
  * - `aborted`: the request was cancelled (the model was disposed);
  * - `unsafe_url`: the server sent an address to open that is not http(s) (`url_kind` says which).
  */
-export type ClientErrorCode = 'network_error' | 'http_error' | 'invalid_response' | 'aborted' | 'unsafe_url';
+export type ClientErrorCode =
+  'network_error' | 'http_error' | 'invalid_response' | 'aborted' | 'unsafe_url';
 
 /** Every code an `OidcError` may carry. */
 export type OidcErrorCode = ServerErrorCode | ClientErrorCode;
@@ -43,11 +44,7 @@ export type OidcErrorDetails = Readonly<Record<string, unknown>>;
  * was no answer), the server's sentence in `message` and its extra fields in `details`.
  */
 export class OidcError extends Error {
-  constructor(
-    code: OidcErrorCode,
-    message: string,
-    options: OidcError.IOptions = {}
-  ) {
+  constructor(code: OidcErrorCode, message: string, options: OidcError.IOptions = {}) {
     super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'OidcError';
     this.code = code;
@@ -175,7 +172,9 @@ export function describeError(error: OidcError, trans: TranslationBundle): strin
     case 'provider_error': {
       const providerError = error.detail('provider_error');
       return providerError === 'access_denied'
-        ? trans.__('The provider refused the sign-in (access denied). Check that your account may use this application, then try again.')
+        ? trans.__(
+            'The provider refused the sign-in (access denied). Check that your account may use this application, then try again.'
+          )
         : trans.__(
             'The provider reported an error%1. Try again; if it persists, contact your admin.',
             providerError ? ` (${providerError})` : ''
@@ -193,21 +192,30 @@ export function describeError(error: OidcError, trans: TranslationBundle): strin
         "The provider's configuration could not be loaded. Check the issuer URL of this environment, or try again later."
       );
     case 'provider_unavailable':
-      return trans.__('The provider did not answer. Check your network connection and try again in a moment.');
+      return trans.__(
+        'The provider did not answer. Check your network connection and try again in a moment.'
+      );
     case 'config_error':
       return trans.__(
         'The sign-in configuration on this Jupyter server is incomplete. Ask your admin to check the OIDCLogin settings.'
       );
     case 'unknown_environment':
       return environment
-        ? trans.__('The environment "%1" is not configured on this Jupyter server. Pick another environment.', environment)
-        : trans.__('This environment is not configured on this Jupyter server. Pick another environment.');
+        ? trans.__(
+            'The environment "%1" is not configured on this Jupyter server. Pick another environment.',
+            environment
+          )
+        : trans.__(
+            'This environment is not configured on this Jupyter server. Pick another environment.'
+          );
     case 'invalid_request':
       return trans.__('The request was incomplete. Check the form and try again.');
     case 'not_authenticated':
       return trans.__('You are not signed in to this environment. Sign in first.');
     case 'session_expired':
-      return trans.__('Your session has ended at the provider — you are signed out. Sign in again.');
+      return trans.__(
+        'Your session has ended at the provider — you are signed out. Sign in again.'
+      );
     case 'refresh_failed':
       return trans.__(
         'The access token could not be refreshed and has expired. Try Refresh now in a moment, or sign in again.'
@@ -217,23 +225,36 @@ export function describeError(error: OidcError, trans: TranslationBundle): strin
         "This environment does not allow this way of signing in. Use the provider's sign-in page instead, or ask your admin."
       );
     case 'forbidden':
-      return trans.__('The Jupyter server refused the request: only its own kernels may use it. Restart the kernel and try again.');
+      return trans.__(
+        'The Jupyter server refused the request: only its own kernels may use it. Restart the kernel and try again.'
+      );
     case 'server_unreachable':
-      return trans.__('The kernel could not reach the Jupyter server. Check that it is still running, then restart the kernel.');
+      return trans.__(
+        'The kernel could not reach the Jupyter server. Check that it is still running, then restart the kernel.'
+      );
     case 'store_error':
       return trans.__(
         'The token store on the Jupyter server cannot be read or written. Sessions are not kept across restarts until your admin fixes it.'
       );
     case 'network_error':
-      return trans.__('The Jupyter server did not answer. Check that it is still running, then try again.');
+      return trans.__(
+        'The Jupyter server did not answer. Check that it is still running, then try again.'
+      );
     case 'http_error':
       return error.status === 404
-        ? trans.__('The jupyterlab-oidc server extension is not enabled on this Jupyter server. Ask your admin to enable it.')
+        ? trans.__(
+            'The jupyterlab-oidc server extension is not enabled on this Jupyter server. Ask your admin to enable it.'
+          )
         : error.status === 403
           ? trans.__('The Jupyter server refused the request. Reload JupyterLab and try again.')
-          : trans.__('The Jupyter server answered with an unexpected error (HTTP %1). Try again.', error.status);
+          : trans.__(
+              'The Jupyter server answered with an unexpected error (HTTP %1). Try again.',
+              error.status
+            );
     case 'invalid_response':
-      return trans.__('The Jupyter server sent an answer this extension does not understand. Reload JupyterLab.');
+      return trans.__(
+        'The Jupyter server sent an answer this extension does not understand. Reload JupyterLab.'
+      );
     case 'aborted':
       return trans.__('The request was cancelled.');
     case 'unsafe_url':
@@ -246,6 +267,8 @@ export function describeError(error: OidcError, trans: TranslationBundle): strin
           );
     case 'oidc_error':
     default:
-      return trans.__('The sign-in failed unexpectedly. Try again; if it persists, contact your admin.');
+      return trans.__(
+        'The sign-in failed unexpectedly. Try again; if it persists, contact your admin.'
+      );
   }
 }

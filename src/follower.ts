@@ -37,7 +37,9 @@ export class StatusFollower {
         await this._options.loadEnvironments();
         const before = this._options.revision();
         const status = await api.status(
-          before < 0 ? { signal } : { after: before, timeoutSeconds: this._options.pollTimeoutSeconds, signal }
+          before < 0
+            ? { signal }
+            : { after: before, timeoutSeconds: this._options.pollTimeoutSeconds, signal }
         );
         if (this._isDisposed) {
           return;

@@ -9,11 +9,7 @@
  * - `:kernel-bridge` answers kernels on the `jupyterlab-oidc` comm and pushes token
  *   updates to them (docs/kernel-protocol.md).
  */
-import {
-  ILayoutRestorer,
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker } from '@jupyterlab/notebook';
@@ -41,7 +37,8 @@ export { IOidcSession } from './tokens';
 /** The session model, shared by every other plugin. */
 const sessionPlugin: JupyterFrontEndPlugin<IOidcSession> = {
   id: 'jupyterlab-oidc:session',
-  description: 'Follows the OpenID Connect sessions of the jupyterlab-oidc server extension and hands out fresh access tokens.',
+  description:
+    'Follows the OpenID Connect sessions of the jupyterlab-oidc server extension and hands out fresh access tokens.',
   autoStart: true,
   provides: IOidcSession,
   optional: [ISettingRegistry, ITranslator],
@@ -63,7 +60,9 @@ const sessionPlugin: JupyterFrontEndPlugin<IOidcSession> = {
       settingRegistry
         .load(SETTINGS_ID)
         .then(settings => preferences.attach(settings))
-        .catch(reason => console.warn('jupyterlab-oidc: settings could not be loaded; using defaults.', reason));
+        .catch(reason =>
+          console.warn('jupyterlab-oidc: settings could not be loaded; using defaults.', reason)
+        );
     }
     model.start(); // renders "checking…" until the server answers
     return model;
@@ -150,7 +149,8 @@ const commandsPlugin: JupyterFrontEndPlugin<void> = {
 /** The `jupyterlab-oidc` comm on every notebook's and console's kernel, across restarts. */
 const kernelBridgePlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-oidc:kernel-bridge',
-  description: 'Answers token requests of notebook and console kernels and pushes token updates to them.',
+  description:
+    'Answers token requests of notebook and console kernels and pushes token updates to them.',
   autoStart: true,
   requires: [IOidcSession],
   optional: [INotebookTracker, IConsoleTracker],

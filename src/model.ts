@@ -208,7 +208,10 @@ export class OidcSessionModel implements IOidcSession {
   async signOut(target: ITarget = {}): Promise<ILogoutReply> {
     const session = this.findSession(target);
     const environment = target.environment || session?.environment || this.preferredEnvironment;
-    const application = target.application !== undefined ? target.application || null : session?.application ?? null;
+    const application =
+      target.application !== undefined
+        ? target.application || null
+        : (session?.application ?? null);
     this._clearError();
     let reply: ILogoutReply;
     try {
@@ -258,13 +261,23 @@ export class OidcSessionModel implements IOidcSession {
     const { environment, application } = session;
     const reply = await this.getToken({ environment, application, minValid: 0 });
     if (!reply.id_token) {
-      throw new OidcError('invalid_id_token', 'The provider did not send an id_token for this session.', {
-        details: { reason: 'missing' }
-      });
+      throw new OidcError(
+        'invalid_id_token',
+        'The provider did not send an id_token for this session.',
+        {
+          details: { reason: 'missing' }
+        }
+      );
     }
     const { checkSessionIdToken } = await import('./tokencheck');
     const fetchJwks = () => this._api.jwks(environment);
-    return checkSessionIdToken({ idToken: reply.id_token, issuer: session.issuer, clientId: session.client_id, fetchJwks, trans: this._trans });
+    return checkSessionIdToken({
+      idToken: reply.id_token,
+      issuer: session.issuer,
+      clientId: session.client_id,
+      fetchJwks,
+      trans: this._trans
+    });
   }
 
   async preflight(environment: string): Promise<IPreflightReport> {
@@ -274,7 +287,12 @@ export class OidcSessionModel implements IOidcSession {
     return this._api.preflight(environment);
   }
 
-  relay(method: 'GET' | 'POST', path: string, body?: object, signal?: AbortSignal): Promise<IRawReply> {
+  relay(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: object,
+    signal?: AbortSignal
+  ): Promise<IRawReply> {
     return this._api.relay(method, path, body, signal);
   }
 
@@ -317,9 +335,7 @@ export class OidcSessionModel implements IOidcSession {
     this._revision = status.revision;
     this._serverDefault = status.default_environment;
     this._phase = 'ready';
-    this._storeError = status.store_error
-      ? OidcError.fromResponse(500, status.store_error)
-      : null;
+    this._storeError = status.store_error ? OidcError.fromResponse(500, status.store_error) : null;
     const now = Date.now();
     this._pending = status.pending.map(p => ({ ...p, expiresAt: now + p.expires_in * 1000 }));
     this._signIns.update(this._pending);
@@ -372,7 +388,9 @@ export class OidcSessionModel implements IOidcSession {
     if (this._isDisposed) {
       return;
     }
-    this._ticker.sync(this._sessions.length > 0 || this._pending.length > 0 || this._signIns.active);
+    this._ticker.sync(
+      this._sessions.length > 0 || this._pending.length > 0 || this._signIns.active
+    );
     this._stateChanged.emit();
   }
 

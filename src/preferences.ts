@@ -140,7 +140,9 @@ namespace Private {
     return {
       defaultEnvironment: text('defaultEnvironment'),
       lastEmail: text('lastEmail'),
-      showStatusBar: STATUS_BAR_MODES.includes(statusBar) ? statusBar : DEFAULT_PREFERENCES.showStatusBar,
+      showStatusBar: STATUS_BAR_MODES.includes(statusBar)
+        ? statusBar
+        : DEFAULT_PREFERENCES.showStatusBar,
       openMode: OPEN_MODES.includes(openMode) ? openMode : DEFAULT_PREFERENCES.openMode
     };
   }

@@ -28,7 +28,9 @@ export class SignInMemory {
     }
     try {
       const value: unknown = JSON.parse(this._storage.getItem(RESUME_KEY) ?? '[]');
-      return Array.isArray(value) ? value.filter(Private.isEntry).map(e => ({ state: e.state, environment: e.environment })) : [];
+      return Array.isArray(value)
+        ? value.filter(Private.isEntry).map(e => ({ state: e.state, environment: e.environment }))
+        : [];
     } catch {
       return [];
     }

@@ -57,7 +57,11 @@ export function startLink(info: IPendingInfo, origin?: string): string | null {
   if (typeof info.start_url === 'string' && info.start_url !== '') {
     return httpUrl(info.start_url)?.href ?? null; // never a fallback for a refused one
   }
-  if (typeof info.start_path === 'string' && info.start_path.startsWith('/') && !info.start_path.startsWith('//')) {
+  if (
+    typeof info.start_path === 'string' &&
+    info.start_path.startsWith('/') &&
+    !info.start_path.startsWith('//')
+  ) {
     const base = origin ?? (typeof location !== 'undefined' ? location.origin : '');
     try {
       return httpUrl(new URL(info.start_path, base).href)?.href ?? null;
@@ -69,7 +73,10 @@ export function startLink(info: IPendingInfo, origin?: string): string | null {
 }
 
 /** A pending sign-in as views see it. */
-export function toPending(info: IPendingInfo & { expiresAt?: number }, own: IOwnSignIn | null): IOidcSession.IPending {
+export function toPending(
+  info: IPendingInfo & { expiresAt?: number },
+  own: IOwnSignIn | null
+): IOidcSession.IPending {
   const mine = own !== null && own.info.state === info.state;
   return {
     ...info,
@@ -136,7 +143,11 @@ export function compareSessions(a: IOidcSession.ISession, b: IOidcSession.ISessi
 
 /** A server-provided address that is not http(s): refused, never navigated. */
 export function unsafeUrl(kind: 'authorization' | 'start' | 'end_session'): OidcError {
-  return new OidcError('unsafe_url', `The ${kind} URL the server sent is not an http(s) URL; it was not opened.`, {
-    details: { url_kind: kind }
-  });
+  return new OidcError(
+    'unsafe_url',
+    `The ${kind} URL the server sent is not an http(s) URL; it was not opened.`,
+    {
+      details: { url_kind: kind }
+    }
+  );
 }

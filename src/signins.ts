@@ -37,7 +37,9 @@ export class OwnSignIns {
    * Start a sign-in: `POST login`, navigate the window opened in the click handler, then
    * await its result. Rejects with the `OidcError` (`login_cancelled` when cancelled here).
    */
-  async start(options: IOidcSession.ISignInOptions & { environment: string }): Promise<ISessionInfo> {
+  async start(
+    options: IOidcSession.ISignInOptions & { environment: string }
+  ): Promise<ISessionInfo> {
     const { api } = this._options;
     const win = options.window ?? null;
     const loginHint = options.loginHint.trim();
@@ -68,7 +70,10 @@ export class OwnSignIns {
     if (reply.flow === 'device' || typeof reply.user_code === 'string') {
       // A device sign-in (RFC 8628): no provider page here; the panel shows the code to enter elsewhere.
       closeWindow(win);
-      url = httpUrl(reply.verification_uri_complete)?.href ?? httpUrl(reply.verification_uri)?.href ?? '';
+      url =
+        httpUrl(reply.verification_uri_complete)?.href ??
+        httpUrl(reply.verification_uri)?.href ??
+        '';
       Object.assign(info, Private.deviceFields(reply));
     } else {
       const opened = openExternal(win, reply.url);
@@ -107,7 +112,9 @@ export class OwnSignIns {
     }
     const entry = entries.find(p => this._memory.has(p.state));
     // A device sign-in has no start link: its card shows the code (`url` only for the link).
-    const url = entry ? startLink(entry) ?? (typeof entry.user_code === 'string' ? '' : null) : null;
+    const url = entry
+      ? (startLink(entry) ?? (typeof entry.user_code === 'string' ? '' : null))
+      : null;
     if (entry && url !== null) {
       this._own = { url, windowOpened: true, info: { ...entry }, expiresAt: entry.expiresAt };
       void this._await(entry.state).then(
@@ -121,7 +128,11 @@ export class OwnSignIns {
     for (;;) {
       let reply;
       try {
-        reply = await this._options.api.awaitLogin(state, this._options.awaitSeconds, this._options.signal);
+        reply = await this._options.api.awaitLogin(
+          state,
+          this._options.awaitSeconds,
+          this._options.signal
+        );
       } catch (error) {
         const e = OidcError.from(error);
         // A request cut off (the page reloading, the server away) leaves the sign-in to resume.
@@ -177,8 +188,24 @@ export namespace OwnSignIns {
 namespace Private {
   /** What a device sign-in's card shows, from `POST login`'s answer (never a device code). */
   export function deviceFields(reply: ILoginReply): Partial<IPendingInfo> {
-    const { flow, user_code, verification_uri, verification_uri_complete, interval, client_id, display_name } = reply;
-    return { flow: flow ?? 'device', user_code, verification_uri, verification_uri_complete, interval, client_id, display_name };
+    const {
+      flow,
+      user_code,
+      verification_uri,
+      verification_uri_complete,
+      interval,
+      client_id,
+      display_name
+    } = reply;
+    return {
+      flow: flow ?? 'device',
+      user_code,
+      verification_uri,
+      verification_uri_complete,
+      interval,
+      client_id,
+      display_name
+    };
   }
 
   /** Codes of a request that got no answer. */

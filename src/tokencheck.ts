@@ -105,17 +105,35 @@ export async function checkIdToken(options: TokenCheck.IOptions): Promise<IToken
     header = decodeProtectedHeader(options.idToken);
     payload = decodeJwt(options.idToken);
   } catch (error) {
-    add('structure', 'fail', titles.structure, trans.__('Not a signed JWT: %1', Private.message(error)));
+    add(
+      'structure',
+      'fail',
+      titles.structure,
+      trans.__('Not a signed JWT: %1', Private.message(error))
+    );
     skipRest('discovery', trans.__('needs a well-formed token'));
     return finish();
   }
   const alg = header.alg ?? '';
   if (!allowed.includes(alg)) {
-    add('structure', 'fail', titles.structure, trans.__('Algorithm "%1" is not allowed for id_tokens (asymmetric algorithms only).', alg || '-'));
+    add(
+      'structure',
+      'fail',
+      titles.structure,
+      trans.__(
+        'Algorithm "%1" is not allowed for id_tokens (asymmetric algorithms only).',
+        alg || '-'
+      )
+    );
     skipRest('discovery', trans.__('needs an allowed algorithm'));
     return finish({ header, payload });
   }
-  add('structure', 'pass', titles.structure, trans.__('alg %1 · kid %2 · typ %3', alg, header.kid ?? '-', header.typ ?? '-'));
+  add(
+    'structure',
+    'pass',
+    titles.structure,
+    trans.__('alg %1 · kid %2 · typ %3', alg, header.kid ?? '-', header.typ ?? '-')
+  );
 
   // 2. discovery and 3. JWKS, fetched by the server in one request
   let reply: IJwksReply;
@@ -124,12 +142,24 @@ export async function checkIdToken(options: TokenCheck.IOptions): Promise<IToken
   } catch (error) {
     const e = OidcError.from(error);
     const missing = e.code === 'http_error' && e.status === 404;
-    add('discovery', 'fail', titles.discovery, missing
-      ? trans.__('Not available: this Jupyter server has no GET oidc/jwks endpoint yet.')
-      : trans.__('Could not be fetched: %1', e.message));
-    add('jwks', 'fail', titles.jwks, missing
-      ? trans.__('The JWKS could not be fetched: the server extension does not offer GET oidc/jwks (HTTP 404). Update jupyterlab-oidc on the server.')
-      : trans.__('The JWKS could not be fetched (%1): %2', e.code, e.message));
+    add(
+      'discovery',
+      'fail',
+      titles.discovery,
+      missing
+        ? trans.__('Not available: this Jupyter server has no GET oidc/jwks endpoint yet.')
+        : trans.__('Could not be fetched: %1', e.message)
+    );
+    add(
+      'jwks',
+      'fail',
+      titles.jwks,
+      missing
+        ? trans.__(
+            'The JWKS could not be fetched: the server extension does not offer GET oidc/jwks (HTTP 404). Update jupyterlab-oidc on the server.'
+          )
+        : trans.__('The JWKS could not be fetched (%1): %2', e.code, e.message)
+    );
     skipRest('key', trans.__('needs the JWKS'));
     return finish({ header, payload });
   }
@@ -139,18 +169,41 @@ export async function checkIdToken(options: TokenCheck.IOptions): Promise<IToken
   const signingAlgs = discovery.id_token_signing_alg_values_supported;
   const issuer = discoveryIssuer || reply.issuer || '';
   if (issuer && issuer !== options.issuer) {
-    add('discovery', 'fail', titles.discovery, trans.__('The provider configuration names issuer %1, but this session was issued by %2.', issuer, options.issuer));
+    add(
+      'discovery',
+      'fail',
+      titles.discovery,
+      trans.__(
+        'The provider configuration names issuer %1, but this session was issued by %2.',
+        issuer,
+        options.issuer
+      )
+    );
   } else if (Array.isArray(signingAlgs) && !signingAlgs.includes(alg)) {
-    add('discovery', 'fail', titles.discovery, trans.__('The provider does not list %1 among its id_token signing algorithms (%2).', alg, signingAlgs.join(', ')));
+    add(
+      'discovery',
+      'fail',
+      titles.discovery,
+      trans.__(
+        'The provider does not list %1 among its id_token signing algorithms (%2).',
+        alg,
+        signingAlgs.join(', ')
+      )
+    );
   } else {
     const facts = [
       reply.discovery_mode ? trans.__('mode %1', reply.discovery_mode) : '',
       issuer ? trans.__('issuer %1', issuer) : '',
       jwksUri ? trans.__('jwks_uri %1', jwksUri) : ''
     ].filter(Boolean);
-    add('discovery', 'pass', titles.discovery, facts.length
-      ? facts.join(' · ')
-      : trans.__('No discovery document (endpoints configured by hand).'));
+    add(
+      'discovery',
+      'pass',
+      titles.discovery,
+      facts.length
+        ? facts.join(' · ')
+        : trans.__('No discovery document (endpoints configured by hand).')
+    );
   }
   const keys = Array.isArray(reply.jwks?.keys) ? (reply.jwks.keys as JWK[]) : [];
   if (keys.length === 0) {
@@ -158,12 +211,22 @@ export async function checkIdToken(options: TokenCheck.IOptions): Promise<IToken
     skipRest('key', trans.__('needs a key'));
     return finish({ header, payload });
   }
-  add('jwks', 'pass', titles.jwks, trans.__('%1 key(s): %2', keys.length, keys.map(k => k.kid ?? '?').join(', ')));
+  add(
+    'jwks',
+    'pass',
+    titles.jwks,
+    trans.__('%1 key(s): %2', keys.length, keys.map(k => k.kid ?? '?').join(', '))
+  );
 
   // 4. key
   const jwk = Private.selectKey(keys, header);
   if (!jwk) {
-    add('key', 'fail', titles.key, trans.__('No %1 signing key with kid "%2" in the JWKS.', alg, header.kid ?? '-'));
+    add(
+      'key',
+      'fail',
+      titles.key,
+      trans.__('No %1 signing key with kid "%2" in the JWKS.', alg, header.kid ?? '-')
+    );
     skipRest('signature', trans.__('needs the key'));
     return finish({ header, payload });
   }
@@ -177,56 +240,121 @@ export async function checkIdToken(options: TokenCheck.IOptions): Promise<IToken
     skipRest('signature', trans.__('needs the key'));
     return finish({ header, payload });
   }
-  add('key', 'pass', titles.key, trans.__('%1 · SHA-256 thumbprint %2', Private.describeKey(jwk), thumbprint));
+  add(
+    'key',
+    'pass',
+    titles.key,
+    trans.__('%1 · SHA-256 thumbprint %2', Private.describeKey(jwk), thumbprint)
+  );
 
   // 5. signature
   try {
     await compactVerify(options.idToken, key, { algorithms: [alg] });
-    add('signature', 'pass', titles.signature, trans.__('Valid %1 signature by key %2.', alg, jwk.kid ?? thumbprint));
+    add(
+      'signature',
+      'pass',
+      titles.signature,
+      trans.__('Valid %1 signature by key %2.', alg, jwk.kid ?? thumbprint)
+    );
   } catch (error) {
-    add('signature', 'fail', titles.signature, trans.__('The signature does not verify: %1', Private.message(error)));
+    add(
+      'signature',
+      'fail',
+      titles.signature,
+      trans.__('The signature does not verify: %1', Private.message(error))
+    );
   }
 
   // 6. claims
   const seconds = Math.floor(now / 1000);
-  add('iss', payload.iss === options.issuer ? 'pass' : 'fail', titles.iss,
+  add(
+    'iss',
+    payload.iss === options.issuer ? 'pass' : 'fail',
+    titles.iss,
     payload.iss === options.issuer
       ? String(payload.iss)
-      : trans.__('%1, expected %2', String(payload.iss ?? '-'), options.issuer));
-  const audiences = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
+      : trans.__('%1, expected %2', String(payload.iss ?? '-'), options.issuer)
+  );
+  const audiences =
+    typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
   const azp = typeof payload.azp === 'string' ? payload.azp : '';
   if (!audiences.includes(options.clientId)) {
-    add('aud', 'fail', titles.aud, trans.__('%1 does not contain the client id %2', audiences.join(', ') || '-', options.clientId));
+    add(
+      'aud',
+      'fail',
+      titles.aud,
+      trans.__(
+        '%1 does not contain the client id %2',
+        audiences.join(', ') || '-',
+        options.clientId
+      )
+    );
   } else if (audiences.length > 1 && azp !== options.clientId) {
-    add('aud', 'fail', titles.aud, trans.__('Several audiences, but azp is %1 instead of %2', azp || '-', options.clientId));
+    add(
+      'aud',
+      'fail',
+      titles.aud,
+      trans.__('Several audiences, but azp is %1 instead of %2', azp || '-', options.clientId)
+    );
   } else {
     add('aud', 'pass', titles.aud, audiences.join(', ') + (azp ? ` · azp ${azp}` : ''));
   }
   if (typeof payload.exp !== 'number') {
     add('exp', 'fail', titles.exp, trans.__('missing'));
   } else if (payload.exp + leeway < seconds) {
-    add('exp', 'fail', titles.exp, trans.__('Expired %1 s ago (%2). An id_token proves the sign-in; refreshes do not always renew it.', seconds - payload.exp, Private.time(payload.exp)));
+    add(
+      'exp',
+      'fail',
+      titles.exp,
+      trans.__(
+        'Expired %1 s ago (%2). An id_token proves the sign-in; refreshes do not always renew it.',
+        seconds - payload.exp,
+        Private.time(payload.exp)
+      )
+    );
   } else {
-    add('exp', 'pass', titles.exp, trans.__('Valid for %1 s more (%2)', payload.exp - seconds, Private.time(payload.exp)));
+    add(
+      'exp',
+      'pass',
+      titles.exp,
+      trans.__('Valid for %1 s more (%2)', payload.exp - seconds, Private.time(payload.exp))
+    );
   }
   if (typeof payload.iat !== 'number') {
     add('iat', 'fail', titles.iat, trans.__('missing'));
   } else if (payload.iat - leeway > seconds) {
-    add('iat', 'fail', titles.iat, trans.__('Issued in the future (%1): check the clocks.', Private.time(payload.iat)));
+    add(
+      'iat',
+      'fail',
+      titles.iat,
+      trans.__('Issued in the future (%1): check the clocks.', Private.time(payload.iat))
+    );
   } else {
     add('iat', 'pass', titles.iat, Private.time(payload.iat));
   }
   if (payload.nbf === undefined) {
     add('nbf', 'pass', titles.nbf, trans.__('not set'));
   } else if (typeof payload.nbf !== 'number' || payload.nbf - leeway > seconds) {
-    add('nbf', 'fail', titles.nbf, trans.__('Not valid before %1', typeof payload.nbf === 'number' ? Private.time(payload.nbf) : String(payload.nbf)));
+    add(
+      'nbf',
+      'fail',
+      titles.nbf,
+      trans.__(
+        'Not valid before %1',
+        typeof payload.nbf === 'number' ? Private.time(payload.nbf) : String(payload.nbf)
+      )
+    );
   } else {
     add('nbf', 'pass', titles.nbf, Private.time(payload.nbf));
   }
-  add('nonce', typeof payload.nonce === 'string' && payload.nonce ? 'pass' : 'fail', titles.nonce,
+  add(
+    'nonce',
+    typeof payload.nonce === 'string' && payload.nonce ? 'pass' : 'fail',
+    titles.nonce,
     typeof payload.nonce === 'string' && payload.nonce
       ? trans.__('Present; the server matched it against the nonce of the sign-in.')
-      : trans.__('missing: the token cannot be tied to a sign-in'));
+      : trans.__('missing: the token cannot be tied to a sign-in')
+  );
   return finish({ header, payload, thumbprint });
 }
 
@@ -258,12 +386,26 @@ namespace Private {
   export function asymmetric(algorithms: ReadonlyArray<string>): ReadonlyArray<string> {
     const refused: ReadonlyArray<string> = REFUSED_ALGORITHMS;
     return algorithms.filter(
-      alg => typeof alg === 'string' && !refused.includes(alg) && alg !== 'none' && !alg.toUpperCase().startsWith('HS')
+      alg =>
+        typeof alg === 'string' &&
+        !refused.includes(alg) &&
+        alg !== 'none' &&
+        !alg.toUpperCase().startsWith('HS')
     );
   }
 
   export const ORDER: ReadonlyArray<CheckStepName> = [
-    'structure', 'discovery', 'jwks', 'key', 'signature', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce'
+    'structure',
+    'discovery',
+    'jwks',
+    'key',
+    'signature',
+    'iss',
+    'aud',
+    'exp',
+    'iat',
+    'nbf',
+    'nonce'
   ];
 
   export function titles(trans: TranslationBundle): Record<CheckStepName, string> {
@@ -322,7 +464,9 @@ namespace Private {
  * (`GET oidc/jwks` → `leeway_seconds`, `id_token_algorithms`; today's defaults when it does
  * not say). A JWKS fetch that fails is reported as the discovery step.
  */
-export async function checkSessionIdToken(options: TokenCheck.ISessionOptions): Promise<ITokenCheckReport> {
+export async function checkSessionIdToken(
+  options: TokenCheck.ISessionOptions
+): Promise<ITokenCheckReport> {
   const jwks = options.fetchJwks();
   const served = await jwks.catch(() => null);
   return checkIdToken({
@@ -330,8 +474,11 @@ export async function checkSessionIdToken(options: TokenCheck.ISessionOptions): 
     issuer: options.issuer,
     clientId: options.clientId,
     fetchJwks: () => jwks,
-    leewaySeconds: typeof served?.leeway_seconds === 'number' ? served.leeway_seconds : DEFAULT_LEEWAY_SECONDS,
-    algorithms: Array.isArray(served?.id_token_algorithms) ? served.id_token_algorithms : ALLOWED_ALGORITHMS,
+    leewaySeconds:
+      typeof served?.leeway_seconds === 'number' ? served.leeway_seconds : DEFAULT_LEEWAY_SECONDS,
+    algorithms: Array.isArray(served?.id_token_algorithms)
+      ? served.id_token_algorithms
+      : ALLOWED_ALGORITHMS,
     now: options.now,
     trans: options.trans
   });

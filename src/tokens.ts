@@ -102,7 +102,12 @@ export interface IOidcSession extends IObservableDisposable {
    * Call a route under `oidc/` and answer its status and body as they came: what the
    * kernel bridge relays for a kernel.
    */
-  relay(method: 'GET' | 'POST', path: string, body?: object, signal?: AbortSignal): Promise<IRawReply>;
+  relay(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: object,
+    signal?: AbortSignal
+  ): Promise<IRawReply>;
 
   /** Show `error` (a view's action failed); ignores `aborted`. */
   reportError(error: unknown): void;

@@ -32,7 +32,10 @@ export function httpUrl(value: unknown): URL | null {
  * Answers `navigated` (the window now loads it), `blocked` (no window, or it was closed)
  * or `refused` (not an http(s) URL: the window is closed, nothing was loaded).
  */
-export function openExternal(win: Window | null, url: unknown): 'navigated' | 'blocked' | 'refused' {
+export function openExternal(
+  win: Window | null,
+  url: unknown
+): 'navigated' | 'blocked' | 'refused' {
   const safe = httpUrl(url);
   if (!safe) {
     closeWindow(win);

@@ -10,7 +10,8 @@ type Answer = { status: number; body: unknown } | Error;
 
 /** Settings whose fetch records requests and answers from `answers`, in order. */
 function stubbedSettings(...answers: Answer[]) {
-  const requests: Array<{ method: string; url: string; body: string; contentType: string | null }> = [];
+  const requests: Array<{ method: string; url: string; body: string; contentType: string | null }> =
+    [];
   const fetch = jest.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input as RequestInfo, init);
     requests.push({
@@ -26,7 +27,11 @@ function stubbedSettings(...answers: Answer[]) {
     const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
     return new Response(answer.status === 204 ? null : text, { status: answer.status });
   });
-  const serverSettings = ServerConnection.makeSettings({ baseUrl: BASE_URL, fetch, token: 'jupyter-token' });
+  const serverSettings = ServerConnection.makeSettings({
+    baseUrl: BASE_URL,
+    fetch,
+    token: 'jupyter-token'
+  });
   return { api: new OidcAPI({ serverSettings }), requests, serverSettings };
 }
 
@@ -48,7 +53,10 @@ describe('OidcAPI', () => {
     });
 
     it('should long-poll with after and timeout', async () => {
-      const { api, requests } = stubbedSettings({ status: 200, body: statusReply({ revision: 8 }) });
+      const { api, requests } = stubbedSettings({
+        status: 200,
+        body: statusReply({ revision: 8 })
+      });
       const reply = await api.status({ after: 7, timeoutSeconds: 20 });
       expect(reply.revision).toBe(8);
       expect(requests[0].url).toBe(`${BASE_URL}oidc/status?after=7&timeout=20`);
@@ -61,7 +69,11 @@ describe('OidcAPI', () => {
         status: 200,
         body: { url: 'https://id.example/authorize', state: 's', expires_in: 300 }
       });
-      const reply = await api.login({ environment: 'dev', application: 'spatial_engine', login_hint: 'a@b.c' });
+      const reply = await api.login({
+        environment: 'dev',
+        application: 'spatial_engine',
+        login_hint: 'a@b.c'
+      });
       expect(reply.state).toBe('s');
       expect(requests[0].method).toBe('POST');
       expect(requests[0].url).toBe(`${BASE_URL}oidc/login`);
@@ -76,7 +88,10 @@ describe('OidcAPI', () => {
 
   describe('#awaitLogin', () => {
     it('should answer signed_in with the session', async () => {
-      const { api, requests } = stubbedSettings({ status: 200, body: { status: 'signed_in', session: sessionInfo() } });
+      const { api, requests } = stubbedSettings({
+        status: 200,
+        body: { status: 'signed_in', session: sessionInfo() }
+      });
       const reply = await api.awaitLogin('s', 25);
       expect(reply.status).toBe('signed_in');
       expect(JSON.parse(requests[0].body)).toEqual({ state: 's', wait_seconds: 25 });
@@ -127,7 +142,10 @@ describe('OidcAPI', () => {
     });
 
     it('should throw not_authenticated on 401', async () => {
-      const { api } = stubbedSettings({ status: 401, body: { error: 'not_authenticated', message: "Not signed in to 'prod'." } });
+      const { api } = stubbedSettings({
+        status: 401,
+        body: { error: 'not_authenticated', message: "Not signed in to 'prod'." }
+      });
       await expect(api.token()).rejects.toMatchObject({ code: 'not_authenticated', status: 401 });
     });
   });
@@ -142,14 +160,23 @@ describe('OidcAPI', () => {
 
   describe('#logout', () => {
     it('should answer the end-session URL', async () => {
-      const { api } = stubbedSettings({ status: 200, body: { signed_out: true, end_session_url: 'https://id.example/end' } });
-      expect(await api.logout({ environment: 'prod' })).toEqual({ signed_out: true, end_session_url: 'https://id.example/end' });
+      const { api } = stubbedSettings({
+        status: 200,
+        body: { signed_out: true, end_session_url: 'https://id.example/end' }
+      });
+      expect(await api.logout({ environment: 'prod' })).toEqual({
+        signed_out: true,
+        end_session_url: 'https://id.example/end'
+      });
     });
   });
 
   describe('#jwks', () => {
     it('should GET oidc/jwks with the environment', async () => {
-      const { api, requests } = stubbedSettings({ status: 200, body: { issuer: 'i', discovery: {}, jwks: { keys: [] } } });
+      const { api, requests } = stubbedSettings({
+        status: 200,
+        body: { issuer: 'i', discovery: {}, jwks: { keys: [] } }
+      });
       await api.jwks('dev');
       expect(requests[0].url).toBe(`${BASE_URL}oidc/jwks?environment=dev`);
     });
@@ -164,12 +191,19 @@ describe('OidcAPI', () => {
       const { api, requests } = stubbedSettings({ status: 202, body: { status: 'pending' } });
       const reply = await api.relay('POST', 'await', { state: 's', wait_seconds: 20 });
       expect(reply).toEqual({ status: 202, ok: true, body: { status: 'pending' } });
-      expect(requests[0]).toMatchObject({ method: 'POST', url: `${BASE_URL}oidc/await`, contentType: 'application/json' });
+      expect(requests[0]).toMatchObject({
+        method: 'POST',
+        url: `${BASE_URL}oidc/await`,
+        contentType: 'application/json'
+      });
       expect(JSON.parse(requests[0].body)).toEqual({ state: 's', wait_seconds: 20 });
     });
 
     it('should answer an error body as it came instead of throwing', async () => {
-      const { api } = stubbedSettings({ status: 401, body: { error: 'not_authenticated', message: 'sign in' } });
+      const { api } = stubbedSettings({
+        status: 401,
+        body: { error: 'not_authenticated', message: 'sign in' }
+      });
       await expect(api.relay('POST', 'token', {})).resolves.toEqual({
         status: 401,
         ok: false,
@@ -191,15 +225,21 @@ describe('OidcAPI', () => {
 });
 
 describe('requestAPI', () => {
-  it.each(SERVER_ERROR_CODES.map(code => [code]))('should map the server code %s to OidcError.code', async code => {
-    const { serverSettings } = stubbedSettings({ status: 502, body: { error: code, message: `sentence for ${code}` } });
-    const error = await rejection(requestAPI('status', { method: 'GET' }, serverSettings));
-    expect(error).toBeInstanceOf(OidcError);
-    expect(error.name).toBe('OidcError');
-    expect(error.code).toBe(code);
-    expect(error.message).toBe(`sentence for ${code}`);
-    expect(error.status).toBe(502);
-  });
+  it.each(SERVER_ERROR_CODES.map(code => [code]))(
+    'should map the server code %s to OidcError.code',
+    async code => {
+      const { serverSettings } = stubbedSettings({
+        status: 502,
+        body: { error: code, message: `sentence for ${code}` }
+      });
+      const error = await rejection(requestAPI('status', { method: 'GET' }, serverSettings));
+      expect(error).toBeInstanceOf(OidcError);
+      expect(error.name).toBe('OidcError');
+      expect(error.code).toBe(code);
+      expect(error.message).toBe(`sentence for ${code}`);
+      expect(error.status).toBe(502);
+    }
+  );
 
   it('should keep extra fields as details', async () => {
     const { serverSettings } = stubbedSettings({
@@ -211,14 +251,20 @@ describe('requestAPI', () => {
   });
 
   it('should map an unknown server code to oidc_error', async () => {
-    const { serverSettings } = stubbedSettings({ status: 500, body: { error: 'brand_new_code', message: 'new' } });
+    const { serverSettings } = stubbedSettings({
+      status: 500,
+      body: { error: 'brand_new_code', message: 'new' }
+    });
     const error = await rejection(requestAPI('status', { method: 'GET' }, serverSettings));
     expect(error.code).toBe('oidc_error');
     expect(error.detail('server_code')).toBe('brand_new_code');
   });
 
   it('should map an answer without an OIDC body to http_error', async () => {
-    const { serverSettings } = stubbedSettings({ status: 403, body: { message: "'_xsrf' argument missing from POST" } });
+    const { serverSettings } = stubbedSettings({
+      status: 403,
+      body: { message: "'_xsrf' argument missing from POST" }
+    });
     const error = await rejection(requestAPI('login', { method: 'POST' }, serverSettings));
     expect(error.code).toBe('http_error');
     expect(error.status).toBe(403);
@@ -236,7 +282,9 @@ describe('requestAPI', () => {
     const { serverSettings } = stubbedSettings(new Error('The operation was aborted.'));
     const controller = new AbortController();
     controller.abort();
-    const error = await rejection(requestAPI('status', { method: 'GET', signal: controller.signal }, serverSettings));
+    const error = await rejection(
+      requestAPI('status', { method: 'GET', signal: controller.signal }, serverSettings)
+    );
     expect(error.code).toBe('aborted');
   });
 

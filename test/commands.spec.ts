@@ -3,7 +3,13 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 
-import { addCommands, addOpenPanelCommand, addToPalette, CommandIDs, tokenSnippet } from '../src/commands';
+import {
+  addCommands,
+  addOpenPanelCommand,
+  addToPalette,
+  CommandIDs,
+  tokenSnippet
+} from '../src/commands';
 import { OidcSessionModel } from '../src/model';
 import { OidcPreferences } from '../src/preferences';
 import { FakeAPI, FakeSettings, flushPromises, sessionInfo, statusReply } from './utils';
@@ -22,7 +28,9 @@ const ALL_IDS = [
 function fakeNotebooks(hasNotebook = true) {
   const insertCell = jest.fn();
   const content = { model: { sharedModel: { insertCell } }, activeCellIndex: 2 };
-  const tracker = { currentWidget: hasNotebook ? { content } : null } as unknown as INotebookTracker;
+  const tracker = {
+    currentWidget: hasNotebook ? { content } : null
+  } as unknown as INotebookTracker;
   return { tracker, insertCell, content };
 }
 
@@ -74,11 +82,15 @@ describe('addCommands', () => {
         expect(commands.caption(id)).not.toBe('');
       }
       expect(commands.label(CommandIDs.openPanel)).toBe('OpenID Connect Sign-In'); // menus
-      expect(commands.label(CommandIDs.openPanel, { isPalette: true })).toBe('Open Sign-In Panel (OIDC)');
+      expect(commands.label(CommandIDs.openPanel, { isPalette: true })).toBe(
+        'Open Sign-In Panel (OIDC)'
+      );
       expect(commands.label(CommandIDs.signOut, { isPalette: true })).toBe('Sign Out (OIDC)'); // a search for "oidc" finds it
       expect(commands.label(CommandIDs.signIn)).toBe('Sign In…');
       expect(commands.label(CommandIDs.signIn, { environment: 'dev' })).toBe('Sign In to dev');
-      expect(commands.label(CommandIDs.signOut, { environment: 'dev' })).toBe('Sign Out of Development');
+      expect(commands.label(CommandIDs.signOut, { environment: 'dev' })).toBe(
+        'Sign Out of Development'
+      );
       expect(commands.label(CommandIDs.copyToken)).toBe('Copy Access Token');
       expect(commands.caption(CommandIDs.copyToken)).toContain('secret');
       expect(commands.label(CommandIDs.insertSnippet)).toBe('Insert Access Token Snippet');
@@ -88,7 +100,11 @@ describe('addCommands', () => {
       const description = await commands.describedBy(CommandIDs.signIn);
       expect(description.args).toMatchObject({
         type: 'object',
-        properties: { environment: { type: 'string' }, application: { type: 'string' }, loginHint: { type: 'string' } }
+        properties: {
+          environment: { type: 'string' },
+          application: { type: 'string' },
+          loginHint: { type: 'string' }
+        }
       });
       for (const id of ALL_IDS) {
         expect((await commands.describedBy(id)).args).toMatchObject({ type: 'object' });
@@ -118,7 +134,13 @@ describe('addCommands', () => {
 
   describe(`#execute ${CommandIDs.signIn}`, () => {
     it('should open the provider window synchronously, then navigate it', async () => {
-      const win = { closed: false, location: { href: '' }, close: jest.fn(), opener: {}, document: { title: '', body: { textContent: '' } } };
+      const win = {
+        closed: false,
+        location: { href: '' },
+        close: jest.fn(),
+        opener: {},
+        document: { title: '', body: { textContent: '' } }
+      };
       const open = jest.spyOn(window, 'open').mockReturnValue(win as unknown as Window);
       const done = commands.execute(CommandIDs.signIn, { environment: 'prod' });
       expect(open).toHaveBeenCalledWith('', '_blank');
@@ -127,7 +149,11 @@ describe('addCommands', () => {
       expect(win.opener).toBeNull();
       expect(openPanel).toHaveBeenCalled();
       await flushPromises(10);
-      expect(api.login).toHaveBeenCalledWith({ environment: 'prod', application: undefined, login_hint: 'alice@corp.com' });
+      expect(api.login).toHaveBeenCalledWith({
+        environment: 'prod',
+        application: undefined,
+        login_hint: 'alice@corp.com'
+      });
       expect(win.location.href).toBe(api.loginReply.url);
       api.awaits[0].answer.resolve({ status: 'signed_in', session: sessionInfo() });
       await done;
@@ -138,7 +164,11 @@ describe('addCommands', () => {
       settings.update({ openMode: 'popup' });
       const open = jest.spyOn(window, 'open').mockReturnValue(null);
       void commands.execute(CommandIDs.signIn, {});
-      expect(open).toHaveBeenCalledWith('', 'jupyterlab-oidc-sign-in', expect.stringContaining('popup=yes'));
+      expect(open).toHaveBeenCalledWith(
+        '',
+        'jupyterlab-oidc-sign-in',
+        expect.stringContaining('popup=yes')
+      );
     });
 
     it('should open the panel to ask for an email when none is known', async () => {
@@ -184,7 +214,10 @@ describe('addCommands', () => {
     });
 
     it('should show the error in the panel when there is no session', async () => {
-      api.failures.token = new (jest.requireActual('../src/errors').OidcError)('not_authenticated', 'no');
+      api.failures.token = new (jest.requireActual('../src/errors').OidcError)(
+        'not_authenticated',
+        'no'
+      );
       const writeText = jest.spyOn(navigator.clipboard, 'writeText');
       await commands.execute(CommandIDs.copyToken);
       expect(writeText).not.toHaveBeenCalled();
@@ -194,7 +227,9 @@ describe('addCommands', () => {
 
   describe(`#execute ${CommandIDs.insertSnippet}`, () => {
     it('should insert a code cell below the active cell', async () => {
-      api.statusReply = statusReply({ sessions: [sessionInfo({ environment: 'dev', application: 'spatial_engine' })] });
+      api.statusReply = statusReply({
+        sessions: [sessionInfo({ environment: 'dev', application: 'spatial_engine' })]
+      });
       await model.refresh();
       await commands.execute(CommandIDs.insertSnippet, { environment: 'dev' });
       expect(notebooks.insertCell).toHaveBeenCalledWith(3, {
@@ -239,6 +274,8 @@ describe('tokenSnippet', () => {
   });
 
   it('should quote names as Python strings', () => {
-    expect(tokenSnippet('dev"x', 'app')).toContain('get_token(environment="dev\\"x", application="app")');
+    expect(tokenSnippet('dev"x', 'app')).toContain(
+      'get_token(environment="dev\\"x", application="app")'
+    );
   });
 });

@@ -3,7 +3,13 @@ import * as path from 'path';
 
 import { nullTranslator } from '@jupyterlab/translation';
 
-import { describeError, isServerErrorCode, OidcError, OidcErrorCode, SERVER_ERROR_CODES } from '../src/errors';
+import {
+  describeError,
+  isServerErrorCode,
+  OidcError,
+  OidcErrorCode,
+  SERVER_ERROR_CODES
+} from '../src/errors';
 
 const trans = nullTranslator.load('jupyterlab_oidc');
 
@@ -11,7 +17,11 @@ describe('OidcError', () => {
   describe('#constructor', () => {
     it('should carry code, status, details and cause', () => {
       const cause = new Error('low level');
-      const error = new OidcError('refresh_failed', 'msg', { status: 502, details: { environment: 'prod' }, cause });
+      const error = new OidcError('refresh_failed', 'msg', {
+        status: 502,
+        details: { environment: 'prod' },
+        cause
+      });
       expect(error).toBeInstanceOf(Error);
       expect(error.name).toBe('OidcError');
       expect(error.code).toBe('refresh_failed');
@@ -23,7 +33,11 @@ describe('OidcError', () => {
 
   describe('.fromResponse', () => {
     it('should take the code from error and the sentence from message', () => {
-      const error = OidcError.fromResponse(408, { error: 'login_timeout', message: 'No answer.', environment: 'dev' });
+      const error = OidcError.fromResponse(408, {
+        error: 'login_timeout',
+        message: 'No answer.',
+        environment: 'dev'
+      });
       expect(error.code).toBe('login_timeout');
       expect(error.message).toBe('No answer.');
       expect(error.detail('environment')).toBe('dev');
@@ -59,7 +73,10 @@ describe('isServerErrorCode', () => {
   });
 
   it('should list the codes of jupyterlab_oidc/errors.py, in its order', () => {
-    const source = fs.readFileSync(path.join(__dirname, '..', 'jupyterlab_oidc', 'errors.py'), 'utf8');
+    const source = fs.readFileSync(
+      path.join(__dirname, '..', 'jupyterlab_oidc', 'errors.py'),
+      'utf8'
+    );
     const python = Array.from(source.matchAll(/^\s+code(?::[^=]+)? = "([a-z_]+)"$/gm), m => m[1]);
     expect(python).toContain('browser_mismatch');
     expect(SERVER_ERROR_CODES).toEqual(python);
@@ -111,14 +128,24 @@ describe('describeError', () => {
   });
 
   it('should tell an unsafe sign-in address from an unsafe sign-out address', () => {
-    const signIn = describeError(new OidcError('unsafe_url', 'x', { details: { url_kind: 'authorization' } }), trans);
-    const signOut = describeError(new OidcError('unsafe_url', 'x', { details: { url_kind: 'end_session' } }), trans);
+    const signIn = describeError(
+      new OidcError('unsafe_url', 'x', { details: { url_kind: 'authorization' } }),
+      trans
+    );
+    const signOut = describeError(
+      new OidcError('unsafe_url', 'x', { details: { url_kind: 'end_session' } }),
+      trans
+    );
     expect(signIn).toContain('nothing was signed in');
     expect(signOut).toContain('sign-out address');
   });
 
   it('should tell a missing server extension from other HTTP errors', () => {
-    expect(describeError(new OidcError('http_error', 'x', { status: 404 }), trans)).toContain('not enabled');
-    expect(describeError(new OidcError('http_error', 'x', { status: 500 }), trans)).toContain('HTTP 500');
+    expect(describeError(new OidcError('http_error', 'x', { status: 404 }), trans)).toContain(
+      'not enabled'
+    );
+    expect(describeError(new OidcError('http_error', 'x', { status: 500 }), trans)).toContain(
+      'HTTP 500'
+    );
   });
 });

@@ -33,7 +33,10 @@ function fakeApp() {
     }
     return new Response(JSON.stringify(statusReply()));
   });
-  const serverSettings = ServerConnection.makeSettings({ baseUrl: 'http://localhost:8888/', fetch });
+  const serverSettings = ServerConnection.makeSettings({
+    baseUrl: 'http://localhost:8888/',
+    fetch
+  });
   const commands = new CommandRegistry();
   const shell = { add: jest.fn(), activateById: jest.fn() };
   const app = { commands, shell, serviceManager: { serverSettings } } as unknown as JupyterFrontEnd;
@@ -62,7 +65,9 @@ describe('jupyterlab-oidc:session', () => {
     it('should answer the model at once, then follow the server and load the settings', async () => {
       const { app, requests } = fakeApp();
       const settings = new FakeSettings({ lastEmail: 'alice@corp.com', showStatusBar: 'always' });
-      const registry = { load: jest.fn(async () => settings.asSettings()) } as unknown as ISettingRegistry;
+      const registry = {
+        load: jest.fn(async () => settings.asSettings())
+      } as unknown as ISettingRegistry;
       const model = plugin('jupyterlab-oidc:session').activate(app, registry) as IOidcSession;
       expect(model).not.toBeInstanceOf(Promise);
       expect(model.phase).toBe('checking');
@@ -112,7 +117,12 @@ describe('jupyterlab-oidc:status', () => {
       const { app } = fakeApp();
       const model = plugin('jupyterlab-oidc:session').activate(app, null) as IOidcSession;
       const registerStatusItem = jest.fn();
-      plugin('jupyterlab-oidc:status').activate(app, model, { registerStatusItem } as unknown as IStatusBar, null);
+      plugin('jupyterlab-oidc:status').activate(
+        app,
+        model,
+        { registerStatusItem } as unknown as IStatusBar,
+        null
+      );
       const [id, item] = registerStatusItem.mock.calls[0];
       expect(id).toBe('jupyterlab-oidc:status');
       expect(item.item.id).toBe('jp-oidc-status');
@@ -138,7 +148,13 @@ describe('jupyterlab-oidc:commands', () => {
       const model = plugin('jupyterlab-oidc:session').activate(app, null) as IOidcSession;
       const palette = { addItem: jest.fn(() => ({ dispose: jest.fn() })) };
       plugin('jupyterlab-oidc:commands').activate(app, model, null, palette, null);
-      for (const id of [CommandIDs.signIn, CommandIDs.signOut, CommandIDs.refresh, CommandIDs.copyToken, CommandIDs.insertSnippet]) {
+      for (const id of [
+        CommandIDs.signIn,
+        CommandIDs.signOut,
+        CommandIDs.refresh,
+        CommandIDs.copyToken,
+        CommandIDs.insertSnippet
+      ]) {
         expect(commands.hasCommand(id)).toBe(true);
       }
       expect(palette.addItem).toHaveBeenCalledTimes(6);

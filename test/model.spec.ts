@@ -15,7 +15,11 @@ import {
 
 /** A window as `window.open('')` answers it. */
 function fakeWindow(): Window & { close: jest.Mock } {
-  return { closed: false, location: { href: 'about:blank' }, close: jest.fn() } as unknown as Window & {
+  return {
+    closed: false,
+    location: { href: 'about:blank' },
+    close: jest.fn()
+  } as unknown as Window & {
     close: jest.Mock;
   };
 }
@@ -57,7 +61,12 @@ describe('OidcSessionModel', () => {
       await flushPromises(10);
       const changes: IOidcSession.ISessionsChange[] = [];
       model.sessionsChanged.connect((_, change) => changes.push(change));
-      api.resolvePoll(statusReply({ revision: 2, sessions: [sessionInfo({ environment: 'dev', email: 'alice@dev.example' })] }));
+      api.resolvePoll(
+        statusReply({
+          revision: 2,
+          sessions: [sessionInfo({ environment: 'dev', email: 'alice@dev.example' })]
+        })
+      );
       await flushPromises(10);
       expect(model.sessions.map(s => s.key)).toEqual(['dev']);
       expect(changes).toHaveLength(1);
@@ -71,7 +80,12 @@ describe('OidcSessionModel', () => {
       await flushPromises(10);
       const changes: IOidcSession.ISessionsChange[] = [];
       model.sessionsChanged.connect((_, change) => changes.push(change));
-      api.resolvePoll(statusReply({ revision: 2, sessions: [sessionInfo({ refreshed_at: NOW_S, expires_in: 3600 })] }));
+      api.resolvePoll(
+        statusReply({
+          revision: 2,
+          sessions: [sessionInfo({ refreshed_at: NOW_S, expires_in: 3600 })]
+        })
+      );
       await flushPromises(10);
       expect(changes[0].updated.map(s => s.key)).toEqual(['prod']);
       expect(model.secondsLeft(model.sessions[0].expiresAt)).toBe(3600);
@@ -169,12 +183,25 @@ describe('OidcSessionModel', () => {
 
     it('should navigate the window opened in the click handler and wait for the callback', async () => {
       const win = fakeWindow();
-      const done = model.signIn({ environment: 'prod', loginHint: ' alice@corp.com ', window: win });
+      const done = model.signIn({
+        environment: 'prod',
+        loginHint: ' alice@corp.com ',
+        window: win
+      });
       await flushPromises(10);
-      expect(api.login).toHaveBeenCalledWith({ environment: 'prod', application: undefined, login_hint: 'alice@corp.com' });
+      expect(api.login).toHaveBeenCalledWith({
+        environment: 'prod',
+        application: undefined,
+        login_hint: 'alice@corp.com'
+      });
       expect(win.location.href).toBe(api.loginReply.url);
       expect(model.pending).toHaveLength(1);
-      expect(model.pending[0]).toMatchObject({ state: 's1', own: true, url: api.loginReply.url, windowOpened: true });
+      expect(model.pending[0]).toMatchObject({
+        state: 's1',
+        own: true,
+        url: api.loginReply.url,
+        windowOpened: true
+      });
       api.awaits[0].answer.resolve({ status: 'signed_in', session: sessionInfo() });
       const session = await done;
       expect(session.email).toBe('alice@corp.com');
@@ -195,7 +222,11 @@ describe('OidcSessionModel', () => {
     it('should offer the link when the popup was blocked', async () => {
       void model.signIn({ loginHint: 'alice@corp.com', window: null }).catch(() => undefined);
       await flushPromises(10);
-      expect(model.pending[0]).toMatchObject({ own: true, windowOpened: false, url: api.loginReply.url });
+      expect(model.pending[0]).toMatchObject({
+        own: true,
+        windowOpened: false,
+        url: api.loginReply.url
+      });
     });
 
     it('should remember the email in the preferences once signed in', async () => {
@@ -221,7 +252,10 @@ describe('OidcSessionModel', () => {
       const done = model.signIn({ loginHint: 'alice@corp.com' });
       await flushPromises(10);
       api.awaits[0].answer.reject(
-        new OidcError('identity_mismatch', 'mismatch', { status: 403, details: { expected: 'alice@corp.com', actual: 'bob@corp.com' } })
+        new OidcError('identity_mismatch', 'mismatch', {
+          status: 403,
+          details: { expected: 'alice@corp.com', actual: 'bob@corp.com' }
+        })
       );
       const error = await rejection(done);
       expect(error.code).toBe('identity_mismatch');
@@ -268,7 +302,9 @@ describe('OidcSessionModel', () => {
 
   describe('#signOut', () => {
     it('should forget the session and offer the end-session link', async () => {
-      api.statusReply = statusReply({ sessions: [sessionInfo(), sessionInfo({ environment: 'dev' })] });
+      api.statusReply = statusReply({
+        sessions: [sessionInfo(), sessionInfo({ environment: 'dev' })]
+      });
       await model.refresh();
       const removed = jest.fn();
       model.sessionsChanged.connect((_, change) => removed(change.removed.map(s => s.key)));
@@ -311,7 +347,11 @@ describe('OidcSessionModel', () => {
       await model.refresh();
       const reply = await model.getToken({ minValid: 120 });
       expect(reply.access_token).toBe('at-secret');
-      expect(api.token).toHaveBeenCalledWith({ environment: 'prod', application: undefined, min_valid: 120 });
+      expect(api.token).toHaveBeenCalledWith({
+        environment: 'prod',
+        application: undefined,
+        min_valid: 120
+      });
       expect(JSON.stringify(model.sessions)).not.toContain('at-secret');
     });
   });
@@ -328,7 +368,9 @@ describe('OidcSessionModel', () => {
       await model.refresh();
       expect(model.findSession()?.key).toBe('prod');
       expect(model.findSession({ environment: 'dev' })?.key).toBe('dev');
-      expect(model.findSession({ environment: 'dev', application: 'spatial_engine' })?.key).toBe('dev/spatial_engine');
+      expect(model.findSession({ environment: 'dev', application: 'spatial_engine' })?.key).toBe(
+        'dev/spatial_engine'
+      );
       expect(model.findSession({ environment: 'qa' })).toBeNull();
     });
   });

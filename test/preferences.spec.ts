@@ -12,7 +12,10 @@ describe('OidcPreferences', () => {
 
     it('should use the same defaults as schema/plugin.json', () => {
       const defaults = Object.fromEntries(
-        Object.entries(schema.properties).map(([key, value]) => [key, (value as { default: unknown }).default])
+        Object.entries(schema.properties).map(([key, value]) => [
+          key,
+          (value as { default: unknown }).default
+        ])
       );
       expect(defaults).toEqual(DEFAULT_PREFERENCES);
     });
@@ -22,7 +25,12 @@ describe('OidcPreferences', () => {
     it('should read the values of the settings', () => {
       const preferences = new OidcPreferences();
       preferences.attach(
-        new FakeSettings({ defaultEnvironment: 'dev', lastEmail: 'a@b.c', showStatusBar: 'always', openMode: 'popup' }).asSettings()
+        new FakeSettings({
+          defaultEnvironment: 'dev',
+          lastEmail: 'a@b.c',
+          showStatusBar: 'always',
+          openMode: 'popup'
+        }).asSettings()
       );
       expect(preferences.values).toEqual({
         defaultEnvironment: 'dev',
@@ -48,7 +56,9 @@ describe('OidcPreferences', () => {
 
     it('should fall back to defaults for values of the wrong kind', () => {
       const preferences = new OidcPreferences();
-      preferences.attach(new FakeSettings({ showStatusBar: 'sometimes', openMode: 3 }).asSettings());
+      preferences.attach(
+        new FakeSettings({ showStatusBar: 'sometimes', openMode: 3 }).asSettings()
+      );
       expect(preferences.showStatusBar).toBe('signed-in');
       expect(preferences.openMode).toBe('tab');
     });

@@ -6,7 +6,9 @@ describe('SignInMemory', () => {
   describe('#remember', () => {
     it('should keep only the state and the environment, in sessionStorage', () => {
       new SignInMemory().remember('s1', 'prod');
-      expect(JSON.parse(sessionStorage.getItem(RESUME_KEY)!)).toEqual([{ state: 's1', environment: 'prod' }]);
+      expect(JSON.parse(sessionStorage.getItem(RESUME_KEY)!)).toEqual([
+        { state: 's1', environment: 'prod' }
+      ]);
       expect(new SignInMemory().has('s1')).toBe(true);
     });
   });
@@ -37,7 +39,10 @@ describe('SignInMemory', () => {
     it('should ignore what it cannot read', () => {
       sessionStorage.setItem(RESUME_KEY, '{not json');
       expect(new SignInMemory().list()).toEqual([]);
-      sessionStorage.setItem(RESUME_KEY, JSON.stringify([{ state: 1 }, { state: 's', environment: 'prod', token: 'x' }]));
+      sessionStorage.setItem(
+        RESUME_KEY,
+        JSON.stringify([{ state: 1 }, { state: 's', environment: 'prod', token: 'x' }])
+      );
       expect(new SignInMemory().list()).toEqual([{ state: 's', environment: 'prod' }]);
     });
 

@@ -92,7 +92,10 @@ describe('OidcStatus', () => {
 
     it('should show hours and count the other sessions', async () => {
       api.statusReply = statusReply({
-        sessions: [sessionInfo({ expires_in: 2 * 3600 + 5 * 60 }), sessionInfo({ environment: 'dev' })]
+        sessions: [
+          sessionInfo({ expires_in: 2 * 3600 + 5 * 60 }),
+          sessionInfo({ environment: 'dev' })
+        ]
       });
       await model.refresh();
       expect(item.text).toBe('alice@corp.com · prod · 2 h 05 min (+1)');

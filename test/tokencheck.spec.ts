@@ -11,7 +11,13 @@ import {
 import { IJwksReply } from '../src/api';
 import { OidcError } from '../src/errors';
 import { ID_TOKEN_ALGORITHMS, LEEWAY_SECONDS } from '../src/generated/contract';
-import { ALLOWED_ALGORITHMS, checkIdToken, checkSessionIdToken, CheckStepName, ITokenCheckReport } from '../src/tokencheck';
+import {
+  ALLOWED_ALGORITHMS,
+  checkIdToken,
+  checkSessionIdToken,
+  CheckStepName,
+  ITokenCheckReport
+} from '../src/tokencheck';
 
 const ISSUER = 'https://id.corp.example';
 const CLIENT_ID = 'notebooks';
@@ -60,8 +66,17 @@ async function idToken(
     .sign(options.key ?? privateKey);
 }
 
-async function check(token: string, fetchJwks: () => Promise<IJwksReply> = async () => jwksReply()): Promise<ITokenCheckReport> {
-  return checkIdToken({ idToken: token, issuer: ISSUER, clientId: CLIENT_ID, fetchJwks, now: NOW * 1000 });
+async function check(
+  token: string,
+  fetchJwks: () => Promise<IJwksReply> = async () => jwksReply()
+): Promise<ITokenCheckReport> {
+  return checkIdToken({
+    idToken: token,
+    issuer: ISSUER,
+    clientId: CLIENT_ID,
+    fetchJwks,
+    now: NOW * 1000
+  });
 }
 
 function outcomes(report: ITokenCheckReport): Record<string, string> {
@@ -110,7 +125,9 @@ describe('checkIdToken', () => {
   });
 
   it('should refuse HS256', async () => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(32));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new Uint8Array(32));
     expect(step(await check(token), 'structure').outcome).toBe('fail');
   });
 
@@ -118,7 +135,13 @@ describe('checkIdToken', () => {
     const report = await check(await idToken(), async () => {
       throw new OidcError('http_error', 'HTTP 404', { status: 404 });
     });
-    expect(outcomes(report)).toMatchObject({ structure: 'pass', discovery: 'fail', jwks: 'fail', key: 'skip', signature: 'skip' });
+    expect(outcomes(report)).toMatchObject({
+      structure: 'pass',
+      discovery: 'fail',
+      jwks: 'fail',
+      key: 'skip',
+      signature: 'skip'
+    });
     expect(step(report, 'jwks').detail).toBe(
       'The JWKS could not be fetched: the server extension does not offer GET oidc/jwks (HTTP 404). Update jupyterlab-oidc on the server.'
     );
@@ -133,7 +156,9 @@ describe('checkIdToken', () => {
 
   it('should show the discovery facts', async () => {
     const report = await check(await idToken());
-    expect(step(report, 'discovery').detail).toBe(`mode auto · issuer ${ISSUER} · jwks_uri ${ISSUER}/jwks`);
+    expect(step(report, 'discovery').detail).toBe(
+      `mode auto · issuer ${ISSUER} · jwks_uri ${ISSUER}/jwks`
+    );
   });
 
   it('should fail discovery when the provider does not list the algorithm', async () => {
@@ -144,7 +169,9 @@ describe('checkIdToken', () => {
   });
 
   it('should fail discovery when it names another issuer', async () => {
-    const report = await check(await idToken(), async () => jwksReply({ discovery: { issuer: 'https://evil.example' } }));
+    const report = await check(await idToken(), async () =>
+      jwksReply({ discovery: { issuer: 'https://evil.example' } })
+    );
     expect(step(report, 'discovery').outcome).toBe('fail');
   });
 
@@ -163,12 +190,18 @@ describe('checkIdToken', () => {
 
   it('should fail the signature of a tampered payload', async () => {
     const [header, , signature] = (await idToken()).split('.');
-    const payload = base64url.encode(JSON.stringify({ iss: ISSUER, aud: CLIENT_ID, email: 'mallory@corp.com' }));
-    expect(step(await check(`${header}.${payload}.${signature}`), 'signature').outcome).toBe('fail');
+    const payload = base64url.encode(
+      JSON.stringify({ iss: ISSUER, aud: CLIENT_ID, email: 'mallory@corp.com' })
+    );
+    expect(step(await check(`${header}.${payload}.${signature}`), 'signature').outcome).toBe(
+      'fail'
+    );
   });
 
   it('should fail iss for another issuer', async () => {
-    expect(step(await check(await idToken({ iss: 'https://other.example' })), 'iss').outcome).toBe('fail');
+    expect(step(await check(await idToken({ iss: 'https://other.example' })), 'iss').outcome).toBe(
+      'fail'
+    );
   });
 
   it('should fail aud without the client id', async () => {
@@ -232,7 +265,10 @@ describe('checkSessionIdToken', () => {
       .sign(privateKey);
   }
 
-  async function sessionCheck(token: string, served: Partial<IJwksReply>): Promise<ITokenCheckReport> {
+  async function sessionCheck(
+    token: string,
+    served: Partial<IJwksReply>
+  ): Promise<ITokenCheckReport> {
     return checkSessionIdToken({
       idToken: token,
       issuer: ISSUER,
@@ -261,7 +297,9 @@ describe('checkSessionIdToken', () => {
   it("should allow only the server's algorithms (id_token_algorithms)", async () => {
     const report = await sessionCheck(await idToken(), { id_token_algorithms: ['ES256'] });
     expect(outcomes(report).structure).toBe('fail');
-    expect(outcomes(await sessionCheck(await idToken(), { id_token_algorithms: ['RS256'] })).structure).toBe('pass');
+    expect(
+      outcomes(await sessionCheck(await idToken(), { id_token_algorithms: ['RS256'] })).structure
+    ).toBe('pass');
   });
 
   it('should never allow none or HS256, even when served', async () => {

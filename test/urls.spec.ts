@@ -3,7 +3,11 @@ import { UNSAFE_URLS } from './utils';
 
 /** A window as `window.open('')` answers it. */
 function fakeWindow(): Window & { close: jest.Mock } {
-  return { closed: false, location: { href: 'about:blank' }, close: jest.fn() } as unknown as Window & {
+  return {
+    closed: false,
+    location: { href: 'about:blank' },
+    close: jest.fn()
+  } as unknown as Window & {
     close: jest.Mock;
   };
 }
@@ -13,12 +17,17 @@ describe('httpUrl', () => {
     expect(httpUrl(value)).toBeNull();
   });
 
-  it.each([[null], [undefined], [42], [{ href: 'https://id.example/' }]])('should refuse the non-string %p', value => {
-    expect(httpUrl(value)).toBeNull();
-  });
+  it.each([[null], [undefined], [42], [{ href: 'https://id.example/' }]])(
+    'should refuse the non-string %p',
+    value => {
+      expect(httpUrl(value)).toBeNull();
+    }
+  );
 
   it('should accept http and https, in any case', () => {
-    expect(httpUrl('https://id.corp.example/authorize?state=s1')?.href).toBe('https://id.corp.example/authorize?state=s1');
+    expect(httpUrl('https://id.corp.example/authorize?state=s1')?.href).toBe(
+      'https://id.corp.example/authorize?state=s1'
+    );
     expect(httpUrl('HTTP://127.0.0.1:8889/auth')?.href).toBe('http://127.0.0.1:8889/auth');
   });
 
@@ -35,12 +44,15 @@ describe('openExternal', () => {
     expect(win.close).not.toHaveBeenCalled();
   });
 
-  it.each(UNSAFE_URLS)('should close the window and never navigate it to a %s address', (_name, value) => {
-    const win = fakeWindow();
-    expect(openExternal(win, value)).toBe('refused');
-    expect(win.location.href).toBe('about:blank');
-    expect(win.close).toHaveBeenCalled();
-  });
+  it.each(UNSAFE_URLS)(
+    'should close the window and never navigate it to a %s address',
+    (_name, value) => {
+      const win = fakeWindow();
+      expect(openExternal(win, value)).toBe('refused');
+      expect(win.location.href).toBe('about:blank');
+      expect(win.close).toHaveBeenCalled();
+    }
+  );
 
   it('should refuse an unsafe URL even without a window', () => {
     expect(openExternal(null, 'javascript:alert(1)')).toBe('refused');
@@ -70,7 +82,11 @@ describe('closeWindow', () => {
     const win = fakeWindow();
     closeWindow(win);
     expect(win.close).toHaveBeenCalled();
-    const gone = { get closed(): boolean { throw new Error('gone'); } } as unknown as Window;
+    const gone = {
+      get closed(): boolean {
+        throw new Error('gone');
+      }
+    } as unknown as Window;
     expect(() => closeWindow(gone)).not.toThrow();
     expect(() => closeWindow(null)).not.toThrow();
   });

@@ -107,9 +107,21 @@ export function statusReply(overrides: Partial<IStatusReply> = {}): IStatusReply
 export class FakeAPI implements IOidcAPI {
   environmentsReply: IEnvironmentsReply = environmentsReply();
   statusReply: IStatusReply = statusReply();
-  loginReply: ILoginReply = { url: 'https://id.corp.example/authorize?state=s1', state: 's1', expires_in: 300 };
-  logoutReply: ILogoutReply = { signed_out: true, end_session_url: 'https://id.corp.example/logout?client_id=notebooks' };
-  tokenReply: ITokenReply = { ...sessionInfo(), access_token: 'at-secret', id_token: 'id.token.here', token_type: 'Bearer' };
+  loginReply: ILoginReply = {
+    url: 'https://id.corp.example/authorize?state=s1',
+    state: 's1',
+    expires_in: 300
+  };
+  logoutReply: ILogoutReply = {
+    signed_out: true,
+    end_session_url: 'https://id.corp.example/logout?client_id=notebooks'
+  };
+  tokenReply: ITokenReply = {
+    ...sessionInfo(),
+    access_token: 'at-secret',
+    id_token: 'id.token.here',
+    token_type: 'Bearer'
+  };
   refreshReply: ISessionInfo = sessionInfo({ refreshed_at: NOW_S + 5, expires_in: 3600 });
   /** Set to make the next call of that name fail. */
   failures: Partial<Record<keyof IOidcAPI, unknown>> = {};
@@ -151,8 +163,9 @@ export class FakeAPI implements IOidcAPI {
     return reply;
   });
   relayReply: IRawReply = { status: 200, ok: true, body: {} };
-  relay = jest.fn(async (_method: 'GET' | 'POST', _path: string, _body?: object, _signal?: AbortSignal) =>
-    this._answer('relay', this.relayReply)
+  relay = jest.fn(
+    async (_method: 'GET' | 'POST', _path: string, _body?: object, _signal?: AbortSignal) =>
+      this._answer('relay', this.relayReply)
   );
 
   /** Answer the oldest open status long poll. */

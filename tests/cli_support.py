@@ -16,11 +16,10 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from collections.abc import Mapping
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -82,7 +81,9 @@ async def run_cli(
 async def run_subprocess(*argv: str, env: Mapping[str, str] | None = None, timeout: float = 60) -> Result:
     """``jupyter oidc ARGV`` as a real process (the ``jupyter-oidc`` console script)."""
     process = await asyncio.create_subprocess_exec(
-        str(JUPYTER), "oidc", *argv,
+        str(JUPYTER),
+        "oidc",
+        *argv,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {})},
@@ -167,10 +168,10 @@ class EchoAPI:
                 else:
                     self._send(api.status, json.dumps({"message": "not a Jupyter server"}).encode())
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self._answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
-            do_GET = do_PUT = do_DELETE = _answer  # noqa: N815
+            do_GET = do_PUT = do_DELETE = _answer
 
             def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)

@@ -73,10 +73,22 @@ def sign_in_with_chromium(user: HubUser) -> dict[str, Any]:
     """The person in Chromium: hub login form, JupyterLab, the panel, the provider's tab.
 
     Returns ``{result, card_email, popup_urls}`` (or ``{error}``)."""
-    env = {**os.environ, "HUB_URL": user.hub.url, "USER_URL": user.url, "HUB_USER": user.name,
-           "HUB_PASSWORD": PASSWORD, "EMAIL": user.email}
-    done = subprocess.run(["node", "--input-type=module", "-e", CHROMIUM_SIGN_IN], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=150)
+    env = {
+        **os.environ,
+        "HUB_URL": user.hub.url,
+        "USER_URL": user.url,
+        "HUB_USER": user.name,
+        "HUB_PASSWORD": PASSWORD,
+        "EMAIL": user.email,
+    }
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", CHROMIUM_SIGN_IN],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
     lines = done.stdout.strip().splitlines()
     assert done.returncode == 0 and lines, done.stderr[-3000:]
     return json.loads(lines[-1])
@@ -124,6 +136,9 @@ def relative_hub_path(location: str) -> bool:
     """A Location that stays on the hub: a path (no scheme, no host) under ``{BASE_URL}user/``."""
     parts = urlsplit(location)
     return (
-        not parts.scheme and not parts.netloc and location.startswith(f"{BASE_URL}user/")
-        and not location.startswith(("//", "/\\")) and "\\" not in location
+        not parts.scheme
+        and not parts.netloc
+        and location.startswith(f"{BASE_URL}user/")
+        and not location.startswith(("//", "/\\"))
+        and "\\" not in location
     )

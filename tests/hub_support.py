@@ -40,7 +40,6 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -173,10 +172,14 @@ class Hub:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JUPYTERLAB_OIDC_", "CONFIGPROXY"))}
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         self.log_path = root / "jupyterhub.log"
-        self._log = open(self.log_path, "w")  # noqa: SIM115
+        self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [str(bin_dir / "jupyterhub"), "-f", str(root / "jupyterhub_config.py")],
-            cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=root,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.http = httpx.Client(headers={"Authorization": f"token {self.admin_token}"}, timeout=30)
         self.users: dict[str, HubUser] = {}
@@ -316,8 +319,9 @@ class HubUser:
         started = self.start_login(login_hint)
         if "start_url" not in started:
             return started, started["url"]
-        opened = browser.get(started["start_url"], headers={"Authorization": f"token {self.token}"},
-                             follow_redirects=False)
+        opened = browser.get(
+            started["start_url"], headers={"Authorization": f"token {self.token}"}, follow_redirects=False
+        )
         assert opened.status_code in (302, 303), (opened.status_code, opened.text[:300])
         return started, opened.headers["location"]
 
@@ -368,13 +372,32 @@ class HubUser:
         ws = websocket.create_connection(ws_url, header=[f"Authorization: token {self.token}"], timeout=timeout)
         msg_id = uuid.uuid4().hex
         try:
-            ws.send(json.dumps({
-                "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": self.name,
-                           "session": uuid.uuid4().hex, "date": "", "version": "5.3"},
-                "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-                "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                            "allow_stdin": False, "stop_on_error": True},
-            }))
+            ws.send(
+                json.dumps(
+                    {
+                        "header": {
+                            "msg_id": msg_id,
+                            "msg_type": "execute_request",
+                            "username": self.name,
+                            "session": uuid.uuid4().hex,
+                            "date": "",
+                            "version": "5.3",
+                        },
+                        "parent_header": {},
+                        "metadata": {},
+                        "channel": "shell",
+                        "buffers": [],
+                        "content": {
+                            "code": code,
+                            "silent": False,
+                            "store_history": False,
+                            "user_expressions": {},
+                            "allow_stdin": False,
+                            "stop_on_error": True,
+                        },
+                    }
+                )
+            )
             stdout, error = "", None
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:

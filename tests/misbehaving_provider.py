@@ -173,7 +173,9 @@ class MisbehavingProvider:
         self.in_flight_token_calls = 0
         self.max_in_flight_token_calls = 0
         #: Every secret issued or received: codes, verifiers, access/refresh/id tokens.
-        self.secrets: dict[str, set[str]] = {k: set() for k in ("code", "code_verifier", "access_token", "refresh_token", "id_token")}
+        self.secrets: dict[str, set[str]] = {
+            k: set() for k in ("code", "code_verifier", "access_token", "refresh_token", "id_token")
+        }
 
     @property
     def origin(self) -> str:
@@ -299,7 +301,7 @@ class MisbehavingProvider:
         """Honest claims for ``grant``: what a correct provider would put in the id_token."""
         user = USERS[grant.email]
         now = self.now()
-        projects = [s[len(ZITADEL_AUD_PREFIX):-4] for s in grant.scope.split() if s.startswith(ZITADEL_AUD_PREFIX)]
+        projects = [s[len(ZITADEL_AUD_PREFIX) : -4] for s in grant.scope.split() if s.startswith(ZITADEL_AUD_PREFIX)]
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "sub": user["sub"],

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from tornado import web
 
-from jupyterlab_oidc.server.handlers import CallbackHandler
-from jupyterlab_oidc.server.routes import route_table
 from jupyterlab_oidc.protocol import KERNEL_HEADER
+from jupyterlab_oidc.server.handlers import CallbackHandler
 from jupyterlab_oidc.server.kernel_handlers import KernelHandler
+from jupyterlab_oidc.server.routes import route_table
 
 #: No Jupyter login by design: the provider's redirect (browser binding + state + PKCE protect it).
 OPEN_BY_DESIGN = {CallbackHandler: "the provider's redirect"}
@@ -65,9 +65,7 @@ def refused(response: httpx.Response) -> bool:
 
 
 @pytest.mark.parametrize(("method", "endpoint"), JUPYTER_ROUTES)
-async def test_route_refuses_requests_without_jupyter_credentials(
-    server_url: str, method: str, endpoint: str
-) -> None:
+async def test_route_refuses_requests_without_jupyter_credentials(server_url: str, method: str, endpoint: str) -> None:
     async with httpx.AsyncClient() as client:
         body = {} if method != "GET" else None
         response = await client.request(method, f"{server_url}{endpoint}", json=body, follow_redirects=False)

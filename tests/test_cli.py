@@ -21,8 +21,8 @@ from jupyterlab_oidc.cli import exits
 from jupyterlab_oidc.cli.tokencheck import ORDER
 
 from .cli_support import Stream, run_cli, run_subprocess
-from .support import token_fields
 from .idp import bind_browser, provider_login
+from .support import token_fields
 
 
 @pytest.fixture
@@ -54,7 +54,9 @@ async def test_environments_lists_the_configured_environments(cli: Any, idp: Any
     table, as_json = await cli("environments"), await cli("environments", "--json")
     # Then
     assert table.code == as_json.code == exits.OK
-    assert re.search(rf"\* prod\s+prod\s+{re.escape(idp.issuer)}\s+jupyterlab-oidc\s+auto\s+spatial_engine", table.stdout)
+    assert re.search(
+        rf"\* prod\s+prod\s+{re.escape(idp.issuer)}\s+jupyterlab-oidc\s+auto\s+spatial_engine", table.stdout
+    )
     assert re.search(r"  dev\s+Development\s", table.stdout)
     assert as_json.json["default_environment"] == "prod"
     assert [e["name"] for e in as_json.json["environments"]] == ["prod", "dev"]
@@ -81,7 +83,9 @@ async def test_login_prints_the_start_link_waits_and_prints_who_signed_in(
     result = await running
     # Then
     assert result.code == exits.OK, result
-    assert re.search(r"Signed in as alice@example\.com \(Alice Example\) to prod; the access token expires in \d+ min", result.stdout)
+    assert re.search(
+        r"Signed in as alice@example\.com \(Alice Example\) to prod; the access token expires in \d+ min", result.stdout
+    )
 
 
 async def test_login_json_prints_the_url_on_stderr_and_one_document_on_stdout(
@@ -180,7 +184,11 @@ async def test_token_prints_only_the_access_token(cli: Any, sign_in: Any, idp: A
     assert plain.stdout.endswith("\n") and plain.stdout.strip() == plain.stdout[:-1] and " " not in plain.stdout.strip()
     assert idp.userinfo(plain.stdout.strip()).status_code == 200
     body = as_json.json
-    assert (body["access_token"], body["token_type"], body["email"]) == (plain.stdout.strip(), "Bearer", "alice@example.com")
+    assert (body["access_token"], body["token_type"], body["email"]) == (
+        plain.stdout.strip(),
+        "Bearer",
+        "alice@example.com",
+    )
     assert "refresh_token" not in body and body["expires_in"] > 30
     assert id_token.stdout.count(".") == 2 and id_token.stdout.strip() == body["id_token"]
 
@@ -236,7 +244,9 @@ async def test_check_fails_a_tampered_id_token_with_exit_1(cli: Any, sign_in: An
     await sign_in("alice@example.com")
     session = broker.sessions["prod"]
     header, _, signature = session.id_token.split(".")
-    forged = dict(session.identity, sub="user-bob", iss=session.issuer, aud=session.client_id, exp=2**31, iat=1, nonce="x")
+    forged = dict(
+        session.identity, sub="user-bob", iss=session.issuer, aud=session.client_id, exp=2**31, iat=1, nonce="x"
+    )
     payload = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
     session.id_token = f"{header}.{payload}.{signature}"
     # When

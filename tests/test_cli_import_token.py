@@ -49,8 +49,16 @@ async def test_import_token_from_a_pipe_starts_a_session(
     # Given a refresh token from a sign-in done elsewhere, piped into the real console script
     token = await offline_token(idp)
     process = await asyncio.create_subprocess_exec(
-        str(JUPYTER), "oidc", "import-token", "--url", server_url, "--token", jupyter_token,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        str(JUPYTER),
+        "oidc",
+        "import-token",
+        "--url",
+        server_url,
+        "--token",
+        jupyter_token,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         env={**os.environ},
     )
     # When

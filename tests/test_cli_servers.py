@@ -17,7 +17,6 @@ from .cli_support import browser_recorder, echo_api, run_cli, run_subprocess
 from .idp import ALICE
 
 
-
 @pytest.fixture
 def server_url(jp_fetch: Any, jp_http_port: int, jp_base_url: str) -> str:
     """The test server's URL (jp_fetch makes it listen)."""
@@ -50,7 +49,10 @@ async def test_finds_the_users_server_under_jupyterhub(
 ) -> None:
     # Given what JupyterHub puts into a single-user server's environment (it binds 0.0.0.0)
     await sign_in("alice@example.com")
-    environ = {"JUPYTERHUB_API_TOKEN": jupyter_token, "JUPYTERHUB_SERVICE_URL": f"http://0.0.0.0:{jp_http_port}{jp_base_url}"}
+    environ = {
+        "JUPYTERHUB_API_TOKEN": jupyter_token,
+        "JUPYTERHUB_SERVICE_URL": f"http://0.0.0.0:{jp_http_port}{jp_base_url}",
+    }
     # When
     result = await run_cli("status", "--json", environ=environ)
     # Then
@@ -70,13 +72,21 @@ async def test_url_without_token_sends_the_token_of_the_local_server_at_that_url
 
 
 async def test_jupyterhub_api_token_goes_to_the_users_own_server_url(
-    jp_http_port: int, jp_base_url: str, jupyter_token: str, server_url: str, sign_in: Any,
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    jp_http_port: int,
+    jp_base_url: str,
+    jupyter_token: str,
+    server_url: str,
+    sign_in: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given no local server file, and the hub's description of the user's server (it binds 0.0.0.0)
     await sign_in(ALICE)
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "empty"))
-    environ = {"JUPYTERHUB_API_TOKEN": jupyter_token, "JUPYTERHUB_SERVICE_URL": f"http://0.0.0.0:{jp_http_port}{jp_base_url}"}
+    environ = {
+        "JUPYTERHUB_API_TOKEN": jupyter_token,
+        "JUPYTERHUB_SERVICE_URL": f"http://0.0.0.0:{jp_http_port}{jp_base_url}",
+    }
     # When
     mine = await run_cli("status", "--json", "--url", server_url, environ=environ)
     other_path = await run_cli("status", "--json", "--url", f"{server_url}elsewhere/", environ=environ)
@@ -134,8 +144,9 @@ def test_the_hub_token_scope_is_the_users_own_server(url: str, covered: bool) ->
 
 
 def test_a_local_servers_scope_is_its_own_url() -> None:
-    concrete = scope_of_server({"url": "https://10.0.0.5:9999/lab%40x/", "hostname": "10.0.0.5", "port": 9999,
-                                "base_url": "/lab%40x/"})
+    concrete = scope_of_server(
+        {"url": "https://10.0.0.5:9999/lab%40x/", "hostname": "10.0.0.5", "port": 9999, "base_url": "/lab%40x/"}
+    )
     assert concrete is not None and concrete.covers("https://10.0.0.5:9999/lab@x/")
     assert not concrete.covers("https://127.0.0.1:9999/lab@x/") and not concrete.covers("http://10.0.0.5:9999/lab@x/")
     assert not concrete.covers("https://10.0.0.5:9999/")

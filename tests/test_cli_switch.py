@@ -22,17 +22,33 @@ def server_url(jp_fetch: Any, jp_http_port: int, jp_base_url: str) -> str:
 
 
 async def test_login_with_prompt_and_max_age_switches_the_account(
-    server_url: str, jupyter_token: str, browser: httpx.AsyncClient, callback_prefix: str,
-    sign_in: Any, api: Any, idp: IdentityProvider,
+    server_url: str,
+    jupyter_token: str,
+    browser: httpx.AsyncClient,
+    callback_prefix: str,
+    sign_in: Any,
+    api: Any,
+    idp: IdentityProvider,
 ) -> None:
     # Given Alice signed in
     assert (await sign_in(ALICE)).status == 200
     # When Bob signs in from a terminal, asked to authenticate anew
     stdout = Stream()
-    running = asyncio.ensure_future(run_cli(
-        "login", BOB, "--prompt", "login", "--max-age", "300", "--url", server_url, "--token", jupyter_token,
-        stdout=stdout,
-    ))
+    running = asyncio.ensure_future(
+        run_cli(
+            "login",
+            BOB,
+            "--prompt",
+            "login",
+            "--max-age",
+            "300",
+            "--url",
+            server_url,
+            "--token",
+            jupyter_token,
+            stdout=stdout,
+        )
+    )
     printed = await stdout.wait_for("Waiting for the sign-in")
     link = re.search(r"^  (http\S+)$", printed, re.M)
     assert link, printed

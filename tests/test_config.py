@@ -8,8 +8,8 @@ import pytest
 from traitlets import TraitError
 from traitlets.config import Config
 
-from jupyterlab_oidc.server.config import OIDCLogin
 from jupyterlab_oidc.errors import ConfigError, UnknownEnvironmentError
+from jupyterlab_oidc.server.config import OIDCLogin
 
 ENV_VARS = (
     "JUPYTERLAB_OIDC_ENVIRONMENTS",
@@ -35,13 +35,20 @@ def test_one_environment_from_issuer_and_client_id_variables(monkeypatch: pytest
     monkeypatch.setenv("JUPYTERLAB_OIDC_ENV", "dev")
     settings = OIDCLogin()
     env = settings.environment(None)
-    assert (env.name, env.issuer, env.client_id, env.scopes) == ("dev", "https://id.example.com", "lab", ("openid", "email"))
+    assert (env.name, env.issuer, env.client_id, env.scopes) == (
+        "dev",
+        "https://id.example.com",
+        "lab",
+        ("openid", "email"),
+    )
 
 
 def test_whole_environments_dict_from_json_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "JUPYTERLAB_OIDC_ENVIRONMENTS",
-        json.dumps({"prod": {"issuer": "https://a", "client_id": "x"}, "dev": {"issuer": "https://b", "client_id": "y"}}),
+        json.dumps(
+            {"prod": {"issuer": "https://a", "client_id": "x"}, "dev": {"issuer": "https://b", "client_id": "y"}}
+        ),
     )
     assert sorted(OIDCLogin().environments) == ["dev", "prod"]
 
@@ -66,8 +73,16 @@ def test_default_environment_resolution(
 ) -> None:
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    config = Config({"OIDCLogin": {"environments": {"prod": {"issuer": "https://a", "client_id": "x"},
-                                                     "dev": {"issuer": "https://b", "client_id": "y"}}}})
+    config = Config(
+        {
+            "OIDCLogin": {
+                "environments": {
+                    "prod": {"issuer": "https://a", "client_id": "x"},
+                    "dev": {"issuer": "https://b", "client_id": "y"},
+                }
+            }
+        }
+    )
     assert OIDCLogin(config=config).default_environment == expected
 
 
@@ -87,7 +102,9 @@ def test_single_environment_is_the_default_whatever_its_name() -> None:
         pytest.param({"issuer": "https://a"}, "client_id", id="00-no-client-id"),
         pytest.param({"client_id": "x"}, "issuer", id="01-no-issuer-nor-endpoints"),
         pytest.param({"client_id": "x", "issuer": "https://a", "isuer": "typo"}, "unknown field", id="02-typo"),
-        pytest.param({"client_id": "x", "issuer": "https://a", "project_ids": ["a"]}, "project_ids", id="03-project-ids"),
+        pytest.param(
+            {"client_id": "x", "issuer": "https://a", "project_ids": ["a"]}, "project_ids", id="03-project-ids"
+        ),
     ],
 )
 def test_invalid_environment_is_refused_naming_the_field(raw: dict[str, object], message: str) -> None:

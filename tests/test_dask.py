@@ -20,9 +20,11 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from .idp import get_idp  # noqa: E402
-from .idp import IdentityProvider  # noqa: E402
-from .kernel_support import ACCESS_TTL, ALICE, JupyterServer, RealKernel  # noqa: E402
+from .idp import (
+    IdentityProvider,
+    get_idp,
+)
+from .kernel_support import ACCESS_TTL, ALICE, JupyterServer, RealKernel
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -115,9 +117,9 @@ class ProviderCheckedAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 header = self.headers.get("Authorization") or ""
-                token = header[len("Bearer "):] if header.startswith("Bearer ") else ""
+                token = header[len("Bearer ") :] if header.startswith("Bearer ") else ""
                 status = 200 if token and idp.userinfo(token).status_code == 200 else 401
                 api.calls.append((token, status))
                 self.send_response(status)
@@ -180,7 +182,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         kernel = server.start_kernel()
         workers = kernel.run(CLUSTER.format(logs=str(logs)), timeout=120).value
         assert workers == 2
-        yield {"server": server, "kernel": kernel, "api": api, "refresh_tokens": refresh_tokens, "logs": logs, "idp": idp}
+        yield {
+            "server": server,
+            "kernel": kernel,
+            "api": api,
+            "refresh_tokens": refresh_tokens,
+            "logs": logs,
+            "idp": idp,
+        }
     finally:
         refresh_tokens.stop()
         api.stop()
@@ -196,7 +205,9 @@ def test_a_30_s_task_gets_a_valid_token_on_every_call_and_a_worker_added_mid_run
     api: ProviderCheckedAPI = stack["api"]
     url = api.url
     assert run(stack, f"long = client.submit(call_api, {url!r}, 30, pure=False)\nresult(True)")
-    joined = run(stack, f"""
+    joined = run(
+        stack,
+        f"""
         before = set(client.scheduler_info()["workers"])
         cluster.scale(3)
         client.wait_for_workers(3)
@@ -204,7 +215,8 @@ def test_a_30_s_task_gets_a_valid_token_on_every_call_and_a_worker_added_mid_run
         client.run(lambda dask_worker: log_to(LOGS / f"worker-{{dask_worker.name}}.log"), workers=new)
         late = client.submit(call_api, {url!r}, workers=new, pure=False).result()
         result({{"new": new, "late": late, "long_running": not long.done()}})
-    """)
+    """,
+    )
     assert joined["late"]["worker"] == joined["new"][0]
     assert joined["late"]["statuses"] == [200]
     assert joined["long_running"], "the worker should join while the long task runs"
@@ -218,7 +230,9 @@ def test_a_30_s_task_gets_a_valid_token_on_every_call_and_a_worker_added_mid_run
 
 
 def test_no_refresh_token_in_worker_or_scheduler_memory_or_in_any_log(stack: dict[str, Any]) -> None:
-    dumps = run(stack, "result({'workers': client.run(worker_dump), 'scheduler': client.run_on_scheduler(scheduler_dump)})")
+    dumps = run(
+        stack, "result({'workers': client.run(worker_dump), 'scheduler': client.run_on_scheduler(scheduler_dump)})"
+    )
     refresh_tokens = stack["refresh_tokens"].collect()
     assert refresh_tokens, "the store file shows the refresh token"
     access_tokens = {token for token, _ in stack["api"].calls}
@@ -230,7 +244,11 @@ def test_no_refresh_token_in_worker_or_scheduler_memory_or_in_any_log(stack: dic
     worker_logs = [p.read_text() for p in stack["logs"].glob("worker-*.log")]
     assert len(worker_logs) == 3
     assert all("'op': 'jupyterlab_oidc_token'" in text for text in worker_logs), "debug logs show every push"
-    logs = [*worker_logs, (stack["logs"] / "kernel-and-scheduler.log").read_text(), stack["server"].log_path.read_text()]
+    logs = [
+        *worker_logs,
+        (stack["logs"] / "kernel-and-scheduler.log").read_text(),
+        stack["server"].log_path.read_text(),
+    ]
     for text in logs:
         assert not any(token in text for token in refresh_tokens), "a refresh token in a log"
         assert not any(token in text for token in access_tokens), "an access token in a log"
@@ -244,25 +262,31 @@ def test_sign_out_reaches_the_workers(stack: dict[str, Any]) -> None:
         assert answer["error"] == "NotAuthenticatedError"
         assert "signed out" in answer["message"]
     url = stack["api"].url
-    failed = run(stack, f"""
+    failed = run(
+        stack,
+        f"""
         try:
             client.submit(call_api, {url!r}, pure=False).result()
         except Exception as e:
             result([type(e).__name__, str(e)])
-    """)
+    """,
+    )
     assert failed[0] == "NotAuthenticatedError" and "signed out of prod" in failed[1]
 
 
 def test_a_new_sign_in_reaches_the_workers_and_the_client_going_away_drops_their_tokens(stack: dict[str, Any]) -> None:
     assert stack["server"].sign_in(ALICE).status == 200
     assert run(stack, "result(wait_reason('pushed'))") == ["pushed"]
-    out = run(stack, """
+    out = run(
+        stack,
+        """
         client.close()
         observer = Client(cluster.scheduler_address)
         gone = wait_reason("client_gone", observer)
         plugin.publisher._thread.join(10)
         result({"reasons": gone, "tasks": observer.run(token_error), "stopped": not plugin.publisher._thread.is_alive()})
-    """)
+    """,
+    )
     assert out["reasons"] == ["client_gone"]
     assert out["stopped"], "the kernel side stops with its client"
     for answer in out["tasks"].values():

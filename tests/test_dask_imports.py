@@ -43,8 +43,9 @@ def test_a_worker_without_a_push_waits_then_says_why_and_a_sign_out_is_immediate
     from jupyterlab_oidc.kernel.tokenstore import TokenStore
 
     state = WorkerTokens("jupyterlab-oidc:prod:", "prod", None)
-    token = TokenStore(access_token="a", refresh_token="r", id_token="i", expires_at=time.time() + 10,
-                       environment="prod", lifetime=10)
+    token = TokenStore(
+        access_token="a", refresh_token="r", id_token="i", expires_at=time.time() + 10, environment="prod", lifetime=10
+    )
     sealed = SealedToken.of(token)
     assert "refresh_token" not in sealed.fields and "id_token" not in sealed.fields
     assert "a" not in repr(sealed).replace("SealedToken", "").replace("expires_at", "")

@@ -62,7 +62,11 @@ def demo(*argv: str, env: dict[str, str], log: Path, banner: bool = False) -> It
     with log.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, str(DEMO), *argv, *([] if banner else ["--json"])],
-            stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=env,
+            cwd=ROOT,
         )
     assert process.stdout is not None
     try:
@@ -72,8 +76,10 @@ def demo(*argv: str, env: dict[str, str], log: Path, banner: bool = False) -> It
                 printed += line
                 if "Ctrl-C stops both" in line:
                     break
-            ready = {"token": re.search(r"token=(\w+)", printed).group(1),  # type: ignore[union-attr]
-                     "base_url": re.search(r"(http://127\.0\.0\.1:\d+/)", printed).group(1)}  # type: ignore[union-attr]
+            ready = {
+                "token": re.search(r"token=(\w+)", printed).group(1),  # type: ignore[union-attr]
+                "base_url": re.search(r"(http://127\.0\.0\.1:\d+/)", printed).group(1),
+            }  # type: ignore[union-attr]
         else:
             printed = process.stdout.readline()
             ready = json.loads(printed)
@@ -99,8 +105,20 @@ def test_a_busy_port_is_named_at_once_with_how_to_choose_others(which: str, tmp_
         workdir = tmp_path / "demo"
         # When
         result = subprocess.run(
-            [sys.executable, str(DEMO), "--workdir", str(workdir), "--lab-port", str(lab_port), "--idp-port", str(idp_port)],
-            capture_output=True, text=True, env=plain_env(tmp_path / "home"), timeout=120,
+            [
+                sys.executable,
+                str(DEMO),
+                "--workdir",
+                str(workdir),
+                "--lab-port",
+                str(lab_port),
+                "--idp-port",
+                str(idp_port),
+            ],
+            capture_output=True,
+            text=True,
+            env=plain_env(tmp_path / "home"),
+            timeout=120,
         )
     # Then it stops before starting anything, naming the port and the make variables
     assert result.returncode != 0
@@ -114,8 +132,13 @@ def test_a_busy_port_is_named_at_once_with_how_to_choose_others(which: str, tmp_
 
 def test_the_make_variables_choose_the_ports_the_app_and_the_kept_directory() -> None:
     # When
-    dry = subprocess.run(["make", "-n", "demo", "LAB_PORT=9001", "IDP_PORT=9002", "APP=notebook"],
-                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    dry = subprocess.run(
+        ["make", "-n", "demo", "LAB_PORT=9001", "IDP_PORT=9002", "APP=notebook"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     reset = subprocess.run(["make", "-n", "demo-reset"], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     # Then
     assert re.search(r"dev/demo\.py --workdir \.demo --lab-port 9001 --idp-port 9002 --app notebook", dry), dry
@@ -132,10 +155,16 @@ def test_the_demo_keeps_notebooks_settings_and_token_across_runs_out_of_the_file
     env = plain_env(tmp_path / "home")
     theme = "@jupyterlab/apputils-extension:themes"
     with demo(*args, env=env, log=tmp_path / "first.log") as first:
-        assert first.api("PUT", "api/contents/hello.txt",
-                         json={"type": "file", "format": "text", "content": "kept"}).status_code == 201
-        assert first.api("PUT", f"lab/api/settings/{theme}",
-                         json={"raw": '{"theme": "JupyterLab Dark"}'}).status_code == 204
+        assert (
+            first.api(
+                "PUT", "api/contents/hello.txt", json={"type": "file", "format": "text", "content": "kept"}
+            ).status_code
+            == 201
+        )
+        assert (
+            first.api("PUT", f"lab/api/settings/{theme}", json={"raw": '{"theme": "JupyterLab Dark"}'}).status_code
+            == 204
+        )
     # When the demo runs again
     with demo(*args, env=env, log=tmp_path / "second.log") as second:
         listing = second.api("GET", "api/contents/").json()
@@ -182,8 +211,9 @@ def test_the_banners_cli_command_names_a_runtime_directory_the_cli_does_not_sear
     # Given a demo whose JUPYTER_RUNTIME_DIR the person's other shells do not have
     env = plain_env(tmp_path / "home")
     args = ("--workdir", str(tmp_path / "demo"), "--lab-port", str(free_port()), "--idp-port", str(free_port()))
-    with demo(*args, env={**env, "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt")}, log=tmp_path / "demo.log",
-              banner=True) as running:
+    with demo(
+        *args, env={**env, "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt")}, log=tmp_path / "demo.log", banner=True
+    ) as running:
         command = shell_command(running.printed)
         # When
         result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, timeout=120)
@@ -225,7 +255,9 @@ def test_app_notebook_starts_notebook_7_without_deprecation_or_runtime_warnings(
         tree = running.api("GET", "tree")
         extension = running.api("GET", "oidc/environments")
     # Then
-    assert re.search(r"^  Notebook 7: +http://127\.0\.0\.1:\d+/tree\?token=\w+$", running.printed, re.M), running.printed
+    assert re.search(r"^  Notebook 7: +http://127\.0\.0\.1:\d+/tree\?token=\w+$", running.printed, re.M), (
+        running.printed
+    )
     assert tree.status_code == 200 and '"appName": "Jupyter Notebook"' in tree.text
     assert extension.status_code == 200 and extension.json()["default_environment"] == "prod"
     text = log.read_text()

@@ -114,8 +114,12 @@ ENV = EnvironmentConfig(name="prod", client_id=CLIENT_ID, issuer="https://idp.ex
 
 def test_device_answer_takes_the_default_interval_and_checks_the_links() -> None:
     answer = device_answer(
-        {"device_code": "d", "user_code": "ABCD-EFGH", "verification_uri": "https://idp.example/device",
-         "expires_in": 600},
+        {
+            "device_code": "d",
+            "user_code": "ABCD-EFGH",
+            "verification_uri": "https://idp.example/device",
+            "expires_in": 600,
+        },
         ENV,
     )
     assert answer["interval"] == 5.0 and answer["verification_uri_complete"] == ""

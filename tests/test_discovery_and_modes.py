@@ -11,12 +11,11 @@ import httpx
 import pytest
 from joserfc.jwk import ECKey
 
-from jupyterlab_oidc.core.settings import EnvironmentConfig
 from jupyterlab_oidc.core.discovery import JWKS_REFETCH_COOLDOWN_SECONDS, Discovery
+from jupyterlab_oidc.core.settings import EnvironmentConfig
 from jupyterlab_oidc.errors import DiscoveryFailedError
 
 from .idp import ALICE, CLIENT_ID, provider_login
-
 
 
 def free_port() -> int:
@@ -188,12 +187,27 @@ def unit_metadata(env: EnvironmentConfig | None = None, **document: Any) -> Any:
 
 
 BAD_URLS = [
-    "javascript:alert(1)", "JavaScript:alert(document.cookie)", "data:text/html,<script>alert(1)</script>",
-    "file:///etc/passwd", "http://evil.example/authorize", "http://127.0.0.1.evil.example/", "//evil.example/x",
-    "/relative", "https://", " javascript:alert(1)", "https://id.example.com/a\nb", "ftp://id.example.com/",
+    "javascript:alert(1)",
+    "JavaScript:alert(document.cookie)",
+    "data:text/html,<script>alert(1)</script>",
+    "file:///etc/passwd",
+    "http://evil.example/authorize",
+    "http://127.0.0.1.evil.example/",
+    "//evil.example/x",
+    "/relative",
+    "https://",
+    " javascript:alert(1)",
+    "https://id.example.com/a\nb",
+    "ftp://id.example.com/",
 ]
-URL_FIELDS = ["authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri",
-              "revocation_endpoint", "end_session_endpoint"]
+URL_FIELDS = [
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "jwks_uri",
+    "revocation_endpoint",
+    "end_session_endpoint",
+]
 
 
 @pytest.mark.parametrize("field", URL_FIELDS)
@@ -220,8 +234,15 @@ def test_discovered_endpoint_that_is_not_a_string_is_refused(value: Any) -> None
 
 
 @pytest.mark.parametrize(
-    "url", ["https://logout.example.com/bye", "http://127.0.0.1:4444/x", "http://127.9.9.9/x", "http://[::1]:80/x",
-            "http://localhost:8080/x", "HTTPS://ID.EXAMPLE.COM/x"],
+    "url",
+    [
+        "https://logout.example.com/bye",
+        "http://127.0.0.1:4444/x",
+        "http://127.9.9.9/x",
+        "http://[::1]:80/x",
+        "http://localhost:8080/x",
+        "HTTPS://ID.EXAMPLE.COM/x",
+    ],
 )
 def test_https_and_loopback_http_endpoints_are_accepted(url: str) -> None:
     assert unit_metadata(end_session_endpoint=url).end_session_url == url

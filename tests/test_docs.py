@@ -9,10 +9,10 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
-import config_reference  # noqa: E402
+import config_reference
 
-from jupyterlab_oidc.server.config import OIDCLogin
 from jupyterlab_oidc.errors import ERRORS_BY_CODE
+from jupyterlab_oidc.server.config import OIDCLogin
 from jupyterlab_oidc.server.routes import route_table
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -55,24 +55,38 @@ def totp(secret: bytes, at: float | None = None) -> str:
     counter = int((time.time() if at is None else at) // 30)
     digest = hmac.new(secret, counter.to_bytes(8, "big"), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    return f"{(int.from_bytes(digest[offset:offset + 4], 'big') & 0x7FFFFFFF) % 10**6:06d}"
+    return f"{(int.from_bytes(digest[offset : offset + 4], 'big') & 0x7FFFFFFF) % 10**6:06d}"
 
 
-async def tokens_from_elsewhere(idp: IdentityProvider, email: str, scope: str = "openid profile email offline_access") -> dict[str, Any]:
+async def tokens_from_elsewhere(
+    idp: IdentityProvider, email: str, scope: str = "openid profile email offline_access"
+) -> dict[str, Any]:
     """A sign-in straight at the provider (Authorization Code + PKCE), as another tool would do it."""
     verifier = generate_token(64)
     query = {
-        "client_id": CLIENT_ID, "response_type": "code", "redirect_uri": ELSEWHERE, "scope": scope,
-        "state": generate_token(16), "nonce": generate_token(16), "login_hint": email,
-        "code_challenge": create_s256_code_challenge(verifier), "code_challenge_method": "S256",
+        "client_id": CLIENT_ID,
+        "response_type": "code",
+        "redirect_uri": ELSEWHERE,
+        "scope": scope,
+        "state": generate_token(16),
+        "nonce": generate_token(16),
+        "login_hint": email,
+        "code_challenge": create_s256_code_challenge(verifier),
+        "code_challenge_method": "S256",
     }
     async with httpx.AsyncClient(timeout=20) as browser:
         callback = await provider_login(browser, f"{idp.url('/auth')}?{urlencode(query)}", email, ELSEWHERE)
         code = parse_qs(urlsplit(callback).query)["code"][0]
-        response = await browser.post(idp.url("/token"), data={
-            "grant_type": "authorization_code", "code": code, "redirect_uri": ELSEWHERE,
-            "code_verifier": verifier, "client_id": CLIENT_ID,
-        })
+        response = await browser.post(
+            idp.url("/token"),
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": ELSEWHERE,
+                "code_verifier": verifier,
+                "client_id": CLIENT_ID,
+            },
+        )
     response.raise_for_status()
     return response.json()
 
@@ -115,8 +129,12 @@ def legacy_token_url(idp: IdentityProvider) -> Iterator[str]:
 def oidc_environments(idp: IdentityProvider, legacy_token_url: str) -> dict[str, Any]:
     return {
         "prod": {"issuer": idp.issuer, "client_id": CLIENT_ID},
-        "legacy": {"issuer": idp.issuer, "client_id": CLIENT_ID, "token_url": legacy_token_url,
-                   "allow_password_grant": True},
+        "legacy": {
+            "issuer": idp.issuer,
+            "client_id": CLIENT_ID,
+            "token_url": legacy_token_url,
+            "allow_password_grant": True,
+        },
     }
 
 
@@ -142,7 +160,11 @@ async def test_a_refresh_token_from_elsewhere_starts_a_session(api: Any, idp: Id
     refreshed = await api("POST", "refresh", {})
     # Then
     assert imported.status == 200, imported.body
-    assert (imported.body["environment"], imported.body["email"], imported.body["sub"]) == ("prod", "alice@example.com", "user-alice")
+    assert (imported.body["environment"], imported.body["email"], imported.body["sub"]) == (
+        "prod",
+        "alice@example.com",
+        "user-alice",
+    )
     assert imported.body["has_refresh_token"] is True and "refresh_token" not in imported.body
     assert idp.userinfo(token.body["access_token"]).status_code == 200
     assert refreshed.status == 200 and idp.token_calls("refresh_token") == 2  # the import, then the refresh
@@ -151,7 +173,9 @@ async def test_a_refresh_token_from_elsewhere_starts_a_session(api: Any, idp: Id
 async def test_an_import_for_someone_else_than_login_hint_stores_nothing(api: Any, idp: IdentityProvider) -> None:
     offline = (await tokens_from_elsewhere(idp, "bob@example.com"))["refresh_token"]
     reply = await api("POST", "grants/refresh-token", {"refresh_token": offline, "login_hint": "alice@example.com"})
-    assert reply.status == 403 and reply.body["error"] == "identity_mismatch" and reply.body["actual"] == "bob@example.com"
+    assert (
+        reply.status == 403 and reply.body["error"] == "identity_mismatch" and reply.body["actual"] == "bob@example.com"
+    )
     assert (await api("GET", "status")).body["sessions"] == []
 
 
@@ -164,7 +188,11 @@ async def test_a_refused_refresh_token_is_a_provider_error_and_stores_nothing(ap
     again = await api("POST", "grants/refresh-token", {"refresh_token": offline})
     # Then
     assert first.status == 200
-    assert again.status == 502 and again.body["error"] == "provider_error" and again.body["provider_error"] == "invalid_grant"
+    assert (
+        again.status == 502
+        and again.body["error"] == "provider_error"
+        and again.body["provider_error"] == "invalid_grant"
+    )
     assert "Nothing was stored" in again.body["message"] and offline not in again.body["message"]
     assert (await api("GET", "status")).body["sessions"] == []
 
@@ -221,18 +249,32 @@ async def test_the_password_grant_is_off_unless_the_environment_allows_it(
         await asyncio.to_thread(password_login, "bob", "bob-password", environment="prod", client=kernel_client)
     assert sum(LegacyTokenEndpoint.calls.values()) == 0
     environments = {e["name"]: e for e in (await api("GET", "environments")).body["environments"]}
-    assert environments["prod"]["allow_password_grant"] is False and environments["legacy"]["allow_password_grant"] is True
+    assert (
+        environments["prod"]["allow_password_grant"] is False and environments["legacy"]["allow_password_grant"] is True
+    )
 
 
 async def test_password_and_one_time_code_start_a_session_that_refreshes(api: Any, idp: IdentityProvider) -> None:
     # When
-    reply = await api("POST", "grants/password", {"environment": "legacy", "username": "alice@example.com",
-                                                  "password": "alice-password", "totp": totp(TOTP_SECRET)})
+    reply = await api(
+        "POST",
+        "grants/password",
+        {
+            "environment": "legacy",
+            "username": "alice@example.com",
+            "password": "alice-password",
+            "totp": totp(TOTP_SECRET),
+        },
+    )
     token = await api("POST", "token", {"environment": "legacy"})
     refreshed = await api("POST", "refresh", {"environment": "legacy"})
     # Then
     assert reply.status == 200, reply.body
-    assert (reply.body["environment"], reply.body["email"], reply.body["has_refresh_token"]) == ("legacy", "alice@example.com", True)
+    assert (reply.body["environment"], reply.body["email"], reply.body["has_refresh_token"]) == (
+        "legacy",
+        "alice@example.com",
+        True,
+    )
     assert idp.userinfo(token.body["access_token"]).status_code == 200
     assert refreshed.status == 200 and LegacyTokenEndpoint.calls == Counter({"password": 1, "refresh_token": 1})
 
@@ -276,4 +318,6 @@ async def test_kernel_password_login_and_token_manager(kernel_client: TokenClien
     with pytest.raises(ProviderError):
         await asyncio.to_thread(password_login, "bob", "nope", None, "legacy", client=kernel_client)
     with pytest.raises(IdentityMismatchError):
-        await asyncio.to_thread(password_login, "alias@example.com", "alias-password", None, "legacy", client=kernel_client)
+        await asyncio.to_thread(
+            password_login, "alias@example.com", "alias-password", None, "legacy", client=kernel_client
+        )

@@ -56,7 +56,9 @@ def test_alice_signs_in_through_the_hub_service(hub: Hub) -> None:
         browser.close()
     # First the hub's OAuth (no prompt: oauth_no_confirm), back to the same URL, then on.
     first = page.history[0]
-    assert first.status_code == 302 and urlsplit(first.headers["location"]).path == f"{BASE_URL}hub/api/oauth2/authorize"
+    assert (
+        first.status_code == 302 and urlsplit(first.headers["location"]).path == f"{BASE_URL}hub/api/oauth2/authorize"
+    )
     forward = forwarded(page, hub)
     assert params(str(forward.url)) == params(redirect)  # the query came back intact
     location = forward.headers["location"]
@@ -148,8 +150,16 @@ def test_bob_signs_in_through_the_panel_in_chromium(hub: Hub) -> None:
 
 @pytest.mark.parametrize(
     ("method", "endpoint"),
-    [("GET", "status"), ("POST", "token"), ("POST", "refresh"), ("POST", "login"), ("POST", "logout"),
-     ("GET", "environments"), ("POST", "kernel/token"), ("GET", "kernel/status")],
+    [
+        ("GET", "status"),
+        ("POST", "token"),
+        ("POST", "refresh"),
+        ("POST", "login"),
+        ("POST", "logout"),
+        ("GET", "environments"),
+        ("POST", "kernel/token"),
+        ("GET", "kernel/status"),
+    ],
 )
 def test_a_users_hub_token_opens_nothing_on_another_users_server(hub: Hub, method: str, endpoint: str) -> None:
     alice, bob = hub.users_running("alice", "bob")
@@ -253,13 +263,16 @@ def test_the_forwarder_refuses_crafted_states(hub: Hub, alice_browser: httpx.Cli
 
 
 @pytest.mark.parametrize(
-    "segment", ["%2F", "a%2Fb", "a%5Cb", "%2E%2E", "%2E", "%00", "a%0D%0Ab", "%C2%85", "x" * 300],
+    "segment",
+    ["%2F", "a%2Fb", "a%5Cb", "%2E%2E", "%2E", "%00", "a%0D%0Ab", "%C2%85", "x" * 300],
     ids=["slash", "encoded-slash", "backslash", "dotdot", "dot", "nul", "crlf", "c1-control", "too-long"],
 )  # (not UTF-8, "%ff": the proxy itself answers 500 before anything reaches the forwarder)
 def test_the_forwarder_refuses_environments_that_are_not_one_segment(
     hub: Hub, alice_browser: httpx.Client, segment: str
 ) -> None:
-    response = alice_browser.get(f"{hub.service_url}callback/{segment}?code=abc&state={ALICE_STATE}", follow_redirects=False)
+    response = alice_browser.get(
+        f"{hub.service_url}callback/{segment}?code=abc&state={ALICE_STATE}", follow_redirects=False
+    )
     if segment.startswith("%2E") and response.status_code == 303:
         # The proxy (WHATWG URL parsing) resolves %2E segments before the forwarder sees them.
         assert urlsplit(response.headers["location"]).path == f"{BASE_URL}user/alice/oidc/callback"
@@ -268,12 +281,15 @@ def test_the_forwarder_refuses_environments_that_are_not_one_segment(
 
 
 @pytest.mark.parametrize(
-    ("segment", "target"), [("prod", "prod"), ("dev%20eu", "dev%20eu"), ("a+b", "a%2Bb"), ("%C3%A9t%C3%A9", "%C3%A9t%C3%A9")]
+    ("segment", "target"),
+    [("prod", "prod"), ("dev%20eu", "dev%20eu"), ("a+b", "a%2Bb"), ("%C3%A9t%C3%A9", "%C3%A9t%C3%A9")],
 )
 def test_an_environment_is_forwarded_as_one_requoted_segment(
     hub: Hub, alice_browser: httpx.Client, segment: str, target: str
 ) -> None:
-    response = alice_browser.get(f"{hub.service_url}callback/{segment}?code=abc&state={ALICE_STATE}", follow_redirects=False)
+    response = alice_browser.get(
+        f"{hub.service_url}callback/{segment}?code=abc&state={ALICE_STATE}", follow_redirects=False
+    )
     assert response.status_code == 303
     assert urlsplit(response.headers["location"]).path == f"{BASE_URL}user/alice/oidc/callback/{target}"
 
@@ -293,12 +309,17 @@ URLS_IN_PARAMETERS = {
 
 
 @pytest.mark.parametrize("query", list(URLS_IN_PARAMETERS.values()), ids=list(URLS_IN_PARAMETERS))
-@pytest.mark.parametrize(("path", "target"), [("", "callback"), ("callback", "callback"), ("callback/prod", "callback/prod")])
+@pytest.mark.parametrize(
+    ("path", "target"), [("", "callback"), ("callback", "callback"), ("callback/prod", "callback/prod")]
+)
 def test_urls_in_any_parameter_do_not_move_the_forward(
     hub: Hub, alice_browser: httpx.Client, query: str, path: str, target: str
 ) -> None:
-    response = alice_browser.get(f"{hub.service_url}{path}?{query}", follow_redirects=False,
-                                 headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+    response = alice_browser.get(
+        f"{hub.service_url}{path}?{query}",
+        follow_redirects=False,
+        headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+    )
     assert response.status_code == 303
     location = response.headers["location"]
     assert relative_hub_path(location), location
@@ -308,16 +329,27 @@ def test_urls_in_any_parameter_do_not_move_the_forward(
 
 
 def test_a_foreign_host_header_does_not_move_the_forward(hub: Hub, alice_browser: httpx.Client) -> None:
-    response = alice_browser.get(f"{hub.service_url}?code=abc&state={ALICE_STATE}", headers={"Host": "evil.example"},
-                                 follow_redirects=False)
+    response = alice_browser.get(
+        f"{hub.service_url}?code=abc&state={ALICE_STATE}", headers={"Host": "evil.example"}, follow_redirects=False
+    )
     assert response.status_code == 303 and relative_hub_path(response.headers["location"])
 
 
-@pytest.mark.parametrize("path", ["/%2F%2Fevil.example", "//evil.example/", "/..%2F..%2Fhub", "/callback/prod/extra",
-                                  "/callback//prod", "/oauth_callback/x"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/%2F%2Fevil.example",
+        "//evil.example/",
+        "/..%2F..%2Fhub",
+        "/callback/prod/extra",
+        "/callback//prod",
+        "/oauth_callback/x",
+    ],
+)
 def test_paths_below_the_forwarder_are_not_routes(hub: Hub, alice_browser: httpx.Client, path: str) -> None:
-    response = alice_browser.get(f"{hub.service_url.rstrip('/')}{path}?code=abc&state={ALICE_STATE}",
-                                 follow_redirects=False)
+    response = alice_browser.get(
+        f"{hub.service_url.rstrip('/')}{path}?code=abc&state={ALICE_STATE}", follow_redirects=False
+    )
     assert response.status_code == 404 and "location" not in response.headers
 
 

@@ -15,9 +15,9 @@ import yaml
 from traitlets.config import Config
 
 from jupyterlab_oidc.core.broker import Broker
-from jupyterlab_oidc.server.config import OIDCLogin
 from jupyterlab_oidc.core.sessions import Session
 from jupyterlab_oidc.core.store import FileStore
+from jupyterlab_oidc.server.config import OIDCLogin
 
 from .cli_support import Request, echo_api
 
@@ -61,10 +61,20 @@ def test_sessions_restored_before_the_loop_runs_are_kept_fresh(tmp_path: Path) -
     runs; the restored session is then refreshed in the background (seen at a stand-in provider)."""
     with echo_api() as provider:
         issuer = provider.origin
-        provider.on("GET", "/.well-known/openid-configuration", lambda _r: (200, {
-            "issuer": issuer, "authorization_endpoint": f"{issuer}/authorize", "token_endpoint": f"{issuer}/token",
-            "jwks_uri": f"{issuer}/jwks", "code_challenge_methods_supported": ["S256"],
-        }))
+        provider.on(
+            "GET",
+            "/.well-known/openid-configuration",
+            lambda _r: (
+                200,
+                {
+                    "issuer": issuer,
+                    "authorization_endpoint": f"{issuer}/authorize",
+                    "token_endpoint": f"{issuer}/token",
+                    "jwks_uri": f"{issuer}/jwks",
+                    "code_challenge_methods_supported": ["S256"],
+                },
+            ),
+        )
         refreshed_with: list[str] = []
 
         def token(request: Request) -> tuple[int, Any]:
@@ -74,9 +84,18 @@ def test_sessions_restored_before_the_loop_runs_are_kept_fresh(tmp_path: Path) -
         provider.on("POST", "/token", token)
         path = str(tmp_path / "sessions.json")
         # A restored session whose refresh is due (its token expires within the margin)
-        session = Session(environment="prod", application=None, issuer=issuer, client_id="c",
-                          sub="s", email="alice@example.com", access_token="t", expires_at=time.time() + 20,
-                          lifetime=3600, refresh_token="r")
+        session = Session(
+            environment="prod",
+            application=None,
+            issuer=issuer,
+            client_id="c",
+            sub="s",
+            email="alice@example.com",
+            access_token="t",
+            expires_at=time.time() + 20,
+            lifetime=3600,
+            refresh_token="r",
+        )
         FileStore(path).save({session.key: session})
         settings = OIDCLogin(environments={"prod": {"issuer": issuer, "client_id": "c"}}, store="file", store_path=path)
         loop = asyncio.new_event_loop()

@@ -43,7 +43,8 @@ def test_a_forwarder_that_knows_only_users_still_reads_the_user_of_a_named_serve
 
 
 @pytest.mark.parametrize(
-    "middle", ["", "d29yaw==", "d29yaw=", "d29y+w", "Lw", "Li4", "LgA", "%%%"],
+    "middle",
+    ["", "d29yaw==", "d29yaw=", "d29y+w", "Lw", "Li4", "LgA", "%%%"],
     ids=["empty", "padded", "half-padded", "plus", "slash", "dot-dot", "control", "not-base64"],
 )
 def test_a_state_with_an_invalid_server_is_refused(middle: str) -> None:
@@ -58,10 +59,12 @@ def test_a_state_with_an_invalid_server_is_refused(middle: str) -> None:
 
 @pytest.mark.parametrize(
     ("server", "environment", "path"),
-    [("work", None, "/jh/user/alice/work/oidc/callback"),
-     ("work", "dev", "/jh/user/alice/work/oidc/callback/dev"),
-     ("with space", None, "/jh/user/alice/with%20space/oidc/callback"),
-     ("", None, "/jh/user/alice/oidc/callback")],
+    [
+        ("work", None, "/jh/user/alice/work/oidc/callback"),
+        ("work", "dev", "/jh/user/alice/work/oidc/callback/dev"),
+        ("with space", None, "/jh/user/alice/with%20space/oidc/callback"),
+        ("", None, "/jh/user/alice/oidc/callback"),
+    ],
     ids=["named", "named-per-environment", "escaped", "default"],
 )
 def test_a_named_servers_callback_goes_to_that_server(server: str, environment: str | None, path: str) -> None:
@@ -75,10 +78,12 @@ def test_a_named_servers_callback_goes_to_that_server(server: str, environment: 
 
 @pytest.mark.parametrize(
     ("name", "hook_name", "origin"),
-    [("alice", "idna", "https://alice.hub.example.org:8443"),
-     ("Bob", "legacy", "https://bob.hub.example.org:8443"),
-     ("dave@example.org", "legacy", "https://dave_40example.org.hub.example.org:8443"),
-     ("ünï", "idna", "https://xn--n-nga1b.hub.example.org:8443")],
+    [
+        ("alice", "idna", "https://alice.hub.example.org:8443"),
+        ("Bob", "legacy", "https://bob.hub.example.org:8443"),
+        ("dave@example.org", "legacy", "https://dave_40example.org.hub.example.org:8443"),
+        ("ünï", "idna", "https://xn--n-nga1b.hub.example.org:8443"),
+    ],
 )
 def test_the_users_host_is_the_hubs_own_label_under_the_subdomain_host(name: str, hook_name: str, origin: str) -> None:
     assert user_origin(subdomain_host(HOST), name, hook(hook_name)) == origin
@@ -86,16 +91,25 @@ def test_the_users_host_is_the_hubs_own_label_under_the_subdomain_host(name: str
 
 def test_under_subdomain_host_the_target_is_absolute_on_the_users_host() -> None:
     state = make_state("alice", "work")
-    origin = lambda name: user_origin(subdomain_host(HOST), name, hook("idna"))  # noqa: E731
+    origin = lambda name: user_origin(subdomain_host(HOST), name, hook("idna"))
     target = callback_target(f"code=c&state={state}", "/", "prod", origin)
     assert target == f"https://alice.hub.example.org:8443/user/alice/work/oidc/callback/prod?code=c&state={state}"
 
 
 @pytest.mark.parametrize(
     "value",
-    ["hub.example.org", "ftp://hub.example.org", "https://hub.example.org/path", "https://hub.example.org?x",
-     "https://hub.example.org#x", "https://u:p@hub.example.org", "https://127.0.0.1", "https://hub.example.org:x",
-     "https://hub..example.org", "https://hub_example\\.org"],
+    [
+        "hub.example.org",
+        "ftp://hub.example.org",
+        "https://hub.example.org/path",
+        "https://hub.example.org?x",
+        "https://hub.example.org#x",
+        "https://u:p@hub.example.org",
+        "https://127.0.0.1",
+        "https://hub.example.org:x",
+        "https://hub..example.org",
+        "https://hub_example\\.org",
+    ],
 )
 def test_a_subdomain_host_must_be_scheme_host_and_port(value: str) -> None:
     with pytest.raises(ValueError):
@@ -103,7 +117,7 @@ def test_a_subdomain_host_must_be_scheme_host_and_port(value: str) -> None:
 
 
 def test_a_hook_answer_outside_the_hubs_domain_is_refused() -> None:
-    evil = lambda name, domain, kind: "evil.example"  # noqa: E731
+    evil = lambda name, domain, kind: "evil.example"
     with pytest.raises(ValueError):
         user_origin(subdomain_host(HOST), "alice", evil)
     state = make_state("alice")
@@ -114,8 +128,13 @@ def test_a_hook_answer_outside_the_hubs_domain_is_refused() -> None:
 
 
 def test_the_service_options_for_subdomains() -> None:
-    args = parse_args([], environ={"JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST": "https://Hub.Example.org:8443/",
-                                   "JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK": "legacy"})
+    args = parse_args(
+        [],
+        environ={
+            "JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST": "https://Hub.Example.org:8443/",
+            "JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK": "legacy",
+        },
+    )
     assert (args.subdomain_host, args.subdomain_hook) == ("https://hub.example.org:8443", "legacy")
     assert parse_args([], environ={}).subdomain_host == ""
     with pytest.raises(SystemExit):
@@ -138,8 +157,13 @@ def test_the_http_layer_redirects_to_the_users_host_whatever_the_request_says() 
 
             return model if sync else answer()
 
-    auth = Alice(api_token="t", oauth_client_id="service-oidc-callback", base_url="/services/oidc-callback/",
-                 hub_prefix="/hub/", access_scopes={"access:services!service=oidc-callback"})
+    auth = Alice(
+        api_token="t",
+        oauth_client_id="service-oidc-callback",
+        base_url="/services/oidc-callback/",
+        hub_prefix="/hub/",
+        access_scopes={"access:services!service=oidc-callback"},
+    )
     host = subdomain_host(HOST)
     app = make_app("/services/oidc-callback/", "/", auth, b"k" * 32, lambda name: user_origin(host, name, hook("idna")))
     state = make_state("alice", "work")

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
+from jupyterlab_oidc.core.signin.state import make_state
 from jupyterlab_oidc.hub import (
     ForwardRefused,
     OtherUsersSignIn,
@@ -31,11 +32,14 @@ from jupyterlab_oidc.hub import (
     state_user,
 )
 from jupyterlab_oidc.hub.__main__ import cookie_secret, parse_args
-from jupyterlab_oidc.core.signin.state import make_state
 
 #: What JupyterHub gives a managed service, enough to start (the hub API is never reached here).
-SERVICE_ENV = {"JUPYTERHUB_API_TOKEN": "service-token", "JUPYTERHUB_CLIENT_ID": "service-oidc-callback",
-               "JUPYTERHUB_API_URL": "http://127.0.0.1:9/hub/api", "JUPYTERHUB_SERVICE_NAME": "oidc-callback"}
+SERVICE_ENV = {
+    "JUPYTERHUB_API_TOKEN": "service-token",
+    "JUPYTERHUB_CLIENT_ID": "service-oidc-callback",
+    "JUPYTERHUB_API_URL": "http://127.0.0.1:9/hub/api",
+    "JUPYTERHUB_SERVICE_NAME": "oidc-callback",
+}
 
 
 def b64(user: str) -> str:
@@ -71,16 +75,56 @@ def test_the_target_sits_under_the_hub_base_url(base: str) -> None:
 @pytest.mark.parametrize(
     "state",
     [
-        "", "n0nce", ".x", f"{b64('alice')}.", f"{b64('..')}.x", f"{b64('.')}.x", f"{b64('a/b')}.x",
-        f"{b64('a%2Fb')}.x", f"{b64('a' + chr(92) + 'b')}.x", f"{b64('alice' + chr(10))}.x",
-        f"{b64('alice' + chr(0x2028))}.x", f"{b64('alice' + chr(0x85))}.x", f"{b64('a?b')}.x", f"{b64('a#b')}.x",
-        f"{b64('https://evil.example')}.x", f"{b64('//evil.example')}.x", f"{b64('x' * 256)}.x",
-        "YWxpY2U+.x", "YWxpY2U=.x", "YWxpY2U==.x", "YWxpY2V.x", "YWxpY2U/.x", "!!!.x", "A" * 5000 + ".x",
+        "",
+        "n0nce",
+        ".x",
+        f"{b64('alice')}.",
+        f"{b64('..')}.x",
+        f"{b64('.')}.x",
+        f"{b64('a/b')}.x",
+        f"{b64('a%2Fb')}.x",
+        f"{b64('a' + chr(92) + 'b')}.x",
+        f"{b64('alice' + chr(10))}.x",
+        f"{b64('alice' + chr(0x2028))}.x",
+        f"{b64('alice' + chr(0x85))}.x",
+        f"{b64('a?b')}.x",
+        f"{b64('a#b')}.x",
+        f"{b64('https://evil.example')}.x",
+        f"{b64('//evil.example')}.x",
+        f"{b64('x' * 256)}.x",
+        "YWxpY2U+.x",
+        "YWxpY2U=.x",
+        "YWxpY2U==.x",
+        "YWxpY2V.x",
+        "YWxpY2U/.x",
+        "!!!.x",
+        "A" * 5000 + ".x",
     ],
     ids=[
-        "empty", "no-user", "empty-user", "no-nonce", "dotdot", "dot", "slash", "encoded-slash", "backslash",
-        "trailing-newline", "line-separator", "c1-control", "question", "hash", "absolute-url", "scheme-relative",
-        "too-long", "plus", "padding", "double-padding", "non-canonical-bits", "std-b64-slash", "not-b64", "huge",
+        "empty",
+        "no-user",
+        "empty-user",
+        "no-nonce",
+        "dotdot",
+        "dot",
+        "slash",
+        "encoded-slash",
+        "backslash",
+        "trailing-newline",
+        "line-separator",
+        "c1-control",
+        "question",
+        "hash",
+        "absolute-url",
+        "scheme-relative",
+        "too-long",
+        "plus",
+        "padding",
+        "double-padding",
+        "non-canonical-bits",
+        "std-b64-slash",
+        "not-b64",
+        "huge",
     ],
 )
 def test_states_that_name_no_valid_user_are_refused(state: str) -> None:
@@ -107,8 +151,15 @@ def test_queries_that_cannot_be_forwarded_are_refused(query: str, reason: str) -
 
 @pytest.mark.parametrize(
     "extra",
-    ["next=https://evil.example/", "redirect_uri=//evil.example", "url=/%5Cevil.example", "x=%0d%0aLocation:%20//e",
-     "code=%23//evil.example", "iss=javascript:alert(1)", "https://evil.example=1"],
+    [
+        "next=https://evil.example/",
+        "redirect_uri=//evil.example",
+        "url=/%5Cevil.example",
+        "x=%0d%0aLocation:%20//e",
+        "code=%23//evil.example",
+        "iss=javascript:alert(1)",
+        "https://evil.example=1",
+    ],
 )
 def test_other_parameters_never_move_the_target(extra: str) -> None:
     target = callback_target(f"state={make_state('alice')}&{extra}", "/jh/")
@@ -118,8 +169,16 @@ def test_other_parameters_never_move_the_target(extra: str) -> None:
 
 @pytest.mark.parametrize(
     ("environment", "segment"),
-    [("prod", "/prod"), ("dev eu", "/dev%20eu"), ("a+b", "/a%2Bb"), ("été", "/%C3%A9t%C3%A9"), ("a?b#c", "/a%3Fb%23c"),
-     ("a%2Fb", "/a%252Fb"), ("..x", "/..x"), ("~", "/~")],
+    [
+        ("prod", "/prod"),
+        ("dev eu", "/dev%20eu"),
+        ("a+b", "/a%2Bb"),
+        ("été", "/%C3%A9t%C3%A9"),
+        ("a?b#c", "/a%3Fb%23c"),
+        ("a%2Fb", "/a%252Fb"),
+        ("..x", "/..x"),
+        ("~", "/~"),
+    ],
 )
 def test_an_environment_becomes_one_requoted_path_segment(environment: str, segment: str) -> None:
     assert environment_segment(environment) == segment
@@ -129,8 +188,21 @@ def test_an_environment_becomes_one_requoted_path_segment(environment: str, segm
 
 
 @pytest.mark.parametrize(
-    "environment", ["", ".", "..", "a/b", "/", "a\\b", "a\nb", "a\x00", "a\x85", "a\u2028", "x" * 256],
-    ids=["empty", "dot", "dotdot", "slash", "only-slash", "backslash", "newline", "nul", "c1", "line-separator", "too-long"],
+    "environment",
+    ["", ".", "..", "a/b", "/", "a\\b", "a\nb", "a\x00", "a\x85", "a\u2028", "x" * 256],
+    ids=[
+        "empty",
+        "dot",
+        "dotdot",
+        "slash",
+        "only-slash",
+        "backslash",
+        "newline",
+        "nul",
+        "c1",
+        "line-separator",
+        "too-long",
+    ],
 )
 def test_environments_that_are_not_one_segment_are_refused(environment: str) -> None:
     with pytest.raises(ForwardRefused, match="environment"):
@@ -168,8 +240,13 @@ def _serve_with(model: dict[str, object] | None, paths: list[str]) -> list[httpx
 
             return model if sync else answer()
 
-    auth = Stub(api_token="t", oauth_client_id="service-oidc-callback", base_url="/services/oidc-callback/",
-                hub_prefix="/jh/hub/", access_scopes={"access:services!service=oidc-callback"})
+    auth = Stub(
+        api_token="t",
+        oauth_client_id="service-oidc-callback",
+        base_url="/services/oidc-callback/",
+        hub_prefix="/jh/hub/",
+        access_scopes={"access:services!service=oidc-callback"},
+    )
 
     async def run() -> list[httpx.Response]:
         sock, port = bind_unused_port()
@@ -184,16 +261,23 @@ def _serve_with(model: dict[str, object] | None, paths: list[str]) -> list[httpx
     return asyncio.run(run())
 
 
-def _user(name: str, kind: str = "user", scopes: tuple[str, ...] = ("access:services!service=oidc-callback",)) -> dict[str, object]:
+def _user(
+    name: str, kind: str = "user", scopes: tuple[str, ...] = ("access:services!service=oidc-callback",)
+) -> dict[str, object]:
     return {"name": name, "kind": kind, "scopes": list(scopes)}
 
 
 def test_the_http_layer_forwards_only_the_browsers_own_users_callback() -> None:
     alice, bob = make_state("alice"), make_state("bob")
-    own, other, env, bad = _serve_with(_user("alice"), [
-        f"/services/oidc-callback/?code=c&state={alice}", f"/services/oidc-callback/callback?code=c&state={bob}",
-        f"/services/oidc-callback/callback/dev%20eu?code=c&state={alice}", "/services/oidc-callback/?code=c",
-    ])
+    own, other, env, bad = _serve_with(
+        _user("alice"),
+        [
+            f"/services/oidc-callback/?code=c&state={alice}",
+            f"/services/oidc-callback/callback?code=c&state={bob}",
+            f"/services/oidc-callback/callback/dev%20eu?code=c&state={alice}",
+            "/services/oidc-callback/?code=c",
+        ],
+    )
     assert own.status_code == 303 and own.headers["location"] == f"/jh/user/alice/oidc/callback?code=c&state={alice}"
     assert env.status_code == 303 and env.headers["location"].startswith("/jh/user/alice/oidc/callback/dev%20eu?")
     assert other.status_code == 403 and 'data-status="other_hub_user"' in other.text and "location" not in other.headers
@@ -205,8 +289,11 @@ def test_the_http_layer_forwards_only_the_browsers_own_users_callback() -> None:
 
 @pytest.mark.parametrize(
     ("model", "status", "page"),
-    [(None, 302, None), (_user("alice", kind="service"), 403, "other_hub_user"),
-     (_user("alice", scopes=("self",)), 403, "service_not_allowed")],
+    [
+        (None, 302, None),
+        (_user("alice", kind="service"), 403, "other_hub_user"),
+        (_user("alice", scopes=("self",)), 403, "service_not_allowed"),
+    ],
     ids=["not-logged-in", "a-service-named-alice", "no-access-scope"],
 )
 def test_the_http_layer_sends_strangers_to_the_hub_and_refuses_the_rest(
@@ -223,8 +310,21 @@ def test_the_http_layer_sends_strangers_to_the_hub_and_refuses_the_rest(
 
 
 @pytest.mark.parametrize(
-    "base", ["jh/", "//evil.example/", "/\\evil.example/", "http://evil.example/", "/a//b/", "/a?b/", "/a#b/", "/a b/", "/a/../",
-             "/./", "/jh/\n", "/jh\n/"]
+    "base",
+    [
+        "jh/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "http://evil.example/",
+        "/a//b/",
+        "/a?b/",
+        "/a#b/",
+        "/a b/",
+        "/a/../",
+        "/./",
+        "/jh/\n",
+        "/jh\n/",
+    ],
 )
 def test_a_hub_base_url_must_be_a_plain_path(base: str) -> None:
     with pytest.raises(ValueError, match="not a hub base URL"):
@@ -235,9 +335,19 @@ def test_a_hub_base_url_must_be_a_plain_path(base: str) -> None:
 
 
 def test_help_names_the_jupyterhub_environment() -> None:
-    result = subprocess.run([sys.executable, "-m", "jupyterlab_oidc.hub", "--help"], capture_output=True, text=True, check=True)
-    for name in ("JUPYTERHUB_SERVICE_URL", "JUPYTERHUB_SERVICE_PREFIX", "JUPYTERHUB_BASE_URL", "--hub-base-url",
-                 "JUPYTERHUB_CLIENT_ID", "JUPYTERLAB_OIDC_HUB_COOKIE_SECRET", "access:services!service=", "oauth_no_confirm"):
+    result = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_oidc.hub", "--help"], capture_output=True, text=True, check=True
+    )
+    for name in (
+        "JUPYTERHUB_SERVICE_URL",
+        "JUPYTERHUB_SERVICE_PREFIX",
+        "JUPYTERHUB_BASE_URL",
+        "--hub-base-url",
+        "JUPYTERHUB_CLIENT_ID",
+        "JUPYTERLAB_OIDC_HUB_COOKIE_SECRET",
+        "access:services!service=",
+        "oauth_no_confirm",
+    ):
         assert name in result.stdout
 
 
@@ -248,13 +358,21 @@ def test_defaults_come_from_the_managed_service_environment() -> None:
         "JUPYTERHUB_BASE_URL": "/jh/",
     }
     args = parse_args([], environ)
-    assert (args.ip, args.port, args.prefix, args.hub_base_url) == ("127.0.0.1", 10202, "/jh/services/oidc-callback/", "/jh/")
+    assert (args.ip, args.port, args.prefix, args.hub_base_url) == (
+        "127.0.0.1",
+        10202,
+        "/jh/services/oidc-callback/",
+        "/jh/",
+    )
     assert parse_args(["--ip", "0.0.0.0", "--port", "8182"], environ).ip == "0.0.0.0"
 
 
 def test_a_bad_base_url_stops_the_service_at_start() -> None:
-    result = subprocess.run([sys.executable, "-m", "jupyterlab_oidc.hub", "--hub-base-url", "//evil.example/"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_oidc.hub", "--hub-base-url", "//evil.example/"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2 and "not a hub base URL" in result.stderr
 
 
@@ -262,7 +380,9 @@ def test_outside_a_hub_the_service_says_it_needs_the_hubs_oauth() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
     result = subprocess.run([sys.executable, "-m", "jupyterlab_oidc.hub"], capture_output=True, text=True, env=env)
     assert result.returncode == 2
-    assert "JUPYTERHUB_API_TOKEN and JUPYTERHUB_CLIENT_ID not set" in result.stderr and "managed service" in result.stderr
+    assert (
+        "JUPYTERHUB_API_TOKEN and JUPYTERHUB_CLIENT_ID not set" in result.stderr and "managed service" in result.stderr
+    )
 
 
 def test_the_cookie_secret_comes_from_the_environment_or_is_random() -> None:
@@ -282,14 +402,23 @@ def _free_port() -> int:
 
 def test_the_service_logs_paths_never_codes_or_states_and_stops_on_sigterm() -> None:
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "jupyterlab_oidc.hub", "--port", str(port), "--log-level", "DEBUG"],
-                               stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, **SERVICE_ENV, "JUPYTERHUB_SERVICE_URL": ""})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab_oidc.hub", "--port", str(port), "--log-level", "DEBUG"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **SERVICE_ENV, "JUPYTERHUB_SERVICE_URL": ""},
+    )
     url = f"http://127.0.0.1:{port}/services/oidc-callback/"
     try:
         _wait_for(f"{url}health", process)
-        secrets = ["c0de-SECRET-1", f"{b64('alice')}.St4te-SECRET-2", "c0de-SECRET-3", "n0-user-St4te-SECRET-4",
-                   "c0de-SECRET-5", f"{b64('bob')}.St4te-SECRET-6"]
+        secrets = [
+            "c0de-SECRET-1",
+            f"{b64('alice')}.St4te-SECRET-2",
+            "c0de-SECRET-3",
+            "n0-user-St4te-SECRET-4",
+            "c0de-SECRET-5",
+            f"{b64('bob')}.St4te-SECRET-6",
+        ]
         login = httpx.get(url, params={"code": secrets[0], "state": secrets[1]})
         assert login.status_code == 302  # to the hub's OAuth: no browser login yet
         assert not [s for s in secrets if s in login.headers["location"]]
@@ -325,9 +454,17 @@ def test_under_internal_ssl_the_service_serves_https_to_clients_with_a_hub_certi
     store.create_signed_pair("proxy", "ca")
     service, proxy = store.store.get_record("service")["files"], store.store.get_record("proxy")["files"]
     port = _free_port()
-    env = {**os.environ, **SERVICE_ENV, "JUPYTERHUB_SERVICE_URL": f"https://127.0.0.1:{port}", "JUPYTERHUB_SSL_KEYFILE": service["key"],
-           "JUPYTERHUB_SSL_CERTFILE": service["cert"], "JUPYTERHUB_SSL_CLIENT_CA": service["ca"]}
-    process = subprocess.Popen([sys.executable, "-m", "jupyterlab_oidc.hub"], env=env, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        **SERVICE_ENV,
+        "JUPYTERHUB_SERVICE_URL": f"https://127.0.0.1:{port}",
+        "JUPYTERHUB_SSL_KEYFILE": service["key"],
+        "JUPYTERHUB_SSL_CERTFILE": service["cert"],
+        "JUPYTERHUB_SSL_CLIENT_CA": service["ca"],
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab_oidc.hub"], env=env, stderr=subprocess.PIPE, text=True
+    )
     url = f"https://127.0.0.1:{port}/services/oidc-callback/health"
     try:
         with_cert = ssl.create_default_context(cafile=service["ca"])
@@ -344,7 +481,9 @@ def test_under_internal_ssl_the_service_serves_https_to_clients_with_a_hub_certi
 
 def _modules(imports: str) -> set[str]:
     code = f"import sys, json, {imports}; print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
-    return set(json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout))
+    return set(
+        json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    )
 
 
 def test_the_decision_needs_no_web_framework_and_the_service_only_the_hubs_own_packages() -> None:

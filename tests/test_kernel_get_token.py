@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from .kernel_support import ALICE, BOB, JupyterServer, RealKernel
@@ -27,7 +25,9 @@ def test_kernel_routes_refuse_a_missing_or_wrong_secret(server: JupyterServer) -
     assert server.api("POST", "oidc/kernel/token", {}).status_code == 403
 
 
-def test_get_token_without_a_browser_returns_the_signed_in_identity(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+def test_get_token_without_a_browser_returns_the_signed_in_identity(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
     # Given
     assert server.sign_in(ALICE).status == 200
     # When
@@ -96,10 +96,15 @@ def test_signed_out_raises_not_authenticated_after_one_request_with_how_to_sign_
     )
     assert cell.value["pulls"] == 1  # one answer from the server, no retries, no waiting
     assert cell.value["code"] == "not_authenticated"
-    assert "OpenID Connect panel" in cell.value["message"] and "OIDCAuth(environment='prod').start_login" in cell.value["message"]
+    assert (
+        "OpenID Connect panel" in cell.value["message"]
+        and "OIDCAuth(environment='prod').start_login" in cell.value["message"]
+    )
 
 
-def test_signing_out_drops_the_kernels_cached_token_without_a_request(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+def test_signing_out_drops_the_kernels_cached_token_without_a_request(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
     # Given a kernel that holds a cached token
     server.sign_in(ALICE)
     fresh_kernel.run(
@@ -205,4 +210,3 @@ def test_importing_the_package_in_a_kernel_stays_light(fresh_kernel: RealKernel)
         """
     )
     assert cell.value == "[]"
-

@@ -48,8 +48,13 @@ class FakeComm:
 
 
 def token_body(expires_in: float = 300, environment: str = "dev") -> dict[str, Any]:
-    return {"access_token": "at-lite", "token_type": "Bearer", "expires_at": time.time() + expires_in,
-            "environment": environment, "email": "alice@example.com"}
+    return {
+        "access_token": "at-lite",
+        "token_type": "Bearer",
+        "expires_at": time.time() + expires_in,
+        "environment": environment,
+        "email": "alice@example.com",
+    }
 
 
 @pytest.fixture
@@ -112,8 +117,16 @@ def test_get_token_async_waits_for_the_push(pyodide: Any) -> None:
         waiting = asyncio.ensure_future(client.get_token_async())
         await asyncio.sleep(0.1)
         assert not waiting.done()
-        comm.deliver({"v": messages.PROTOCOL_VERSION, "type": messages.TOKEN_UPDATE, "reason": "sign_in",
-                      "environment": "dev", "application": None, "token": token_body()})
+        comm.deliver(
+            {
+                "v": messages.PROTOCOL_VERSION,
+                "type": messages.TOKEN_UPDATE,
+                "reason": "sign_in",
+                "environment": "dev",
+                "application": None,
+                "token": token_body(),
+            }
+        )
         return (await waiting).access_token
 
     assert asyncio.run(cell()) == "at-lite"
@@ -129,8 +142,15 @@ def test_get_token_async_gives_up_with_the_typed_error(pyodide: Any, monkeypatch
 def test_an_error_answer_to_a_prefetch_is_dropped_quietly(pyodide: Any, caplog: pytest.LogCaptureFixture) -> None:
     client, comm = pyodide
     request = requests_sent(comm)[0]
-    comm.deliver({"v": messages.PROTOCOL_VERSION, "type": messages.ERROR, "id": request["id"],
-                  "error": "not_authenticated", "message": "Not signed in."})
+    comm.deliver(
+        {
+            "v": messages.PROTOCOL_VERSION,
+            "type": messages.ERROR,
+            "id": request["id"],
+            "error": "not_authenticated",
+            "message": "Not signed in.",
+        }
+    )
     assert not caplog.records
     with pytest.raises(lite.TokenNotPushedError):
         client.get_token()

@@ -38,8 +38,9 @@ def test_start_login_shows_the_start_link_and_await_callback_returns_the_tokens(
     assert server.complete_login(link) == 200
     # Then
     cell = fresh_kernel.run(
-        "t = auth.await_callback()\nresult([t.email, t.environment, t.refresh_token, bool(t.access_token), url == LINK])"
-        .replace("LINK", repr(link))
+        "t = auth.await_callback()\nresult([t.email, t.environment, t.refresh_token, bool(t.access_token), url == LINK])".replace(
+            "LINK", repr(link)
+        )
     )
     assert cell.value == [BOB, "dev", None, True, True]
     sessions = server.oidc("GET", "status").body["sessions"]

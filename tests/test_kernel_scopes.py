@@ -34,8 +34,18 @@ def test_scopes_is_the_space_separated_scope_as_a_list() -> None:
         (("api:?ead",), True),
         ((), True),
     ],
-    ids=["exact", "wildcard", "all-granted", "missing", "one-missing", "no-prefix", "case", "leading-wildcard",
-         "question-mark", "nothing-wanted"],
+    ids=[
+        "exact",
+        "wildcard",
+        "all-granted",
+        "missing",
+        "one-missing",
+        "no-prefix",
+        "case",
+        "leading-wildcard",
+        "question-mark",
+        "nothing-wanted",
+    ],
 )
 def test_has_scope(wanted: tuple[str, ...], expected: bool) -> None:
     assert granted("openid email api:read").has_scope(*wanted) is expected

@@ -29,11 +29,14 @@ def package_index() -> None:
     """Skip (with the reason) when pip cannot reach the package index to install JupyterLab."""
     probe = subprocess.run(
         [sys.executable, "-m", "pip", "index", "versions", "jupyterlab", "--retries", "0", "--timeout", "15"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if probe.returncode != 0 or "jupyterlab" not in probe.stdout.lower():
         last = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
-        pytest.skip(f"the package index is unreachable (pip: {last}); this test installs JupyterLab into a fresh virtualenv")
+        pytest.skip(
+            f"the package index is unreachable (pip: {last}); this test installs JupyterLab into a fresh virtualenv"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return next(out.glob("jupyterlab_oidc-*.whl"))

@@ -18,7 +18,9 @@ from .support import query_of
 
 def metadata(par: bool, required: bool = False) -> ProviderMetadata:
     return ProviderMetadata(
-        issuer="https://idp.example", authorization_url="https://idp.example/auth", token_url="https://idp.example/token",
+        issuer="https://idp.example",
+        authorization_url="https://idp.example/auth",
+        token_url="https://idp.example/token",
         pushed_authorization_request_url="https://idp.example/par" if par else "",
         require_pushed_authorization_requests=required,
     )
@@ -30,8 +32,13 @@ def env(par: str) -> EnvironmentConfig:
 
 @pytest.mark.parametrize(
     ("mode", "offered", "required", "pushed"),
-    [("auto", True, False, True), ("auto", False, False, False), ("never", True, False, False),
-     ("always", True, False, True), ("auto", True, True, True)],
+    [
+        ("auto", True, False, True),
+        ("auto", False, False, False),
+        ("never", True, False, False),
+        ("always", True, False, True),
+        ("auto", True, True, True),
+    ],
 )
 def test_par_mode_and_the_providers_discovery_decide(mode: str, offered: bool, required: bool, pushed: bool) -> None:
     assert uses_par(env(mode), metadata(offered, required)) is pushed

@@ -95,13 +95,24 @@ async def test_a_scope_the_provider_does_not_list_is_a_warning_not_a_failure(pre
 @pytest.mark.parametrize(
     ("argv", "failing", "says"),
     [
-        pytest.param(["--env", "wrong_issuer"], "issuer", r"names issuer 'http://127\.0\.0\.1:\d+', but "
-                     r"'http://localhost:\d+' is configured", id="00-wrong-issuer"),
-        pytest.param(["--env", "unreachable"], "discovery", r"Could not read http://127\.0\.0\.1:1/\.well-known/"
-                     r"openid-configuration", id="01-unreachable-discovery"),
+        pytest.param(
+            ["--env", "wrong_issuer"],
+            "issuer",
+            r"names issuer 'http://127\.0\.0\.1:\d+', but "
+            r"'http://localhost:\d+' is configured",
+            id="00-wrong-issuer",
+        ),
+        pytest.param(
+            ["--env", "unreachable"],
+            "discovery",
+            r"Could not read http://127\.0\.0\.1:1/\.well-known/"
+            r"openid-configuration",
+            id="01-unreachable-discovery",
+        ),
         pytest.param(["--env", "no_pkce"], "pkce", r"supports PKCE plain, not S256", id="02-no-pkce-s256"),
-        pytest.param(["--issuer", "{issuer}", "--client-id", ""], "client_id", r"No client id is set",
-                     id="04-empty-client-id"),
+        pytest.param(
+            ["--issuer", "{issuer}", "--client-id", ""], "client_id", r"No client id is set", id="04-empty-client-id"
+        ),
     ],
 )
 async def test_a_broken_configuration_fails_the_right_check(
@@ -125,8 +136,16 @@ async def test_a_broken_configuration_fails_the_right_check(
 async def test_unreachable_discovery_skips_what_depends_on_it(preflight: Any) -> None:
     report = (await preflight("--env", "unreachable")).json
     assert outcomes(report) == {
-        "configuration": "pass", "client_id": "pass", "discovery": "fail", "issuer": "skip", "endpoints": "skip",
-        "jwks": "skip", "pkce": "skip", "scopes": "skip", "grant_types": "skip", "redirect_uri": "pass",
+        "configuration": "pass",
+        "client_id": "pass",
+        "discovery": "fail",
+        "issuer": "skip",
+        "endpoints": "skip",
+        "jwks": "skip",
+        "pkce": "skip",
+        "scopes": "skip",
+        "grant_types": "skip",
+        "redirect_uri": "pass",
         "registration": "skip",
     }
 

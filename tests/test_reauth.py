@@ -31,9 +31,14 @@ def claims_of(id_token: str) -> dict[str, Any]:
 
 async def provider_refresh(idp: IdentityProvider, refresh_token: str) -> httpx.Response:
     async with httpx.AsyncClient(timeout=20) as client:
-        return await client.post(idp.url("/token"), data={
-            "grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": CLIENT_ID,
-        })
+        return await client.post(
+            idp.url("/token"),
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": CLIENT_ID,
+            },
+        )
 
 
 @pytest.fixture
@@ -75,10 +80,26 @@ async def test_a_sign_in_without_prompt_sends_neither(
 
 @pytest.mark.parametrize(
     "body",
-    [{"prompt": "always"}, {"prompt": "none login"}, {"prompt": 1}, {"prompt": ["login"]},
-     {"max_age": -1}, {"max_age": "60"}, {"max_age": 1.5}, {"max_age": True}],
-    ids=["unknown-prompt", "none-with-another", "prompt-number", "prompt-list",
-         "negative-max-age", "max-age-string", "max-age-float", "max-age-bool"],
+    [
+        {"prompt": "always"},
+        {"prompt": "none login"},
+        {"prompt": 1},
+        {"prompt": ["login"]},
+        {"max_age": -1},
+        {"max_age": "60"},
+        {"max_age": 1.5},
+        {"max_age": True},
+    ],
+    ids=[
+        "unknown-prompt",
+        "none-with-another",
+        "prompt-number",
+        "prompt-list",
+        "negative-max-age",
+        "max-age-string",
+        "max-age-float",
+        "max-age-bool",
+    ],
 )
 async def test_an_invalid_prompt_or_max_age_is_invalid_request(
     api: Any, idp: IdentityProvider, body: dict[str, Any]
@@ -197,8 +218,13 @@ def test_check_auth_time_unit() -> None:
     now = 1_000_000.0
     check_auth_time({"auth_time": now - 60}, 60, 0, now)  # exactly max_age: fine
     check_auth_time({"auth_time": now - 70}, 60, 10, now)  # within the leeway
-    for claims, max_age in (({"auth_time": now - 71}, 60), ({}, 60), ({"auth_time": "yesterday"}, 60),
-                            ({"auth_time": True}, 60), ({"auth_time": now + 60}, 600)):
+    for claims, max_age in (
+        ({"auth_time": now - 71}, 60),
+        ({}, 60),
+        ({"auth_time": "yesterday"}, 60),
+        ({"auth_time": True}, 60),
+        ({"auth_time": now + 60}, 600),
+    ):
         with pytest.raises(InvalidIdTokenError) as raised:
             check_auth_time(claims, max_age, 10, now)
         assert raised.value.details["check"] == "auth_time"

@@ -86,9 +86,16 @@ def make(
     endpoint = FakeEndpoint(clock)
     registry = SessionRegistry(MemoryStore(), logging.getLogger("test_refresher"))
     session = Session(
-        environment="prod", application=None, issuer="https://idp.example", client_id="lab", sub="s",
-        email="alice@example.com", access_token="access-0", refresh_token="refresh-0",
-        expires_at=clock.time() + expires_in, lifetime=LIFETIME,
+        environment="prod",
+        application=None,
+        issuer="https://idp.example",
+        client_id="lab",
+        sub="s",
+        email="alice@example.com",
+        access_token="access-0",
+        refresh_token="refresh-0",
+        expires_at=clock.time() + expires_in,
+        lifetime=LIFETIME,
     )
     registry.sessions[session.key] = session
     refresher = Refresher(registry, endpoint, MARGIN, clock=clock)
@@ -172,9 +179,16 @@ def many(count: int, lifetime: float = LIFETIME, margin: float = MARGIN) -> tupl
     refresher.registry.sessions.clear()
     for i in range(count):
         session = Session(
-            environment=f"env{i}", application=None, issuer="https://idp.example", client_id="lab", sub=f"s{i}",
-            email=f"user{i}@example.com", access_token="access-0", refresh_token="refresh-0",
-            expires_at=clock.time() + lifetime, lifetime=lifetime,
+            environment=f"env{i}",
+            application=None,
+            issuer="https://idp.example",
+            client_id="lab",
+            sub=f"s{i}",
+            email=f"user{i}@example.com",
+            access_token="access-0",
+            refresh_token="refresh-0",
+            expires_at=clock.time() + lifetime,
+            lifetime=lifetime,
         )
         refresher.registry.sessions[session.key] = session
     return refresher, clock, endpoint

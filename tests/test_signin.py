@@ -11,7 +11,6 @@ from .idp import ALICE, BOB, CAROL, CLIENT_ID, provider_login
 from .support import PROJECT_IDS, query_of, token_fields
 
 
-
 async def test_sign_in_with_email_in_id_token_reports_the_identity(sign_in: Any, api: Any) -> None:
     # When
     result = await sign_in(ALICE)
@@ -85,7 +84,8 @@ async def test_unknown_state_is_refused_with_400(browser: Any, callback_prefix: 
     assert (await api("GET", "status")).body["sessions"] == []
 
 
-async def test_replayed_callback_is_refused_and_changes_nothing(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str
+async def test_replayed_callback_is_refused_and_changes_nothing(
+    begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str
 ) -> None:
     started, url = await begin_sign_in({"login_hint": ALICE})
     callback = await provider_login(browser, url, None, callback_prefix)
@@ -97,7 +97,8 @@ async def test_replayed_callback_is_refused_and_changes_nothing(begin_sign_in: A
     assert (await api("POST", "token", {})).body["access_token"] == token_before
 
 
-async def test_a_code_cannot_be_exchanged_twice_at_the_provider(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str, idp: Any
+async def test_a_code_cannot_be_exchanged_twice_at_the_provider(
+    begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str, idp: Any
 ) -> None:
     started, url = await begin_sign_in({"login_hint": ALICE})
     callback = await provider_login(browser, url, None, callback_prefix)
@@ -105,14 +106,21 @@ async def test_a_code_cannot_be_exchanged_twice_at_the_provider(begin_sign_in: A
     # The code we already exchanged, presented again by someone holding the verifier-less URL.
     reuse = await browser.post(
         idp.url("/token"),
-        data={"grant_type": "authorization_code", "code": query_of(callback)["code"], "client_id": CLIENT_ID,
-              "redirect_uri": callback.split("?")[0], "code_verifier": "x" * 43},
+        data={
+            "grant_type": "authorization_code",
+            "code": query_of(callback)["code"],
+            "client_id": CLIENT_ID,
+            "redirect_uri": callback.split("?")[0],
+            "code_verifier": "x" * 43,
+        },
     )
     assert reuse.status_code == 400
     assert reuse.json()["error"] == "invalid_grant"
 
 
-async def test_provider_access_denied_is_provider_error(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str) -> None:
+async def test_provider_access_denied_is_provider_error(
+    begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str
+) -> None:
     started, url = await begin_sign_in({"login_hint": ALICE})
     callback = await provider_login(browser, url, None, callback_prefix, deny=True)
     page = await browser.get(callback)
@@ -131,7 +139,9 @@ async def test_no_callback_within_callback_timeout_is_login_timeout(api: Any) ->
 
 
 @pytest.mark.oidc(callback_timeout=1)
-async def test_callback_after_timeout_is_refused(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str) -> None:
+async def test_callback_after_timeout_is_refused(
+    begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str
+) -> None:
     started, url = await begin_sign_in({"login_hint": ALICE})
     callback = await provider_login(browser, url, None, callback_prefix)
     await api("POST", "await", {"state": started.body["state"]})
@@ -139,7 +149,9 @@ async def test_callback_after_timeout_is_refused(begin_sign_in: Any, api: Any, b
     assert (await api("GET", "status")).body["sessions"] == []
 
 
-async def test_cancel_ends_the_pending_sign_in(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str) -> None:
+async def test_cancel_ends_the_pending_sign_in(
+    begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str
+) -> None:
     started, url = await begin_sign_in({"login_hint": ALICE})
     assert (await api("POST", "cancel", {"state": started.body["state"]})).status == 200
     result = await api("POST", "await", {"state": started.body["state"]})
@@ -162,7 +174,8 @@ async def test_authorization_request_uses_pkce_s256_state_nonce_and_login_hint(a
     assert query["scope"] == "openid profile email offline_access"
 
 
-async def test_application_adds_the_zitadel_project_audience_scope(begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str, idp: Any
+async def test_application_adds_the_zitadel_project_audience_scope(
+    begin_sign_in: Any, api: Any, browser: Any, callback_prefix: str, idp: Any
 ) -> None:
     started, url = await begin_sign_in({"login_hint": ALICE, "application": "spatial_engine"})
     await provider_login(browser, url, None, callback_prefix)

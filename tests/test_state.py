@@ -20,10 +20,38 @@ def test_state_names_its_hub_user(user: str) -> None:
 
 @pytest.mark.parametrize(
     "state",
-    ["", ".", "abc", ".abc", "abc.", "!!!.abc", "Li4.abc", "Lw.abc", "YS9i.abc", "JQ.abc", "x" * 500 + ".abc",
-     "YWxpY2UK.abc", "YWxpY2U=.abc", "YWxpY2V.abc"],
-    ids=["empty", "dot", "no-sep", "no-user", "no-nonce", "not-b64", "dotdot", "slash", "a-slash-b", "percent", "huge",
-         "trailing-newline", "padded", "stray-bits"],
+    [
+        "",
+        ".",
+        "abc",
+        ".abc",
+        "abc.",
+        "!!!.abc",
+        "Li4.abc",
+        "Lw.abc",
+        "YS9i.abc",
+        "JQ.abc",
+        "x" * 500 + ".abc",
+        "YWxpY2UK.abc",
+        "YWxpY2U=.abc",
+        "YWxpY2V.abc",
+    ],
+    ids=[
+        "empty",
+        "dot",
+        "no-sep",
+        "no-user",
+        "no-nonce",
+        "not-b64",
+        "dotdot",
+        "slash",
+        "a-slash-b",
+        "percent",
+        "huge",
+        "trailing-newline",
+        "padded",
+        "stray-bits",
+    ],
 )
 def test_crafted_states_name_no_user(state: str) -> None:
     assert user_of_state(state) is None

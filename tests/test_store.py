@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from jupyterlab_oidc.core.broker import Broker
-from jupyterlab_oidc.errors import StoreError
 from jupyterlab_oidc.core.sessions import Session
 from jupyterlab_oidc.core.store import FileStore
+from jupyterlab_oidc.errors import StoreError
 
 from .idp import ALICE
 
@@ -73,8 +73,15 @@ async def test_corrupt_store_file_is_a_clear_error_and_the_server_keeps_working(
 
 def _session() -> Session:
     return Session(
-        environment="prod", application=None, issuer="http://idp", client_id="c", sub="s",
-        email=ALICE, access_token="at", refresh_token="rt", expires_at=1.0,
+        environment="prod",
+        application=None,
+        issuer="http://idp",
+        client_id="c",
+        sub="s",
+        email=ALICE,
+        access_token="at",
+        refresh_token="rt",
+        expires_at=1.0,
     )
 
 

@@ -105,9 +105,7 @@ async def test_a_background_refresh_and_requests_that_race_it_share_one_provider
     assert held_refresh.sent == 1 and idp.token_calls("refresh_token") == 1
 
 
-async def test_twenty_simultaneous_refreshes_share_one_provider_call(
-    sign_in: Any, idp: Any, broker: Any
-) -> None:
+async def test_twenty_simultaneous_refreshes_share_one_provider_call(sign_in: Any, idp: Any, broker: Any) -> None:
     await sign_in(ALICE)
     sessions = await asyncio.gather(*(broker.refresh("prod") for _ in range(20)))
     assert len({s.access_token for s in sessions}) == 1
@@ -126,9 +124,7 @@ async def test_provider_revoking_the_grant_ends_the_session_cleanly(sign_in: Any
     assert (await api("POST", "token", {})).body["error"] == "not_authenticated"
 
 
-async def test_logout_revokes_the_refresh_token_at_the_provider(
-    sign_in: Any, api: Any, idp: Any, broker: Any
-) -> None:
+async def test_logout_revokes_the_refresh_token_at_the_provider(sign_in: Any, api: Any, idp: Any, broker: Any) -> None:
     await sign_in(ALICE)
     refresh_token = broker.sessions["prod"].refresh_token  # white-box: it never leaves the server
     result = await api("POST", "logout", {})

@@ -14,10 +14,10 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
-from jupyterlab_oidc.core.settings import EnvironmentConfig
-from jupyterlab_oidc.errors import IdentityMismatchError, InvalidIdTokenError
 from jupyterlab_oidc.core.identity import OPT_OUT, enforce_login_hint, same_email
 from jupyterlab_oidc.core.idtoken import IdTokenChecks, verify_id_token
+from jupyterlab_oidc.core.settings import EnvironmentConfig
+from jupyterlab_oidc.errors import IdentityMismatchError, InvalidIdTokenError
 
 ISSUER = "https://id.example.com"
 CLIENT = "lab"
@@ -202,7 +202,8 @@ def identity_refusal(email: Any, hint: str = "kate@example.com", **claims: Any) 
 
 
 @pytest.mark.parametrize(
-    "verified", [None, "true", "false", "True", 1, 0, [True], {"value": True}],
+    "verified",
+    [None, "true", "false", "True", 1, 0, [True], {"value": True}],
     ids=["absent", "string-true", "string-false", "string-True", "one", "zero", "list", "object"],
 )
 def test_email_verified_other_than_the_json_boolean_true_is_refused(verified: Any) -> None:
@@ -214,7 +215,10 @@ def test_email_verified_other_than_the_json_boolean_true_is_refused(verified: An
 
 def test_email_verified_false_names_the_explicit_opt_out() -> None:
     error = identity_refusal("kate@example.com", email_verified=False)
-    assert error.details["reason"] == "email_not_verified" and "c.OIDCLogin.require_verified_email = False" in error.message
+    assert (
+        error.details["reason"] == "email_not_verified"
+        and "c.OIDCLogin.require_verified_email = False" in error.message
+    )
 
 
 def test_email_verified_true_passes_and_the_opt_out_accepts_unverified() -> None:

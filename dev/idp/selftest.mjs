@@ -420,7 +420,7 @@ describe('id_token profile', () => {
   it('keeps project scopes through a pushed authorization request (PAR)', async (t) => {
     const parIdp = await startIdp(['--par', 'on']);
     t.after(() => parIdp.stop());
-    const idp = parIdp; // eslint-disable-line no-shadow
+    const idp = parIdp;  
     const pkce = pkcePair();
     const pushed = await postForm(new URL('/request', idp.issuer), {
       client_id: CLIENT_ID, response_type: 'code', redirect_uri: REDIRECT_URI, state: 'par',
@@ -675,8 +675,8 @@ describe('device authorization grant (RFC 8628)', () => {
     assert.deepEqual([body.expires_in, body.interval], [1, 1]);
     let answer;
     do { // poll as a client would, every `interval` seconds, until the answer changes
-      await new Promise((resolve) => { setTimeout(resolve, 1000 * body.interval); }); // eslint-disable-line no-await-in-loop
-      answer = await pollDevice(idp.issuer, body.device_code); // eslint-disable-line no-await-in-loop
+      await new Promise((resolve) => { setTimeout(resolve, 1000 * body.interval); });  
+      answer = await pollDevice(idp.issuer, body.device_code);  
     } while (answer.body.error === 'authorization_pending');
     assert.equal(answer.body.error, 'expired_token');
   });

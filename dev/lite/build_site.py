@@ -94,9 +94,16 @@ def kernel_wheel(dest: Path, version: str) -> Path:
 def lock_entry(wheel: Path, name: str, imports: list[str]) -> dict:
     version = wheel.name.split("-")[1]
     return {
-        "name": name, "version": version, "file_name": wheel.name, "install_dir": "site",
-        "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(), "package_type": "package",
-        "imports": imports, "depends": [], "unvendored_tests": False, "tool": {},
+        "name": name,
+        "version": version,
+        "file_name": wheel.name,
+        "install_dir": "site",
+        "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
+        "package_type": "package",
+        "imports": imports,
+        "depends": [],
+        "unvendored_tests": False,
+        "tool": {},
     }
 
 
@@ -197,10 +204,15 @@ def main() -> int:
             "appName": "JupyterLite with jupyterlab-oidc",
             "jupyterlabOidc": {
                 "default_environment": "dev",
-                "environments": [{
-                    "name": "dev", "display_name": "Dev provider", "issuer": args.issuer,
-                    "client_id": args.client_id, "scopes": ["openid", "email", "profile", "offline_access"],
-                }],
+                "environments": [
+                    {
+                        "name": "dev",
+                        "display_name": "Dev provider",
+                        "issuer": args.issuer,
+                        "client_id": args.client_id,
+                        "scopes": ["openid", "email", "profile", "offline_access"],
+                    }
+                ],
             },
             "litePluginSettings": {
                 "@jupyterlite/pyodide-kernel-extension:kernel": {
@@ -219,9 +231,19 @@ def main() -> int:
     jupyter = Path(sys.executable).parent / "jupyter"
     shutil.rmtree(out, ignore_errors=True)
     subprocess.run(
-        [str(jupyter), "lite", "build", "--lite-dir", str(work), "--output-dir", str(out), "--no-sourcemaps",
-         f"--LiteBuildConfig.federated_extensions={ROOT / 'jupyterlab_oidc' / 'labextension'}"],
-        check=True, cwd=work,
+        [
+            str(jupyter),
+            "lite",
+            "build",
+            "--lite-dir",
+            str(work),
+            "--output-dir",
+            str(out),
+            "--no-sourcemaps",
+            f"--LiteBuildConfig.federated_extensions={ROOT / 'jupyterlab_oidc' / 'labextension'}",
+        ],
+        check=True,
+        cwd=work,
     )
     pyodide_dir(args.pyodide_tgz, args.wheels, out / "static" / "pyodide", version)
     shutil.copy2(ROOT / "lite" / "oidc-callback.html", out / "oidc-callback.html")

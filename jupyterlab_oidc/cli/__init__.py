@@ -75,29 +75,50 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser, suppress=False)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     for name, help_text in HELP.items():
-        sub = verbs.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
-                               epilog=EPILOG)
+        sub = verbs.add_parser(
+            name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".", epilog=EPILOG
+        )
         if name != "environments":
             sub.add_argument("--env", "-e", metavar="NAME", help="environment (default: the server's default)")
             sub.add_argument("--application", "-a", metavar="APP", help="application (Zitadel project) of the session")
         if name == "login":
             sub.add_argument("email", help="the email to sign in as (enforced)")
             sub.add_argument("--open", action="store_true", help="also open the URL in this machine's browser")
-            sub.add_argument("--prompt", choices=("none", "login", "consent", "select_account"),
-                             help="switch account (select_account) or authenticate again (login)")
-            sub.add_argument("--max-age", type=int, metavar="S",
-                             help="the authentication must be at most S seconds old (auth_time is checked)")
-            sub.add_argument("--device", action="store_true",
-                             help="device sign-in (RFC 8628): print a code to enter at the provider on any device")
+            sub.add_argument(
+                "--prompt",
+                choices=("none", "login", "consent", "select_account"),
+                help="switch account (select_account) or authenticate again (login)",
+            )
+            sub.add_argument(
+                "--max-age",
+                type=int,
+                metavar="S",
+                help="the authentication must be at most S seconds old (auth_time is checked)",
+            )
+            sub.add_argument(
+                "--device",
+                action="store_true",
+                help="device sign-in (RFC 8628): print a code to enter at the provider on any device",
+            )
         elif name == "logout":
             sub.add_argument("--all", action="store_true", help="sign out of every session")
         elif name == "token":
-            sub.add_argument("--min-valid", type=_non_negative, default=60.0, metavar="S",
-                             help="seconds the token must stay valid (60; capped at the refresh margin)")
+            sub.add_argument(
+                "--min-valid",
+                type=_non_negative,
+                default=60.0,
+                metavar="S",
+                help="seconds the token must stay valid (60; capped at the refresh margin)",
+            )
             sub.add_argument("--id-token", action="store_true", help="print the id token instead")
         elif name == "check":
-            sub.add_argument("--leeway", type=_non_negative, default=LEEWAY_SECONDS, metavar="S",
-                             help=f"clock skew tolerated for exp, iat, nbf ({LEEWAY_SECONDS:g})")
+            sub.add_argument(
+                "--leeway",
+                type=_non_negative,
+                default=LEEWAY_SECONDS,
+                metavar="S",
+                help=f"clock skew tolerated for exp, iat, nbf ({LEEWAY_SECONDS:g})",
+            )
         elif name == "import-token":
             importtoken.add_arguments(sub)
         elif name == "preflight":
@@ -120,14 +141,19 @@ def main(
     """Run ``jupyter oidc`` with ``argv``; returns the exit code (see ``exits``)."""
     import os
 
-    out = Output(as_json="--json" in (sys.argv[1:] if argv is None else argv),
-                 stdout=stdout or sys.stdout, stderr=stderr or sys.stderr)
+    out = Output(
+        as_json="--json" in (sys.argv[1:] if argv is None else argv),
+        stdout=stdout or sys.stdout,
+        stderr=stderr or sys.stderr,
+    )
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         out.as_json = bool(args.json)
         if not args.verb:
-            out.result(parser.format_help(), {"error": "usage", "message": "a verb is required", "exit_code": exits.USAGE})
+            out.result(
+                parser.format_help(), {"error": "usage", "message": "a verb is required", "exit_code": exits.USAGE}
+            )
             return exits.USAGE
         with connect(args.url, args.token, args.timeout, os.environ if environ is None else environ) as client:
             return VERBS[args.verb](client, args, out)

@@ -35,12 +35,23 @@ def environments(client: ServerClient, args: argparse.Namespace, out: Output) ->
     _, body = client.call("GET", "environments")
     default = body.get("default_environment")
     rows = [
-        [("* " if e["name"] == default else "  ") + e["name"], e.get("display_name") or e["name"], e.get("issuer") or "-",
-         e.get("client_id") or "-", e.get("discovery_mode") or "-", ", ".join(e.get("applications") or []) or "-"]
+        [
+            ("* " if e["name"] == default else "  ") + e["name"],
+            e.get("display_name") or e["name"],
+            e.get("issuer") or "-",
+            e.get("client_id") or "-",
+            e.get("discovery_mode") or "-",
+            ", ".join(e.get("applications") or []) or "-",
+        ]
         for e in body.get("environments", [])
     ]
-    text = table(["  ENVIRONMENT", "NAME", "ISSUER", "CLIENT ID", "DISCOVERY", "APPLICATIONS"], rows) if rows else (
-        "No environment is configured (c.OIDCLogin.environments, or JUPYTERLAB_OIDC_ISSUER and JUPYTERLAB_OIDC_CLIENT_ID)."
+    text = (
+        table(["  ENVIRONMENT", "NAME", "ISSUER", "CLIENT ID", "DISCOVERY", "APPLICATIONS"], rows)
+        if rows
+        else (
+            "No environment is configured (c.OIDCLogin.environments, or JUPYTERLAB_OIDC_ISSUER "
+            "and JUPYTERLAB_OIDC_CLIENT_ID)."
+        )
     )
     out.result(text + ("\n* default" if rows else ""), body)
     return exits.OK
@@ -163,8 +174,12 @@ def _require_environment(client: ServerClient, name: str) -> None:
     _, body = client.call("GET", "environments")
     known = sorted(e["name"] for e in body.get("environments", []))
     if name not in known:
-        raise CLIError(f"Unknown environment {name!r}; configured: {', '.join(known) or 'none'}.",
-                       exits.USAGE, "unknown_environment", environment=name)
+        raise CLIError(
+            f"Unknown environment {name!r}; configured: {', '.join(known) or 'none'}.",
+            exits.USAGE,
+            "unknown_environment",
+            environment=name,
+        )
 
 
 def status(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
@@ -175,12 +190,18 @@ def status(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
         _require_environment(client, args.env)
     body = {**body, "sessions": sessions}
     rows = [
-        [_label(s), s.get("email") or s.get("sub") or "-", duration(s.get("expires_in")),
-         "yes" if s.get("has_refresh_token") else "no"]
+        [
+            _label(s),
+            s.get("email") or s.get("sub") or "-",
+            duration(s.get("expires_in")),
+            "yes" if s.get("has_refresh_token") else "no",
+        ]
         for s in sessions
     ]
-    text = table(["ENVIRONMENT", "EMAIL", "EXPIRES IN", "REFRESH TOKEN"], rows) if rows else (
-        f"Not signed in{f' to {args.env}' if args.env else ''}. Sign in with: jupyter oidc login EMAIL"
+    text = (
+        table(["ENVIRONMENT", "EMAIL", "EXPIRES IN", "REFRESH TOKEN"], rows)
+        if rows
+        else (f"Not signed in{f' to {args.env}' if args.env else ''}. Sign in with: jupyter oidc login EMAIL")
     )
     pending = [p for p in body.get("pending", []) if not args.env or p.get("environment") == args.env]
     for p in pending:
@@ -230,7 +251,9 @@ def check(client: ServerClient, args: argparse.Namespace, out: Output) -> int:
     data = {"environment": session["environment"], "application": session.get("application"), **report.to_json()}
     steps = [s.to_json() for s in report.steps]
     verdict = "The id_token checks out." if report.valid else "The id_token does NOT check out."
-    out.result(f"id_token of {_label(session)} ({session.get('email')}):\n{outcome_lines(steps, 'detail')}\n{verdict}", data)
+    out.result(
+        f"id_token of {_label(session)} ({session.get('email')}):\n{outcome_lines(steps, 'detail')}\n{verdict}", data
+    )
     return exits.OK if report.valid else exits.FAILED
 
 
@@ -238,8 +261,12 @@ def preflight(client: ServerClient, args: argparse.Namespace, out: Output) -> in
     """The configuration check of an environment (or of a draft given with --issuer/--client-id)."""
     draft = {
         k: v
-        for k, v in {"issuer": args.issuer, "client_id": args.client_id, "scopes": args.scopes,
-                     "client_secret": args.client_secret}.items()
+        for k, v in {
+            "issuer": args.issuer,
+            "client_id": args.client_id,
+            "scopes": args.scopes,
+            "client_secret": args.client_secret,
+        }.items()
         if v is not None
     }
     if draft:
@@ -251,9 +278,14 @@ def preflight(client: ServerClient, args: argparse.Namespace, out: Output) -> in
     head += f" ({report.get('issuer') or 'manual endpoints'}, client {report.get('client_id') or '-'}):"
     summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("pass", "warn", "fail", "skip") if counts.get(k))
     verdict = "Ready to sign in." if report.get("ok") else "Not ready: fix the failures above."
-    text = "\n".join([head, outcome_lines(report["checks"], "message"),
-                      f"Redirect URI: {report.get('redirect_uri')} (register it with the provider)",
-                      f"{summary}. {verdict}"])
+    text = "\n".join(
+        [
+            head,
+            outcome_lines(report["checks"], "message"),
+            f"Redirect URI: {report.get('redirect_uri')} (register it with the provider)",
+            f"{summary}. {verdict}",
+        ]
+    )
     out.result(text, report)
     return exits.OK if report.get("ok") else exits.FAILED
 

@@ -90,8 +90,12 @@ def scope_of_url(url: str, path: str | None = None) -> Scope | None:
         return None
     if scheme not in DEFAULT_PORTS:
         return None
-    return Scope(scheme, _hosts(split.hostname or ""), port or DEFAULT_PORTS[scheme],
-                 with_slash(unquote(path if path is not None else split.path or "/")))
+    return Scope(
+        scheme,
+        _hosts(split.hostname or ""),
+        port or DEFAULT_PORTS[scheme],
+        with_slash(unquote(path if path is not None else split.path or "/")),
+    )
 
 
 def scope_of_server(info: Mapping[str, Any]) -> Scope | None:

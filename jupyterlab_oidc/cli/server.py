@@ -114,7 +114,9 @@ def find_servers(
     if exported:
         exported = with_slash(exported)
         found = token or found_token(exported, sock, environ)
-        return [Server(url=exported, token=found or "", sock=sock, cert=cert, source="the server this terminal runs in")]
+        return [
+            Server(url=exported, token=found or "", sock=sock, cert=cert, source="the server this terminal runs in")
+        ]
     service = environ.get("JUPYTERHUB_SERVICE_URL", "")
     if service and hub_token:
         return [Server(url=_loopback(with_slash(service)), token=token or hub_token, source="JupyterHub")]
@@ -204,7 +206,9 @@ class ServerClient:
         )
 
 
-def connect(url: str | None, token: str | None, timeout: float, environ: Mapping[str, str] = os.environ) -> ServerClient:
+def connect(
+    url: str | None, token: str | None, timeout: float, environ: Mapping[str, str] = os.environ
+) -> ServerClient:
     """A client for the server to use: the only candidate, or the first that answers ``GET oidc/environments``."""
     candidates = find_servers(url, token, environ)
     if not candidates:

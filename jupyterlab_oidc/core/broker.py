@@ -56,7 +56,13 @@ class Broker:
             self.registry, self.endpoint, settings.refresh_margin, self.log, clock, audit=self.audit
         )
         self.signins = SignIns(
-            settings, self.base_url, self.discovery, self.endpoint, self.registry, self.refresher.add, self.log,
+            settings,
+            self.base_url,
+            self.discovery,
+            self.endpoint,
+            self.registry,
+            self.refresher.add,
+            self.log,
             audit=self.audit,
         )
         self.grants = Grants(settings, self.endpoint, self._granted, self.log)
@@ -227,4 +233,3 @@ class Broker:
         session = await self.get_token(environment, application, 10.0)
         env = self.settings.environment(session.environment)
         return await self.endpoint.userinfo(env, session.access_token)
-

@@ -124,9 +124,7 @@ class Discovery:
     unknown-``kid`` cooldown without sleeping.
     """
 
-    def __init__(
-        self, http: ProviderHTTP, cache_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, http: ProviderHTTP, cache_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.http = http
         self.cache_seconds = cache_seconds
         self.clock = clock
@@ -281,4 +279,5 @@ async def fetch_key_set(http: ProviderHTTP, url: str, label: str = "jwks") -> Ke
     """The JWKS at ``url``, fetched now; ``OIDCError`` or joserfc's errors when it is not one."""
     from joserfc.jwk import KeySet
 
-    return KeySet.import_key_set(await http.get_json(label, url))  # type: ignore[arg-type]
+    key_set: KeySet = KeySet.import_key_set(await http.get_json(label, url))  # type: ignore[arg-type]
+    return key_set

@@ -56,7 +56,9 @@ class TokenEndpoint:
         url = metadata.pushed_authorization_request_url
         body = await self.http.client_form(label, url, env, params, expect=(200, 201))  # 201: RFC 9126 §2.2
         if not isinstance(body.get("request_uri"), str) or not body["request_uri"]:
-            raise ProviderError(f"The provider's {label} answer has no request_uri.", provider_error="missing_request_uri")
+            raise ProviderError(
+                f"The provider's {label} answer has no request_uri.", provider_error="missing_request_uri"
+            )
         return body
 
     # ---------------------------------------------------------------- refresh (refresher.Renewer)
@@ -73,7 +75,11 @@ class TokenEndpoint:
     # ---------------------------------------------------------------- id_token, identity
 
     async def id_token_claims(
-        self, env: EnvironmentConfig, id_token: str, nonce: str | None, expected_sub: str | None = None,
+        self,
+        env: EnvironmentConfig,
+        id_token: str,
+        nonce: str | None,
+        expected_sub: str | None = None,
         max_age: int | None = None,
     ) -> dict[str, Any]:
         """The verified claims of ``id_token`` (only decoded, with a warning, when ``verify_jwt`` is off)."""
@@ -100,7 +106,11 @@ class TokenEndpoint:
         return await verify_id_token(id_token, env, self.discovery, checks)
 
     async def with_userinfo(
-        self, env: EnvironmentConfig, claims: dict[str, Any], access_token: str, metadata: ProviderMetadata | None = None
+        self,
+        env: EnvironmentConfig,
+        claims: dict[str, Any],
+        access_token: str,
+        metadata: ProviderMetadata | None = None,
     ) -> dict[str, Any]:
         """``claims`` completed from userinfo when they carry no email (userinfo's ``sub`` must match)."""
         metadata = metadata or await self.discovery.metadata(env)
@@ -123,7 +133,12 @@ class TokenEndpoint:
         )
 
     def new_session(
-        self, env: EnvironmentConfig, application: str | None, tokens: dict[str, Any], claims: dict[str, Any], email: str
+        self,
+        env: EnvironmentConfig,
+        application: str | None,
+        tokens: dict[str, Any],
+        claims: dict[str, Any],
+        email: str,
     ) -> Session:
         """A session from a token answer and the verified identity."""
         import time

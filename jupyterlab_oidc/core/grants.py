@@ -65,20 +65,20 @@ class Grants:
             env,
             data,
             "refresh-token import",
-            lambda code: f"The provider refused the refresh token ({code}): it has expired, was revoked, was "
-            f"already used (rotating refresh tokens), or was issued to another client than {env.client_id!r}. "
-            "Nothing was stored.",
+            lambda code: (
+                f"The provider refused the refresh token ({code}): it has expired, was revoked, was "
+                f"already used (rotating refresh tokens), or was issued to another client than {env.client_id!r}. "
+                "Nothing was stored."
+            ),
         )
         if not tokens.get("refresh_token"):
             tokens["refresh_token"] = data["refresh_token"]  # the provider does not rotate: keep using it
         session = await self.adopt_tokens(env, application or None, tokens, login_hint or "")
         self.log.info(
-            "jupyterlab_oidc: session %s started from an imported refresh token (no re-authentication "
-            "when it expires)",
+            "jupyterlab_oidc: session %s started from an imported refresh token (no re-authentication when it expires)",
             session.key,
         )
         return session
-
 
     async def password_login(
         self,
@@ -113,10 +113,13 @@ class Grants:
             env,
             data,
             "password grant",
-            lambda code: f"The provider refused the username, password{' or one-time code' if totp else ''} "
-            f"({code}). Nothing was stored.",
-            not_allowed=lambda code: f"The provider does not allow the password grant for client "
-            f"{env.client_id!r} ({code}).",
+            lambda code: (
+                f"The provider refused the username, password{' or one-time code' if totp else ''} "
+                f"({code}). Nothing was stored."
+            ),
+            not_allowed=lambda code: (
+                f"The provider does not allow the password grant for client {env.client_id!r} ({code})."
+            ),
         )
         hint = login_hint if login_hint is not None else (username.strip() if "@" in username else "")
         session = await self.adopt_tokens(env, application or None, tokens, hint)

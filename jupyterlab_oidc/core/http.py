@@ -76,7 +76,11 @@ class ProviderHTTP:
         self.audit.round_trip(label, time.monotonic() - started, f"{response.status_code // 100}xx")
         self.log.debug(
             "oidc %s %s %s -> %s in %.1f ms",
-            label, method, redact_url(url), response.status_code, response.elapsed.total_seconds() * 1000,
+            label,
+            method,
+            redact_url(url),
+            response.status_code,
+            response.elapsed.total_seconds() * 1000,
         )
         if response.status_code >= 500:
             raise ProviderUnavailableError(
@@ -107,8 +111,7 @@ class ProviderHTTP:
             description = body.get("error_description") if isinstance(body, dict) else None
             raise ProviderError(
                 f"The provider refused the {label} request: "
-                f"{error or 'HTTP ' + str(response.status_code)}"
-                + (f" ({description})" if description else ""),
+                f"{error or 'HTTP ' + str(response.status_code)}" + (f" ({description})" if description else ""),
                 provider_error=error or f"http_{response.status_code}",
                 during=label,
             )
@@ -124,7 +127,10 @@ class ProviderHTTP:
     async def client_form(
         self, label: str, url: str, env: EnvironmentConfig, data: dict[str, str], expect: tuple[int, ...] = (200,)
     ) -> dict[str, Any]:
-        """POST ``data`` as ``env``'s client to a token-style endpoint; its JSON object answer (status in ``expect``)."""
+        """POST ``data`` as ``env``'s client to a token-style endpoint.
+
+        Answers its JSON object (the status must be one of ``expect``).
+        """
         body, auth = client_auth(env, data)
         return await self.post_form(label, url, body, expect=expect, auth=auth)
 

@@ -67,7 +67,10 @@ def looks_like_a_typo(typed: str, actual: str) -> bool:
         return False  # a look-alike (Kelvin sign, ß for ss, decomposed accents) is no typo to confirm
     typed_local, _, typed_domain = typed.lower().rpartition("@")
     local, _, domain = actual.lower().rpartition("@")
-    for same, (x, y) in ((typed_domain == domain, (typed_local, local)), (typed_local == local, (typed_domain, domain))):
+    for same, (x, y) in (
+        (typed_domain == domain, (typed_local, local)),
+        (typed_local == local, (typed_domain, domain)),
+    ):
         if same and x != y and edit_distance(x, y) <= min(2, max(len(x), len(y)) // 3):
             return True
     return False
@@ -109,9 +112,14 @@ def enforce_login_hint(claims: dict[str, Any], login_hint: str, require_verified
         )
     verified = claims.get("email_verified")
     if require_verified_email and verified is not True:
-        said = "says it is not verified" if verified is False else (
-            "does not say it is verified" if verified is None else
-            f"sends email_verified as {repr(verified)[:40]}, not the JSON boolean true"
+        said = (
+            "says it is not verified"
+            if verified is False
+            else (
+                "does not say it is verified"
+                if verified is None
+                else f"sends email_verified as {repr(verified)[:40]}, not the JSON boolean true"
+            )
         )
         raise IdentityMismatchError(
             f"The provider {said} for the email {email}. Nothing was stored. Verify the address "

@@ -215,7 +215,7 @@ class Report:
         self.steps.append(Step(name, outcome, detail))
 
     def skip_from(self, name: str, reason: str) -> Report:
-        for later in ORDER[ORDER.index(name):]:
+        for later in ORDER[ORDER.index(name) :]:
             self.add(later, SKIP, reason)
         return self
 
@@ -289,9 +289,13 @@ def check_id_token(
     named = str(discovery.get("issuer") or jwks_reply.get("issuer") or "")
     algs = discovery.get("id_token_signing_alg_values_supported")
     if named and named != issuer:
-        report.add("discovery", FAIL, f"The provider configuration names issuer {named}, but the session's is {issuer}.")
+        report.add(
+            "discovery", FAIL, f"The provider configuration names issuer {named}, but the session's is {issuer}."
+        )
     elif isinstance(algs, list) and algs and alg not in algs:
-        report.add("discovery", FAIL, f"The provider does not list {alg} among its id_token algorithms ({', '.join(algs)}).")
+        report.add(
+            "discovery", FAIL, f"The provider does not list {alg} among its id_token algorithms ({', '.join(algs)})."
+        )
     else:
         facts = [
             f"mode {jwks_reply.get('discovery_mode')}" if jwks_reply.get("discovery_mode") else "",
@@ -312,8 +316,11 @@ def check_id_token(
     # 4. key
     family = _FAMILIES.get(alg[:2])
     candidates = [
-        k for k in keys.keys
-        if (kid is None or k.kid == kid) and k.get("use") in (None, "sig") and k.get("alg") in (None, alg)
+        k
+        for k in keys.keys
+        if (kid is None or k.kid == kid)
+        and k.get("use") in (None, "sig")
+        and k.get("alg") in (None, alg)
         and (family is None or k.key_type == family)
     ]
     if not candidates:
@@ -338,7 +345,9 @@ def check_id_token(
 def _claims(report: Report, issuer: str, client_id: str, leeway: float, now: float) -> None:
     payload = report.payload
     iss = payload.get("iss")
-    report.add("iss", PASS if iss == issuer else FAIL, str(iss) if iss == issuer else f"{iss or '-'}, expected {issuer}")
+    report.add(
+        "iss", PASS if iss == issuer else FAIL, str(iss) if iss == issuer else f"{iss or '-'}, expected {issuer}"
+    )
     aud = payload.get("aud")
     audiences = [aud] if isinstance(aud, str) else list(aud) if isinstance(aud, list) else []
     azp = payload.get("azp")

@@ -48,9 +48,7 @@ def draft_environment(name: str, raw: Any) -> tuple[EnvironmentConfig | None, Ch
     try:
         env = parse_environment(name, {**raw, "client_id": client_id or "-"})
     except ConfigError as e:
-        return None, Check(
-            "configuration", FAIL, e.message, f"Allowed fields: {', '.join(ENVIRONMENT_FIELDS)}."
-        )
+        return None, Check("configuration", FAIL, e.message, f"Allowed fields: {', '.join(ENVIRONMENT_FIELDS)}.")
     return dataclasses.replace(env, client_id=client_id), Check(
         "configuration", PASS, f"Draft environment {name!r}, discovery mode {env.discovery_mode}."
     )
@@ -78,7 +76,9 @@ class Preflight:
             checks.append(parsed)
         else:
             env = self.settings.environment(environment)
-            checks.append(Check("configuration", PASS, f"Environment {env.name!r}, discovery mode {env.discovery_mode}."))
+            checks.append(
+                Check("configuration", PASS, f"Environment {env.name!r}, discovery mode {env.discovery_mode}.")
+            )
         redirect_uri = self.redirect_uri(origin, env.name if env is not None else None)
         if env is not None:
             env.scopes_for(application)  # unknown application → unknown_environment

@@ -104,8 +104,7 @@ async def _discovery(http: ProviderHTTP, env: EnvironmentConfig, found: _Found) 
                 "discovery",
                 FAIL,
                 f"Could not read {url}: {e.message}",
-                f"Check the issuer URL (curl {url}) and that this Jupyter server can reach it "
-                "(proxy, firewall, DNS).",
+                f"Check the issuer URL (curl {url}) and that this Jupyter server can reach it (proxy, firewall, DNS).",
             ),
             Check("issuer", SKIP, "Needs the discovery document."),
         ]
@@ -181,7 +180,9 @@ async def _jwks(settings: Settings, http: ProviderHTTP, found: _Found) -> Check:
         return Check("jwks", FAIL, f"{url} is not a valid JWKS ({type(e).__name__}).", "Check jwks_uri.")
     signing = [k for k in keys.keys if k.get("use") in (None, "sig")]
     if not signing:
-        return Check("jwks", FAIL, f"{url} holds no signing keys.", "The provider must publish its id_token signing keys.")
+        return Check(
+            "jwks", FAIL, f"{url} holds no signing keys.", "The provider must publish its id_token signing keys."
+        )
     allowed = list(settings.id_token_algorithms)
     advertised = list((found.document or {}).get("id_token_signing_alg_values_supported") or [])
     usable = [a for a in advertised if a in allowed] if advertised else allowed
@@ -244,7 +245,9 @@ def _scopes(requested: list[str], found: _Found) -> Check:
         )
     note = "" if "offline_access" in requested else " No offline_access: some providers then issue no refresh token."
     extra = f" Project audience: {' '.join(project)}." if project else ""
-    return Check("scopes", WARN if note else PASS, f"{' '.join(s for s in requested if s not in project)}.{extra}{note}")
+    return Check(
+        "scopes", WARN if note else PASS, f"{' '.join(s for s in requested if s not in project)}.{extra}{note}"
+    )
 
 
 def _grant_types(env: EnvironmentConfig, found: _Found) -> Check:
@@ -252,13 +255,19 @@ def _grant_types(env: EnvironmentConfig, found: _Found) -> Check:
     if not listed:
         return Check("grant_types", PASS, "Not listed by the provider (the defaults include authorization_code).")
     device = env.flow == "device"  # RFC 8628: the grant, and the endpoint to ask for codes
-    wanted = ["authorization_code", "refresh_token"] + (["password"] if env.allow_password_grant else []) + (
-        [DEVICE_CODE_GRANT] if device else [])
+    wanted = (
+        ["authorization_code", "refresh_token"]
+        + (["password"] if env.allow_password_grant else [])
+        + ([DEVICE_CODE_GRANT] if device else [])
+    )
     missing = [g for g in wanted if g not in listed]
     if device and (DEVICE_CODE_GRANT in missing or not (found.endpoints or {}).get("device_authorization_url")):
-        return Check("grant_types", FAIL,
-                     f"flow is device, but the provider offers no device authorization grant ({', '.join(listed)}).",
-                     "Enable the device grant for this client at the provider, or remove flow.")
+        return Check(
+            "grant_types",
+            FAIL,
+            f"flow is device, but the provider offers no device authorization grant ({', '.join(listed)}).",
+            "Enable the device grant for this client at the provider, or remove flow.",
+        )
     if "authorization_code" in missing:
         return Check(
             "grant_types",
@@ -343,7 +352,8 @@ async def _registration(
         return Check(
             "registration",
             PASS,
-            f"The provider accepts client {env.client_id} with redirect URI {redirect_uri} (pushed authorization request).",
+            f"The provider accepts client {env.client_id} with redirect URI {redirect_uri} "
+            "(pushed authorization request).",
         )
     error = str(body.get("error") or f"http_{response.status_code}") if isinstance(body, dict) else "?"
     description = str(body.get("error_description") or "") if isinstance(body, dict) else ""

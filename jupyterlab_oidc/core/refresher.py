@@ -312,9 +312,12 @@ class Refresher:
                     key,
                     session,
                     "ended_by_provider",
-                    f"The provider ended the session for {key!r} (it no longer accepts the refresh token). Sign in again.",
+                    f"The provider ended the session for {key!r} (it no longer accepts the refresh "
+                    "token). Sign in again.",
                 ) from None
-            raise RefreshFailedError(f"Refreshing {key!r} failed: {e.message}", environment=session.environment) from None
+            raise RefreshFailedError(
+                f"Refreshing {key!r} failed: {e.message}", environment=session.environment
+            ) from None
         if self.registry.get(key) is not session:
             raise NotAuthenticatedError(f"Signed out of {key!r} while refreshing.")
         if tokens.get("id_token"):

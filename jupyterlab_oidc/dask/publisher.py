@@ -32,8 +32,14 @@ RETRY_SECONDS = (0.5, 1, 2, 5)
 class Publisher:
     """Pushes the kernel's token for one (environment, application) to the Dask workers."""
 
-    def __init__(self, client: Any, name: str, environment: str | None, application: str | None,
-                 token_client: TokenClient | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        environment: str | None,
+        application: str | None,
+        token_client: TokenClient | None = None,
+    ) -> None:
         from . import worker
         from .plugin import OIDCSchedulerPlugin
 
@@ -103,7 +109,9 @@ class Publisher:
         token = self._cached()
         if token is None or not token.valid_for(token.margin()):
             try:
-                token = self.tokens.get_token(self.environment, self.application, min_valid=token.margin() if token else 0)
+                token = self.tokens.get_token(
+                    self.environment, self.application, min_valid=token.margin() if token else 0
+                )
             except NotAuthenticatedError:
                 reason = "signed_out" if self.pushed_sha else "not_signed_in"
                 if self.pushed_sha or self.pushed_reason is None:
@@ -123,8 +131,13 @@ class Publisher:
 
         sealed = to_serialize(SealedToken.of(token)) if token is not None else None
         try:
-            acked = self.client.sync(self.client.scheduler.jupyterlab_oidc_push, name=self.name, owner=self.client.id,
-                                     token=sealed, reason=reason)
+            acked = self.client.sync(
+                self.client.scheduler.jupyterlab_oidc_push,
+                name=self.name,
+                owner=self.client.id,
+                token=sealed,
+                reason=reason,
+            )
         except Exception as e:  # the scheduler went away: the workers went with it
             logger.warning("jupyterlab_oidc: could not push to the Dask scheduler (%s)", type(e).__name__)
             return

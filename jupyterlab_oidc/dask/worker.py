@@ -20,8 +20,18 @@ from ..kernel.tokenstore import TokenStore
 
 #: The only TokenStore fields that leave the kernel.
 PUSHED_FIELDS = (
-    "access_token", "token_type", "expires_at", "environment", "application", "email", "sub", "issuer", "scope",
-    "lifetime", "refresh_margin", "signed_in_at",
+    "access_token",
+    "token_type",
+    "expires_at",
+    "environment",
+    "application",
+    "email",
+    "sub",
+    "issuer",
+    "scope",
+    "lifetime",
+    "refresh_margin",
+    "signed_in_at",
 )
 #: Worker RPC handler the scheduler calls with each push.
 WORKER_HANDLER = "jupyterlab_oidc_token"
@@ -121,15 +131,22 @@ class WorkerTokens:
 
     def _not_authenticated(self) -> NotAuthenticatedError:
         why = REASONS.get(self.reason, self.reason).format(env=self.environment or "the default environment")
-        return NotAuthenticatedError(f"No token on this Dask worker: {why}. Workers dropped their tokens.",
-                                     environment=self.environment, reason=self.reason)
+        return NotAuthenticatedError(
+            f"No token on this Dask worker: {why}. Workers dropped their tokens.",
+            environment=self.environment,
+            reason=self.reason,
+        )
 
     def describe(self) -> dict[str, Any]:
         """No token in it: what tests and ``client.run`` look at."""
         token = self.token
         return {
-            "name": self.name, "environment": self.environment, "seq": self.seq, "reason": self.reason,
-            "received_at": self.received_at, "expires_at": token.expires_at if token else None,
+            "name": self.name,
+            "environment": self.environment,
+            "seq": self.seq,
+            "reason": self.reason,
+            "received_at": self.received_at,
+            "expires_at": token.expires_at if token else None,
             "sha256": token_sha256(token.access_token) if token else None,
         }
 
@@ -189,21 +206,27 @@ class WorkerTokenClient(TokenClient):
 
     def _state(self, environment: Environment | str | None, application: str | None) -> WorkerTokens:
         wanted, app = environment_name(environment), application or None
-        candidates = [s for s in states().values() if (wanted is None or s.environment == wanted) and s.application == app]
+        candidates = [
+            s for s in states().values() if (wanted is None or s.environment == wanted) and s.application == app
+        ]
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
             raise NotAuthenticatedError(
                 f"No OIDCPlugin for {wanted or 'the default environment'} on this Dask worker: register one "
-                f"with client.register_plugin(OIDCPlugin(environment={wanted!r})).", environment=wanted)
+                f"with client.register_plugin(OIDCPlugin(environment={wanted!r})).",
+                environment=wanted,
+            )
         raise OIDCError("Several OIDCPlugins on this worker: name the environment in get_token(environment=...).")
 
-    def get_token(self, environment: Environment | str | None = None, application: str | None = None,
-                  min_valid: float = 60) -> TokenStore:
+    def get_token(
+        self, environment: Environment | str | None = None, application: str | None = None, min_valid: float = 60
+    ) -> TokenStore:
         return self._state(environment, application).wait_for(min_valid, WAIT_SECONDS)
 
-    async def get_token_async(self, environment: Environment | str | None = None, application: str | None = None,
-                              min_valid: float = 60) -> TokenStore:
+    async def get_token_async(
+        self, environment: Environment | str | None = None, application: str | None = None, min_valid: float = 60
+    ) -> TokenStore:
         import asyncio
 
         state = self._state(environment, application)
@@ -212,8 +235,9 @@ class WorkerTokenClient(TokenClient):
             return token
         return await asyncio.to_thread(state.wait_for, min_valid, WAIT_SECONDS)
 
-    def refresh(self, environment: Environment | str | None = None, application: str | None = None,
-                rejected: str | None = None) -> TokenStore:
+    def refresh(
+        self, environment: Environment | str | None = None, application: str | None = None, rejected: str | None = None
+    ) -> TokenStore:
         """A token other than the refused one: the next push (workers cannot refresh)."""
         return self._state(environment, application).wait_for(0, WAIT_SECONDS, rejected=rejected)
 

@@ -63,24 +63,45 @@ def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] = o
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--ip", default=service_url.hostname or "127.0.0.1",
-                        help="address to listen on (default: the host of JUPYTERHUB_SERVICE_URL, else 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=service_url.port or 10101,
-                        help="port to listen on (default: the port of JUPYTERHUB_SERVICE_URL, else 10101)")
-    parser.add_argument("--prefix", default=environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/services/oidc-callback/",
-                        help="path prefix of the service "
-                             "(default: JUPYTERHUB_SERVICE_PREFIX, else /services/oidc-callback/)")
-    parser.add_argument("--hub-base-url", default=environ.get("JUPYTERHUB_BASE_URL") or "/",
-                        help="the hub's base URL (default: JUPYTERHUB_BASE_URL, else /)")
-    parser.add_argument("--subdomain-host", default=environ.get("JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST", ""),
-                        help="the hub's c.JupyterHub.subdomain_host, when users' servers have their own hosts "
-                             "(default: JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST, else none)")
-    parser.add_argument("--subdomain-hook", choices=HOOKS,
-                        default=environ.get("JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK") or "idna",
-                        help="the hub's c.JupyterHub.subdomain_hook "
-                             "(default: JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK, else idna)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help="log level (default: INFO); logs never contain the query (code, state)")
+    parser.add_argument(
+        "--ip",
+        default=service_url.hostname or "127.0.0.1",
+        help="address to listen on (default: the host of JUPYTERHUB_SERVICE_URL, else 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=service_url.port or 10101,
+        help="port to listen on (default: the port of JUPYTERHUB_SERVICE_URL, else 10101)",
+    )
+    parser.add_argument(
+        "--prefix",
+        default=environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/services/oidc-callback/",
+        help="path prefix of the service (default: JUPYTERHUB_SERVICE_PREFIX, else /services/oidc-callback/)",
+    )
+    parser.add_argument(
+        "--hub-base-url",
+        default=environ.get("JUPYTERHUB_BASE_URL") or "/",
+        help="the hub's base URL (default: JUPYTERHUB_BASE_URL, else /)",
+    )
+    parser.add_argument(
+        "--subdomain-host",
+        default=environ.get("JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST", ""),
+        help="the hub's c.JupyterHub.subdomain_host, when users' servers have their own hosts "
+        "(default: JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST, else none)",
+    )
+    parser.add_argument(
+        "--subdomain-hook",
+        choices=HOOKS,
+        default=environ.get("JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK") or "idna",
+        help="the hub's c.JupyterHub.subdomain_hook (default: JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK, else idna)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level (default: INFO); logs never contain the query (code, state)",
+    )
     args = parser.parse_args(argv)
     try:
         args.hub_base_url = hub_base_url(args.hub_base_url)
@@ -126,8 +147,10 @@ def hub_oauth(args: argparse.Namespace, environ: Mapping[str, str] = os.environ)
     """JupyterHub's OAuth client for this service, from the managed service's environment."""
     missing = [name for name in ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_CLIENT_ID") if not environ.get(name)]
     if missing:
-        raise ValueError(f"{' and '.join(missing)} not set: run the forwarder as a JupyterHub managed service "
-                         "(it logs browsers in with the hub's OAuth)")
+        raise ValueError(
+            f"{' and '.join(missing)} not set: run the forwarder as a JupyterHub managed service "
+            "(it logs browsers in with the hub's OAuth)"
+        )
     from jupyterhub.services.auth import HubOAuth
 
     return HubOAuth(base_url=args.prefix, hub_prefix=f"{args.hub_base_url}hub/", cache_max_age=60)
@@ -143,9 +166,15 @@ async def serve(args: argparse.Namespace) -> None:
     context = ssl_context()
     server = app.listen(args.port, args.ip, ssl_options=context, xheaders=False)
     scheme = "https" if context else "http"
-    log.info("forwarding %s://%s:%d%s to %suser/{name}/[{server}/]oidc/callback[/{environment}] of the browser's "
-             "hub user%s", scheme, args.ip, args.port, args.prefix, args.hub_base_url,
-             f", on the user's host under {args.subdomain_host}" if args.subdomain_host else "")
+    log.info(
+        "forwarding %s://%s:%d%s to %suser/{name}/[{server}/]oidc/callback[/{environment}] of the browser's hub user%s",
+        scheme,
+        args.ip,
+        args.port,
+        args.prefix,
+        args.hub_base_url,
+        f", on the user's host under {args.subdomain_host}" if args.subdomain_host else "",
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -163,9 +192,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"python -m jupyterlab_oidc.hub: error: {e}", file=sys.stderr)
         sys.exit(2)
     name = os.environ.get("JUPYTERHUB_SERVICE_NAME") or "oidc-callback"
-    logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format=f"[%(levelname)1.1s %(asctime)s.%(msecs).03d {name}] %(message)s",
-                        datefmt="%Y-%m-%d %H:%M:%S")
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format=f"[%(levelname)1.1s %(asctime)s.%(msecs).03d {name}] %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+    )
     asyncio.run(serve(args))
 
 

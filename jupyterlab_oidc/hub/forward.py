@@ -101,8 +101,11 @@ def environment_segment(environment: str | None) -> str:
     if environment is None:
         return ""
     if (
-        not environment or len(environment) > MAX_ENVIRONMENT or environment in (".", "..")
-        or any(c in environment for c in "/\\") or not environment.isprintable()
+        not environment
+        or len(environment) > MAX_ENVIRONMENT
+        or environment in (".", "..")
+        or any(c in environment for c in "/\\")
+        or not environment.isprintable()
     ):
         raise ForwardRefused("the environment in the path is not valid")
     return "/" + quote(environment, safe="")

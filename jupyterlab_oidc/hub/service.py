@@ -57,8 +57,9 @@ class BaseHandler(web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")
         self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Content-Security-Policy",
-                        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+        self.set_header(
+            "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+        )
 
     def _request_summary(self) -> str:
         """Tornado logs ``method uri (ip)``; the URI's query holds the code, so log the path."""
@@ -70,8 +71,12 @@ class BaseHandler(web.RequestHandler):
         self.finish(PAGE.format(title=html.escape(title), detail=html.escape(detail), status=html.escape(code)))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        self.page(status_code, f"{status_code} {self._reason}",
-                  "The OpenID Connect callback forwarder cannot answer this.", "error")
+        self.page(
+            status_code,
+            f"{status_code} {self._reason}",
+            "The OpenID Connect callback forwarder cannot answer this.",
+            "error",
+        )
 
 
 class ForwardHandler(HubOAuthenticated, BaseHandler):
@@ -84,16 +89,25 @@ class ForwardHandler(HubOAuthenticated, BaseHandler):
         """303 to that user's ``oidc/callback[/{environment}]``, the hub's login, or a 400/403 page."""
         query = self.request.query
         if not query and environment is None:
-            self.page(200, "OpenID Connect callback forwarder", "Sign-ins started in JupyterLab come back here "
-                      "and go on to your own server. There is nothing to do on this page.", "idle")
+            self.page(
+                200,
+                "OpenID Connect callback forwarder",
+                "Sign-ins started in JupyterLab come back here "
+                "and go on to your own server. There is nothing to do on this page.",
+                "idle",
+            )
             return
         try:
             target = callback_target(query, self.settings["hub_base_url"], environment, self.settings["user_origin"])
             owner = owner_of(query)
         except ForwardRefused as e:
             log.warning("refused a callback at %s: %s", self.request.path, e.reason)
-            self.page(400, "Sign-in failed", f"This sign-in link cannot be used ({e.reason}). Start the "
-                      "sign-in again from JupyterLab.", "forward_refused")
+            self.page(
+                400,
+                "Sign-in failed",
+                f"This sign-in link cannot be used ({e.reason}). Start the sign-in again from JupyterLab.",
+                "forward_refused",
+            )
             return
         model = await self.hub_auth.get_user(self, sync=False)
         if not model:
@@ -103,19 +117,36 @@ class ForwardHandler(HubOAuthenticated, BaseHandler):
         try:
             self.check_hub_user(model)
         except UserNotAllowed:
-            log.warning("refused a callback at %s: hub %s %s may not use this service", self.request.path,
-                        model.get("kind", "user"), model.get("name"))
-            self.page(403, "Sign-in not allowed", "Your hub account may not use the sign-in service. Ask the hub's "
-                      "administrator to grant access to it.", "service_not_allowed")
+            log.warning(
+                "refused a callback at %s: hub %s %s may not use this service",
+                self.request.path,
+                model.get("kind", "user"),
+                model.get("name"),
+            )
+            self.page(
+                403,
+                "Sign-in not allowed",
+                "Your hub account may not use the sign-in service. Ask the hub's administrator to grant access to it.",
+                "service_not_allowed",
+            )
             return
         try:
             check_browser_user(owner, model.get("name", "") if model.get("kind", "user") == "user" else "")
         except ForwardRefused as e:
-            log.warning("refused a callback at %s: hub user %s brought a sign-in of %s", self.request.path,
-                        model.get("name"), owner)
-            self.page(e.status, "Sign-in refused", "This sign-in was started by another hub user, not by you. "
-                      "Nothing was sent to their server. If someone sent you this link, close this page; to "
-                      "sign in yourself, start from your own JupyterLab.", "other_hub_user")
+            log.warning(
+                "refused a callback at %s: hub user %s brought a sign-in of %s",
+                self.request.path,
+                model.get("name"),
+                owner,
+            )
+            self.page(
+                e.status,
+                "Sign-in refused",
+                "This sign-in was started by another hub user, not by you. "
+                "Nothing was sent to their server. If someone sent you this link, close this page; to "
+                "sign in yourself, start from your own JupyterLab.",
+                "other_hub_user",
+            )
             return
         self.redirect(target, status=303)
 
@@ -139,8 +170,12 @@ class OAuthCallbackHandler(HubOAuthCallbackHandler, BaseHandler):
             return
         if not self.get_argument("error", None) and (cookie is None or cookie.decode("ascii", "replace") != state):
             log.warning("refused a hub login at %s: no matching OAuth state cookie", self.request.path)
-            self.page(403, "Hub login failed", "The hub login could not be completed. Start the sign-in again "
-                      "from JupyterLab.", "hub_login_failed")
+            self.page(
+                403,
+                "Hub login failed",
+                "The hub login could not be completed. Start the sign-in again from JupyterLab.",
+                "hub_login_failed",
+            )
             return
         await super().get()
 
@@ -155,12 +190,21 @@ def log_request(handler: web.RequestHandler) -> None:
     """Access log: method, path without the query, status and time."""
     status = handler.get_status()
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
-    log.log(level, "%d %s %s %.1fms", status, handler.request.method, handler.request.path,
-            1000.0 * handler.request.request_time())
+    log.log(
+        level,
+        "%d %s %s %.1fms",
+        status,
+        handler.request.method,
+        handler.request.path,
+        1000.0 * handler.request.request_time(),
+    )
 
 
 def make_app(
-    prefix: str, hub_base_url: str, hub_auth: HubOAuth, cookie_secret: bytes,
+    prefix: str,
+    hub_base_url: str,
+    hub_auth: HubOAuth,
+    cookie_secret: bytes,
     user_origin: Callable[[str], str] | None = None,
 ) -> web.Application:
     """The forwarder app for service ``prefix`` (``/services/oidc-callback/``) on a hub at ``hub_base_url``.

@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 #: The hooks JupyterHub offers by name (``c.JupyterHub.subdomain_hook``).
 HOOKS = ("idna", "legacy")
 #: A DNS name as the hooks produce it (``legacy`` escapes with ``_``; labels ≤ 63 characters).
-HOST_NAME = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
-                       r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
+    r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$"
+)
 
 
 def subdomain_host(value: str) -> str:

@@ -230,7 +230,8 @@ class OIDCLogin(Configurable):
     jwks_cache_seconds = Float(
         3600,
         config=True,
-        help="How long a provider's discovery document and JWKS are cached (an unknown ``kid`` refetches the JWKS, at most once per 60 s per environment).",
+        help="How long a provider's discovery document and JWKS are cached (an unknown ``kid`` "
+        "refetches the JWKS, at most once per 60 s per environment).",
     )
 
     id_token_algorithms = List(

@@ -50,12 +50,19 @@ class LoginHandler(OIDCHandler):
         body = self.body()
         device = self.broker.signins.device  # flow "device" (or the environment's flow): RFC 8628, no browser here
         if device.wanted(_text(body, "environment"), _text(body, "flow")):
-            self.finish(await device.start(_text(body, "environment"), _text(body, "application"),
-                                           _text(body, "login_hint") or ""))
+            self.finish(
+                await device.start(
+                    _text(body, "environment"), _text(body, "application"), _text(body, "login_hint") or ""
+                )
+            )
             return
         result = await self.broker.start_login(
-            _text(body, "environment"), _text(body, "application"), _text(body, "login_hint") or "", self.origin(),
-            prompt=_text(body, "prompt"), max_age=body.get("max_age"),
+            _text(body, "environment"),
+            _text(body, "application"),
+            _text(body, "login_hint") or "",
+            self.origin(),
+            prompt=_text(body, "prompt"),
+            max_age=body.get("max_age"),
         )
         # The browser that asked is the owner's (Jupyter login + XSRF): bind the sign-in to it.
         secret, pending, _ = self.broker.bind_browser(result["state"], self.origin())
@@ -252,7 +259,11 @@ class CallbackHandler(PageHandler):
             )
         except OIDCError as e:
             result = e
-        if not isinstance(result, OIDCError) or result.code not in ("browser_mismatch", "redirect_mismatch", "state_mismatch"):
+        if not isinstance(result, OIDCError) or result.code not in (
+            "browser_mismatch",
+            "redirect_mismatch",
+            "state_mismatch",
+        ):
             self.clear_cookie(cookie_name(state), path=f"{self.broker.base_url}oidc/callback")
         self.page(*render_callback_page(result))
 

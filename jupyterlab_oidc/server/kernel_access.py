@@ -60,7 +60,9 @@ class KernelAccess:
         self.serverapp = serverapp
         self.broker = broker
         self.secret = secrets.token_urlsafe(32)
-        self.sessions_file = os.path.join(serverapp.runtime_dir, f"jupyterlab-oidc-{os.getpid()}-{secrets.token_hex(4)}-sessions.json")
+        self.sessions_file = os.path.join(
+            serverapp.runtime_dir, f"jupyterlab-oidc-{os.getpid()}-{secrets.token_hex(4)}-sessions.json"
+        )
         self.exported: dict[str, str] = {}
         self._unsubscribe: Callable[[], None] | None = None
 

@@ -21,11 +21,17 @@ export class KernelAttachment implements IObservableDisposable {
     this.kernel = kernel;
     this._options = options;
     kernel.registerCommTarget(Protocol.TARGET_NAME, this._onCommOpen);
-    this._disposables.add(new DisposableDelegate(() => kernel.removeCommTarget(Protocol.TARGET_NAME, this._onCommOpen)));
+    this._disposables.add(
+      new DisposableDelegate(() => kernel.removeCommTarget(Protocol.TARGET_NAME, this._onCommOpen))
+    );
     kernel.statusChanged.connect(this._onStatus, this);
-    this._disposables.add(new DisposableDelegate(() => kernel.statusChanged.disconnect(this._onStatus, this)));
+    this._disposables.add(
+      new DisposableDelegate(() => kernel.statusChanged.disconnect(this._onStatus, this))
+    );
     kernel.disposed.connect(this._onKernelDisposed, this);
-    this._disposables.add(new DisposableDelegate(() => kernel.disposed.disconnect(this._onKernelDisposed, this)));
+    this._disposables.add(
+      new DisposableDelegate(() => kernel.disposed.disconnect(this._onKernelDisposed, this))
+    );
     this._disposables.add(new SubshellStatusGuard(kernel)); // issue 18.4: Busy stays Busy while a cell runs
   }
 
@@ -70,7 +76,12 @@ export class KernelAttachment implements IObservableDisposable {
     this._isDisposed = true;
     const current = this._current;
     this._current = null;
-    if (current && !current.comm.isDisposed && !this.kernel.isDisposed && this.kernel.status !== 'dead') {
+    if (
+      current &&
+      !current.comm.isDisposed &&
+      !this.kernel.isDisposed &&
+      this.kernel.status !== 'dead'
+    ) {
       try {
         current.comm.close();
       } catch {
@@ -127,14 +138,19 @@ export class KernelAttachment implements IObservableDisposable {
         await started; // never resolves without subshells: checked above
         subshell = true;
       } catch (error) {
-        console.warn(`jupyterlab-oidc: kernel ${this.kernel.id}: no subshell for the comm (${String(error)})`);
+        console.warn(
+          `jupyterlab-oidc: kernel ${this.kernel.id}: no subshell for the comm (${String(error)})`
+        );
       }
     }
     if (this._current !== current || comm.isDisposed || this._isDisposed) {
       return;
     }
     current.subshell = subshell;
-    current.ready = Private.send(comm, Protocol.ready({ subshell, defaultEnvironment: this._options.defaultEnvironment() }));
+    current.ready = Private.send(
+      comm,
+      Protocol.ready({ subshell, defaultEnvironment: this._options.defaultEnvironment() })
+    );
   }
 
   /** A request from the kernel: answered on the comm it came from; never holds the kernel's messages. */

@@ -3,7 +3,12 @@
  * answers to their requests, and `token_update` pushes to all of them.
  */
 import { Kernel } from '@jupyterlab/services';
-import { DisposableDelegate, DisposableSet, IDisposable, IObservableDisposable } from '@lumino/disposable';
+import {
+  DisposableDelegate,
+  DisposableSet,
+  IDisposable,
+  IObservableDisposable
+} from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IOidcSession } from '../tokens';
@@ -17,7 +22,10 @@ import { TokenUpdates } from './updates';
 export class KernelBridge implements IObservableDisposable {
   constructor(options: KernelBridge.IOptions) {
     this._session = options.session;
-    this._requests = new KernelRequests({ server: options.server, tokenTimeoutMs: options.tokenTimeoutMs });
+    this._requests = new KernelRequests({
+      server: options.server,
+      tokenTimeoutMs: options.tokenTimeoutMs
+    });
     const updates = new TokenUpdates({
       session: options.session,
       server: options.server,
@@ -117,7 +125,10 @@ export class KernelBridge implements IObservableDisposable {
   private _session: IOidcSession;
   private _requests: KernelRequests;
   private _updates: TokenUpdates;
-  private _attachments = new Map<Kernel.IKernelConnection, { attachment: KernelAttachment; holders: number }>();
+  private _attachments = new Map<
+    Kernel.IKernelConnection,
+    { attachment: KernelAttachment; holders: number }
+  >();
   private _disposables = new DisposableSet();
   private _isDisposed = false;
   private _disposed = new Signal<this, void>(this);

@@ -27,7 +27,10 @@ export interface IKernelAttacher {
 }
 
 /** Attach `bridge` to the session kernel of every widget of `tracker`, now and later. */
-export function followKernels(tracker: ISessionWidgetTracker, bridge: IKernelAttacher): IDisposable {
+export function followKernels(
+  tracker: ISessionWidgetTracker,
+  bridge: IKernelAttacher
+): IDisposable {
   const all = new DisposableSet();
   const follow = (widget: ISessionWidget): void => {
     const handle = followWidget(widget, bridge);
@@ -55,7 +58,10 @@ function followWidget(widget: ISessionWidget, bridge: IKernelAttacher): IDisposa
     current?.dispose();
     current = next;
   };
-  const onKernelChanged = (_: ISessionContext, change: IChangedArgs<Kernel.IKernelConnection | null>): void => {
+  const onKernelChanged = (
+    _: ISessionContext,
+    change: IChangedArgs<Kernel.IKernelConnection | null>
+  ): void => {
     attach(change.newValue);
   };
   context.kernelChanged.connect(onKernelChanged);

@@ -90,7 +90,14 @@ export type KernelRequest = ITokenRequest | ICall;
 export type FrontendMessage =
   | { v: 1; type: 'ready'; frontend: string; subshell: boolean; default_environment?: string }
   | { v: 1; type: 'token_reply'; id: string; token: TokenBody }
-  | { v: 1; type: 'token_update'; reason: UpdateReason; environment: string; application: string | null; token: TokenBody | null }
+  | {
+      v: 1;
+      type: 'token_update';
+      reason: UpdateReason;
+      environment: string;
+      application: string | null;
+      token: TokenBody | null;
+    }
   | { v: 1; type: 'call_reply'; id: string; status: number; body: unknown }
   | IErrorMessage;
 
@@ -131,7 +138,11 @@ export function parseHello(data: unknown): IHello {
   if (!isRecord(data) || data.type !== MSG_HELLO) {
     throw new ProtocolError("the comm_open data is not a 'hello'");
   }
-  const versions = Array.isArray(data.versions) ? data.versions.filter(isInteger) : isInteger(data.v) ? [data.v] : [];
+  const versions = Array.isArray(data.versions)
+    ? data.versions.filter(isInteger)
+    : isInteger(data.v)
+      ? [data.v]
+      : [];
   if (!versions.includes(PROTOCOL_VERSION)) {
     throw new ProtocolError(
       `the kernel speaks protocol versions [${versions.join(', ')}]; this frontend speaks ${PROTOCOL_VERSION}`
@@ -152,7 +163,9 @@ export function parseRequest(data: unknown): KernelRequest {
     throw new ProtocolError('a message is a JSON object', { ignore: true });
   }
   if (data.v !== PROTOCOL_VERSION) {
-    throw new ProtocolError(`protocol version ${String(data.v)} is not supported`, { ignore: true });
+    throw new ProtocolError(`protocol version ${String(data.v)} is not supported`, {
+      ignore: true
+    });
   }
   if (data.type !== MSG_TOKEN_REQUEST && data.type !== MSG_CALL) {
     throw new ProtocolError(`unknown message type ${JSON.stringify(data.type)}`, { ignore: true });
@@ -166,7 +179,11 @@ export function parseRequest(data: unknown): KernelRequest {
 
 function parseTokenRequest(id: string, data: Record<string, unknown>): ITokenRequest {
   const minValid = data.min_valid;
-  if (minValid !== undefined && minValid !== null && !(typeof minValid === 'number' && Number.isFinite(minValid) && minValid >= 0)) {
+  if (
+    minValid !== undefined &&
+    minValid !== null &&
+    !(typeof minValid === 'number' && Number.isFinite(minValid) && minValid >= 0)
+  ) {
     throw new ProtocolError("token_request 'min_valid' must be a number of seconds ≥ 0", { id });
   }
   return {
@@ -181,7 +198,11 @@ function parseTokenRequest(id: string, data: Record<string, unknown>): ITokenReq
 
 function parseCall(id: string, data: Record<string, unknown>): ICall {
   const { method, path, body } = data;
-  if ((method !== 'GET' && method !== 'POST') || typeof path !== 'string' || !(CALLABLE as ReadonlyArray<string>).includes(`${method} ${path}`)) {
+  if (
+    (method !== 'GET' && method !== 'POST') ||
+    typeof path !== 'string' ||
+    !(CALLABLE as ReadonlyArray<string>).includes(`${method} ${path}`)
+  ) {
     throw new ProtocolError(`${String(method)} oidc/${String(path)} cannot be relayed`, { id });
   }
   if (body !== undefined && body !== null && !isRecord(body)) {
@@ -212,8 +233,16 @@ export function isTokenBody(body: unknown): body is TokenBody {
 }
 
 /** `ready`: the answer to `hello`, sent once the comm's subshell (if any) has started. */
-export function ready(options: { subshell: boolean; defaultEnvironment?: string }): FrontendMessage {
-  const message: FrontendMessage = { v: 1, type: MSG_READY, frontend: FRONTEND, subshell: options.subshell };
+export function ready(options: {
+  subshell: boolean;
+  defaultEnvironment?: string;
+}): FrontendMessage {
+  const message: FrontendMessage = {
+    v: 1,
+    type: MSG_READY,
+    frontend: FRONTEND,
+    subshell: options.subshell
+  };
   if (options.defaultEnvironment) {
     message.default_environment = options.defaultEnvironment;
   }
@@ -232,7 +261,14 @@ export function tokenUpdate(
   application: string | null,
   token: TokenBody | null
 ): FrontendMessage {
-  return { v: 1, type: MSG_TOKEN_UPDATE, reason, environment, application, token: reason === 'sign_out' ? null : token };
+  return {
+    v: 1,
+    type: MSG_TOKEN_UPDATE,
+    reason,
+    environment,
+    application,
+    token: reason === 'sign_out' ? null : token
+  };
 }
 
 /** `call_reply`: the relayed call's HTTP status and JSON body. */
@@ -251,7 +287,9 @@ export function error(
   serverBody: Readonly<Record<string, unknown>> = {}
 ): IErrorMessage {
   const { id: _id, v: _v, type: _type, ...details } = serverBody;
-  const base = id ? { v: 1 as const, type: MSG_ERROR as typeof MSG_ERROR, id } : { v: 1 as const, type: MSG_ERROR as typeof MSG_ERROR };
+  const base = id
+    ? { v: 1 as const, type: MSG_ERROR as typeof MSG_ERROR, id }
+    : { v: 1 as const, type: MSG_ERROR as typeof MSG_ERROR };
   return { ...details, ...base, error: code, message };
 }
 

@@ -33,7 +33,11 @@ export class KernelRequests {
       const timer = setTimeout(
         () =>
           resolve(
-            Protocol.error(request.id, 'unavailable', `The Jupyter server did not answer within ${this._tokenTimeoutMs} ms.`)
+            Protocol.error(
+              request.id,
+              'unavailable',
+              `The Jupyter server did not answer within ${this._tokenTimeoutMs} ms.`
+            )
           ),
         this._tokenTimeoutMs
       );
@@ -51,13 +55,20 @@ export class KernelRequests {
       min_valid: request.min_valid ?? undefined
     };
     if (request.force) {
-      const refreshed = await this._relay('POST', 'refresh', { environment: body.environment, application: body.application });
+      const refreshed = await this._relay('POST', 'refresh', {
+        environment: body.environment,
+        application: body.application
+      });
       if (refreshed instanceof OidcError || !refreshed.ok) {
         return Private.failure(request.id, refreshed);
       }
       return Private.tokenAnswer(request.id, await this._relay('POST', 'token', body));
     }
-    const key = JSON.stringify([body.environment ?? null, body.application ?? null, body.min_valid ?? null]);
+    const key = JSON.stringify([
+      body.environment ?? null,
+      body.application ?? null,
+      body.min_valid ?? null
+    ]);
     let pending = this._tokens.get(key);
     if (!pending) {
       pending = this._relay('POST', 'token', body);
@@ -76,7 +87,11 @@ export class KernelRequests {
   }
 
   /** The server's answer, or the `OidcError` of a request that got none. */
-  private async _relay(method: 'GET' | 'POST', path: string, body: object): Promise<IRawReply | OidcError> {
+  private async _relay(
+    method: 'GET' | 'POST',
+    path: string,
+    body: object
+  ): Promise<IRawReply | OidcError> {
     try {
       return await this._server.relay(method, path, Private.withoutNulls(body));
     } catch (error) {
@@ -118,7 +133,11 @@ namespace Private {
   export function failure(id: string, reply: IRawReply | OidcError): Protocol.IErrorMessage {
     if (reply instanceof OidcError) {
       return reply.code === 'network_error'
-        ? Protocol.error(id, 'server_unreachable', 'The Jupyter server did not answer the frontend.')
+        ? Protocol.error(
+            id,
+            'server_unreachable',
+            'The Jupyter server did not answer the frontend.'
+          )
         : Protocol.error(id, 'unavailable', reply.message);
     }
     const body = reply.body;
@@ -126,11 +145,17 @@ namespace Private {
       const message = typeof body.message === 'string' ? body.message : body.error;
       return Protocol.error(id, body.error, message, body);
     }
-    return Protocol.error(id, 'unavailable', `The Jupyter server answered HTTP ${reply.status} without a token.`);
+    return Protocol.error(
+      id,
+      'unavailable',
+      `The Jupyter server answered HTTP ${reply.status} without a token.`
+    );
   }
 
   /** JSON bodies as the kernel's HTTP path sends them: no null fields. */
   export function withoutNulls(body: object): Record<string, unknown> {
-    return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== null && value !== undefined));
+    return Object.fromEntries(
+      Object.entries(body).filter(([, value]) => value !== null && value !== undefined)
+    );
   }
 }

@@ -64,7 +64,9 @@ export class SubshellStatusGuard implements IDisposable {
       return;
     }
     const state = (msg as KernelMessage.IStatusMsg).content.execution_state;
-    const parent = msg.parent_header as Partial<KernelMessage.IHeader> & { subshell_id?: string | null };
+    const parent = msg.parent_header as Partial<KernelMessage.IHeader> & {
+      subshell_id?: string | null;
+    };
     if (state !== 'idle') {
       return;
     }
@@ -72,13 +74,23 @@ export class SubshellStatusGuard implements IDisposable {
       return; // a cell of the main shell ended
     }
     const setter = kernel as unknown as IStatusSetter;
-    if (parent.subshell_id && this._running.size > 0 && kernel.status === 'idle' && typeof setter._updateStatus === 'function') {
+    if (
+      parent.subshell_id &&
+      this._running.size > 0 &&
+      kernel.status === 'idle' &&
+      typeof setter._updateStatus === 'function'
+    ) {
       setter._updateStatus.call(kernel, 'busy');
     }
   }
 
   private _onStatus(_: Kernel.IKernelConnection, status: Kernel.Status): void {
-    if (status === 'restarting' || status === 'autorestarting' || status === 'dead' || status === 'unknown') {
+    if (
+      status === 'restarting' ||
+      status === 'autorestarting' ||
+      status === 'dead' ||
+      status === 'unknown'
+    ) {
       this._running.clear(); // the requests in flight died with the kernel
     }
   }

@@ -49,7 +49,9 @@ export class TokenUpdates implements IDisposable {
       this._bump(session.key);
       this._signedInAt.delete(session.key);
       if (this._hasListeners()) {
-        this._send(Protocol.tokenUpdate('sign_out', session.environment, session.application ?? null, null));
+        this._send(
+          Protocol.tokenUpdate('sign_out', session.environment, session.application ?? null, null)
+        );
       }
     }
     for (const session of [...change.added, ...change.updated]) {
@@ -67,7 +69,11 @@ export class TokenUpdates implements IDisposable {
     }
     const application = session.application ?? null;
     const done = this._server
-      .relay('POST', 'token', { environment: session.environment, ...(application ? { application } : {}), min_valid: 0 })
+      .relay('POST', 'token', {
+        environment: session.environment,
+        ...(application ? { application } : {}),
+        min_valid: 0
+      })
       .then(
         reply => {
           if (this._isDisposed || this._generation.get(session.key) !== generation) {
@@ -78,7 +84,9 @@ export class TokenUpdates implements IDisposable {
           }
         },
         (error: unknown) => {
-          console.debug(`jupyterlab-oidc: no token to push for ${session.key}: ${OidcError.from(error).code}`);
+          console.debug(
+            `jupyterlab-oidc: no token to push for ${session.key}: ${OidcError.from(error).code}`
+          );
         }
       );
     this._inFlight.add(done);

@@ -34,14 +34,16 @@ export function panelActions(model: IOidcSession, trans: TranslationBundle): IPa
     signIn: form => void startSignIn(model, form, trans),
     cancel: state => void model.cancelSignIn(state).catch(() => undefined),
     confirmSignOut: session => confirmSignOut(model, session, trans),
-    signOut: target => model.signOut(target).then(
-      () => undefined,
-      () => undefined
-    ),
-    refresh: target => model.refreshSession(target).then(
-      () => undefined,
-      () => undefined
-    ),
+    signOut: target =>
+      model.signOut(target).then(
+        () => undefined,
+        () => undefined
+      ),
+    refresh: target =>
+      model.refreshSession(target).then(
+        () => undefined,
+        () => undefined
+      ),
     copyToken: target => copyAccessToken(model, target, trans).then(() => undefined),
     retry: () => void model.refresh().catch(() => undefined),
     showTokenCheck: session => void showTokenCheck(model, session, trans),
@@ -62,7 +64,10 @@ export async function confirmSignOut(
       'The Jupyter server revokes and forgets the tokens of %1. Running kernels lose access until you sign in again.',
       session.email || session.sub
     ),
-    buttons: [Dialog.cancelButton({ label: trans.__('Cancel') }), Dialog.warnButton({ label: trans.__('Sign out') })],
+    buttons: [
+      Dialog.cancelButton({ label: trans.__('Cancel') }),
+      Dialog.warnButton({ label: trans.__('Sign out') })
+    ],
     defaultButton: 0
   });
   return result.button.accept;
@@ -87,7 +92,11 @@ export async function showTokenCheck(
 }
 
 /** The configuration test of `environment` in a dialog. */
-export async function showPreflight(model: IOidcSession, environment: string, trans: TranslationBundle): Promise<void> {
+export async function showPreflight(
+  model: IOidcSession,
+  environment: string,
+  trans: TranslationBundle
+): Promise<void> {
   await showDialog({
     title: trans.__('Configuration of %1', displayName(model, environment)),
     body: React.createElement(

@@ -89,9 +89,17 @@ export function PanelView(props: IPanelViewProps): JSX.Element {
           {trans.__('Checking sign-in status…')}
         </p>
       )}
-      {model.notice && <SignOutNotice notice={model.notice} trans={trans} onDismiss={() => model.clearNotice()} />}
+      {model.notice && (
+        <SignOutNotice notice={model.notice} trans={trans} onDismiss={() => model.clearNotice()} />
+      )}
       {pending.map(p => (
-        <PendingCard key={p.state} model={model} pending={p} trans={trans} onCancel={actions.cancel} />
+        <PendingCard
+          key={p.state}
+          model={model}
+          pending={p}
+          trans={trans}
+          onCancel={actions.cancel}
+        />
       ))}
       {model.sessions.map(s => (
         <IdentityCard key={s.key} model={model} session={s} trans={trans} actions={actions} />
@@ -123,7 +131,9 @@ export function liveText(model: IOidcSession, trans: TranslationBundle): string 
   }
   if (model.sessions.length > 0) {
     return model.sessions
-      .map(s => trans.__('Signed in to %1 as %2.', label(s.environment, s.application), s.email || s.sub))
+      .map(s =>
+        trans.__('Signed in to %1 as %2.', label(s.environment, s.application), s.email || s.sub)
+      )
       .join(' ');
   }
   return trans.__('Signed out.');

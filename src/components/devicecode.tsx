@@ -130,14 +130,24 @@ export function DeviceCode(props: IDeviceCodeProps): JSX.Element {
       {page ? (
         <p>
           {trans.__('Enter it at')}{' '}
-          <a href={page.href} target="_blank" rel="noopener noreferrer" data-test="oidc-device-link">
+          <a
+            href={page.href}
+            target="_blank"
+            rel="noopener noreferrer"
+            data-test="oidc-device-link"
+          >
             {page.href}
           </a>
           {complete && (
             <>
               {' '}
               {trans.__('or open')}{' '}
-              <a href={complete.href} target="_blank" rel="noopener noreferrer" data-test="oidc-device-complete">
+              <a
+                href={complete.href}
+                target="_blank"
+                rel="noopener noreferrer"
+                data-test="oidc-device-complete"
+              >
                 {trans.__('the page with the code filled in')}
               </a>
             </>
@@ -145,7 +155,9 @@ export function DeviceCode(props: IDeviceCodeProps): JSX.Element {
         </p>
       ) : (
         <p className="jp-oidc-hint" data-test="oidc-device-unsafe">
-          {trans.__('The provider sent a verification page that is not an http(s) link; it is not shown.')}
+          {trans.__(
+            'The provider sent a verification page that is not an http(s) link; it is not shown.'
+          )}
         </p>
       )}
       {link && <QrCode text={link.href} label={trans.__('QR code of %1', link.href)} />}

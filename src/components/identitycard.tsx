@@ -71,16 +71,28 @@ export function IdentityCard(props: IIdentityCardProps): JSX.Element {
             </span>
           )}
         </Countdown>{' '}
-        <span data-test="oidc-card-expiry" className="jp-oidc-countdown" title={formatTime(session.expires_at)}>
+        <span
+          data-test="oidc-card-expiry"
+          className="jp-oidc-countdown"
+          title={formatTime(session.expires_at)}
+        >
           <Countdown model={model} expiresAt={session.expiresAt}>
-            {left => (left > 0 ? trans.__('expires in %1', formatClock(left)) : trans.__('expired'))}
+            {left =>
+              left > 0 ? trans.__('expires in %1', formatClock(left)) : trans.__('expired')
+            }
           </Countdown>
         </span>
         <span className="jp-oidc-card-renewal">
-          {session.has_refresh_token ? trans.__('renews automatically') : trans.__('no renewal: sign in again when it expires')}
+          {session.has_refresh_token
+            ? trans.__('renews automatically')
+            : trans.__('no renewal: sign in again when it expires')}
         </span>
       </p>
-      <div className="jp-oidc-card-toolbar" role="toolbar" aria-label={trans.__('Actions for %1', name)}>
+      <div
+        className="jp-oidc-card-toolbar"
+        role="toolbar"
+        aria-label={trans.__('Actions for %1', name)}
+      >
         <IconButton
           test="oidc-refresh"
           icon={refreshIcon}
@@ -97,7 +109,9 @@ export function IdentityCard(props: IIdentityCardProps): JSX.Element {
           test="oidc-copy-token"
           icon={copyIcon}
           label={trans.__('Copy access token')}
-          tooltip={trans.__('Copy the access token. It is a secret: anyone who has it can act as you until it expires.')}
+          tooltip={trans.__(
+            'Copy the access token. It is a secret: anyone who has it can act as you until it expires.'
+          )}
           disabled={busy !== ''}
           onClick={() => run('copy', () => actions.copyToken(target))}
         />
@@ -113,13 +127,20 @@ export function IdentityCard(props: IIdentityCardProps): JSX.Element {
           test="oidc-sign-out"
           icon={signOutIcon}
           label={busy === 'sign-out' ? trans.__('Signing out…') : trans.__('Sign out')}
-          tooltip={trans.__('Sign out of %1: the Jupyter server revokes and forgets the tokens', name)}
+          tooltip={trans.__(
+            'Sign out of %1: the Jupyter server revokes and forgets the tokens',
+            name
+          )}
           warn
           disabled={busy !== ''}
           onClick={() => run('sign-out', signOut)}
         />
       </div>
-      <details className="jp-oidc-card-details" data-test="oidc-card-details" open={switching || undefined}>
+      <details
+        className="jp-oidc-card-details"
+        data-test="oidc-card-details"
+        open={switching || undefined}
+      >
         <summary>{trans.__('Details')}</summary>
         <SwitchAccount model={model} session={session} trans={trans} actions={actions} />
         <dl className="jp-oidc-facts">
@@ -168,14 +189,23 @@ function SwitchAccount(props: IIdentityCardProps): JSX.Element {
   if (waiting) {
     return (
       <p className="jp-oidc-hint" data-test="oidc-card-switching" role="status">
-        {trans.__('Signing in as %1: %2 stays signed in until that sign-in succeeds.', waiting.login_hint || trans.__('another account'), who)}
+        {trans.__(
+          'Signing in as %1: %2 stays signed in until that sign-in succeeds.',
+          waiting.login_hint || trans.__('another account'),
+          who
+        )}
       </p>
     );
   }
   if (!open) {
     return (
       <div className="jp-oidc-form-actions">
-        <button type="button" className="jp-mod-styled jp-oidc-button" data-test="oidc-switch-account" onClick={() => setOpen(true)}>
+        <button
+          type="button"
+          className="jp-mod-styled jp-oidc-button"
+          data-test="oidc-switch-account"
+          onClick={() => setOpen(true)}
+        >
           {trans.__('Sign in as someone else')}
         </button>
       </div>
@@ -191,11 +221,21 @@ function SwitchAccount(props: IIdentityCardProps): JSX.Element {
     setOpen(false);
     setEmail('');
     // Synchronously in the submit handler: the provider's window opens here.
-    actions.signIn({ environment: session.environment, application: session.application, loginHint, prompt: 'login' });
+    actions.signIn({
+      environment: session.environment,
+      application: session.application,
+      loginHint,
+      prompt: 'login'
+    });
   };
   const id = `jp-oidc-switch-email-${session.key.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   return (
-    <form className="jp-oidc-form jp-oidc-switch" data-test="oidc-switch-form" onSubmit={onSubmit} noValidate>
+    <form
+      className="jp-oidc-form jp-oidc-switch"
+      data-test="oidc-switch-form"
+      onSubmit={onSubmit}
+      noValidate
+    >
       <label htmlFor={id}>{trans.__('Email of the other account')}</label>
       <input
         id={id}
@@ -219,14 +259,26 @@ function SwitchAccount(props: IIdentityCardProps): JSX.Element {
             {trans.__('Type the email of the account to sign in with.')}
           </span>
         ) : (
-          trans.__('%1 stays signed in until the new account passes the checks; then it replaces %1 here and in running kernels.', who)
+          trans.__(
+            '%1 stays signed in until the new account passes the checks; then it replaces %1 here and in running kernels.',
+            who
+          )
         )}
       </p>
       <div className="jp-oidc-form-actions">
-        <button type="submit" className="jp-mod-styled jp-mod-accept jp-oidc-button" data-test="oidc-switch-go">
+        <button
+          type="submit"
+          className="jp-mod-styled jp-mod-accept jp-oidc-button"
+          data-test="oidc-switch-go"
+        >
           {trans.__('Sign in')}
         </button>
-        <button type="button" className="jp-mod-styled jp-oidc-button" data-test="oidc-switch-keep" onClick={() => setOpen(false)}>
+        <button
+          type="button"
+          className="jp-mod-styled jp-oidc-button"
+          data-test="oidc-switch-keep"
+          onClick={() => setOpen(false)}
+        >
           {trans.__('Keep %1', who)}
         </button>
       </div>

@@ -28,7 +28,10 @@ export function label(environment: string, application: string | null | undefine
 }
 
 /** The display name of an environment, else its name. */
-export function displayName(model: Pick<IOidcSession, 'environments'>, environment: string): string {
+export function displayName(
+  model: Pick<IOidcSession, 'environments'>,
+  environment: string
+): string {
   return model.environments.find(env => env.name === environment)?.display_name || environment;
 }
 
@@ -50,7 +53,9 @@ export function idFragment(key: string): string {
  * The environment the sign-in form selects first: the preferred one while it has no
  * session, else the first environment without one, else the preferred one.
  */
-export function firstFreeEnvironment(model: Pick<IOidcSession, 'environments' | 'sessions' | 'preferredEnvironment'>): string {
+export function firstFreeEnvironment(
+  model: Pick<IOidcSession, 'environments' | 'sessions' | 'preferredEnvironment'>
+): string {
   const taken = new Set(model.sessions.filter(s => !s.application).map(s => s.environment));
   const preferred = model.preferredEnvironment;
   if (!taken.has(preferred)) {

@@ -30,7 +30,12 @@ export function ErrorBox(props: {
       )}
       <div className="jp-oidc-actions">
         {props.onRetry && (
-          <button type="button" className="jp-mod-styled jp-oidc-button" data-test="oidc-retry" onClick={props.onRetry}>
+          <button
+            type="button"
+            className="jp-mod-styled jp-oidc-button"
+            data-test="oidc-retry"
+            onClick={props.onRetry}
+          >
             {trans.__('Try again')}
           </button>
         )}
@@ -50,7 +55,11 @@ export function ErrorBox(props: {
 /** The server could not read or write its token store. */
 export function StoreWarning(props: { error: OidcError; trans: TranslationBundle }): JSX.Element {
   return (
-    <div className="jp-oidc-warning" data-error-code={props.error.code} data-test="oidc-store-warning">
+    <div
+      className="jp-oidc-warning"
+      data-error-code={props.error.code}
+      data-test="oidc-store-warning"
+    >
       <p>{describeError(props.error, props.trans)}</p>
       <p className="jp-oidc-error-detail">{props.trans.__('Details: %1', props.error.message)}</p>
     </div>
@@ -67,7 +76,11 @@ export function SignOutNotice(props: {
   const name = label(notice.environment, notice.application);
   const endSessionUrl = httpUrl(notice.endSessionUrl)?.href;
   return (
-    <div className="jp-oidc-notice" data-test="oidc-signed-out" data-environment={notice.environment}>
+    <div
+      className="jp-oidc-notice"
+      data-test="oidc-signed-out"
+      data-environment={notice.environment}
+    >
       <p>
         {notice.signedOut
           ? trans.__('Signed out of %1. This Jupyter server no longer holds its tokens.', name)
@@ -76,7 +89,12 @@ export function SignOutNotice(props: {
       {endSessionUrl && (
         <p>
           {trans.__('Your provider may still remember you in this browser.')}{' '}
-          <a href={endSessionUrl} target="_blank" rel="noopener noreferrer" data-test="oidc-end-session-link">
+          <a
+            href={endSessionUrl}
+            target="_blank"
+            rel="noopener noreferrer"
+            data-test="oidc-end-session-link"
+          >
             {trans.__('Sign out at the provider too')}
           </a>
         </p>

@@ -42,7 +42,11 @@ export class OidcPanel extends SidePanel {
       const open = options.openSettings;
       this.toolbar.addItem(
         'settings',
-        new ToolbarButton({ icon: settingsIcon, tooltip: trans.__('Sign-in settings'), onClick: open })
+        new ToolbarButton({
+          icon: settingsIcon,
+          tooltip: trans.__('Sign-in settings'),
+          onClick: open
+        })
       );
     }
     this.addWidget(new OidcPanelBody({ model: options.model, trans, actions }));
@@ -60,7 +64,9 @@ export class OidcPanel extends SidePanel {
     const target =
       email && !email.value
         ? email
-        : this.node.querySelector<HTMLElement>('.jp-oidc-body input, .jp-oidc-body select, .jp-oidc-body button');
+        : this.node.querySelector<HTMLElement>(
+            '.jp-oidc-body input, .jp-oidc-body select, .jp-oidc-body button'
+          );
     (target ?? this.node).focus();
   }
 

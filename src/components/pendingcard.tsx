@@ -31,7 +31,8 @@ export function PendingCard(props: IPendingCardProps): JSX.Element {
   const name = label(displayName(model, pending.environment), pending.application);
   const who = pending.login_hint || trans.__('any account');
   const href = httpUrl(pending.url)?.href;
-  const unsafe = !href && !!(pending.url || (!pending.own && (pending.start_url || pending.start_path)));
+  const unsafe =
+    !href && !!(pending.url || (!pending.own && (pending.start_url || pending.start_path)));
   return (
     <section
       className="jp-oidc-pending"
@@ -45,7 +46,11 @@ export function PendingCard(props: IPendingCardProps): JSX.Element {
           ? trans.__('The provider answered; finishing the sign-in to %1…', name)
           : pending.own
             ? trans.__('Finish signing in to %1 as %2 on the provider page.', name, who)
-            : trans.__('A sign-in to %1 as %2 was started elsewhere (for example in a notebook).', name, who)}
+            : trans.__(
+                'A sign-in to %1 as %2 was started elsewhere (for example in a notebook).',
+                name,
+                who
+              )}
       </p>
       <p className="jp-oidc-hint">
         {trans.__('Time left:')}{' '}
@@ -57,7 +62,9 @@ export function PendingCard(props: IPendingCardProps): JSX.Element {
       </p>
       {href && (
         <p>
-          {pending.own && !pending.windowOpened && trans.__('Your browser blocked the new tab.') + ' '}
+          {pending.own &&
+            !pending.windowOpened &&
+            trans.__('Your browser blocked the new tab.') + ' '}
           <a href={href} target="_blank" rel="noopener" data-test="oidc-open-signin-page">
             {pending.own && pending.windowOpened
               ? trans.__('Open the sign-in page again')
@@ -67,7 +74,10 @@ export function PendingCard(props: IPendingCardProps): JSX.Element {
       )}
       {unsafe && (
         <p className="jp-oidc-field-error" role="alert" data-test="oidc-unsafe-url">
-          {describeError(new OidcError('unsafe_url', '', { details: { url_kind: 'start' } }), trans)}
+          {describeError(
+            new OidcError('unsafe_url', '', { details: { url_kind: 'start' } }),
+            trans
+          )}
         </p>
       )}
       <button

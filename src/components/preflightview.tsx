@@ -43,13 +43,25 @@ export function PreflightView(props: IPreflightViewProps): JSX.Element {
     return () => {
       current = false;
     };
+    // Runs again on "Check again" (run) and for another environment; the model is fixed.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [run, environment]);
 
   return (
-    <section className="jp-oidc-check" data-test="oidc-preflight" aria-label={trans.__('Configuration test')}
-      aria-busy={state.phase === 'running'}>
-      {state.phase === 'running' && <p className="jp-oidc-hint">{trans.__('Testing the configuration…')}</p>}
-      {state.phase === 'failed' && <p className="jp-oidc-check-failed" role="alert">{state.message}</p>}
+    <section
+      className="jp-oidc-check"
+      data-test="oidc-preflight"
+      aria-label={trans.__('Configuration test')}
+      aria-busy={state.phase === 'running'}
+    >
+      {state.phase === 'running' && (
+        <p className="jp-oidc-hint">{trans.__('Testing the configuration…')}</p>
+      )}
+      {state.phase === 'failed' && (
+        <p className="jp-oidc-check-failed" role="alert">
+          {state.message}
+        </p>
+      )}
       {state.phase === 'done' && (
         <>
           <p className="jp-oidc-hint">
@@ -61,13 +73,22 @@ export function PreflightView(props: IPreflightViewProps): JSX.Element {
           <p className="jp-oidc-check-summary" data-valid={state.report.ok} role="status">
             {state.report.ok
               ? trans.__('Ready to sign in (%1 warning(s)).', state.report.counts.warn)
-              : trans.__('%1 check(s) failed: fix them before signing in.', state.report.counts.fail)}
+              : trans.__(
+                  '%1 check(s) failed: fix them before signing in.',
+                  state.report.counts.fail
+                )}
           </p>
           <ol className="jp-oidc-check-steps">
             {state.report.checks.map(check => (
-              <li key={check.name} className={`jp-oidc-check-step jp-mod-${check.outcome}`}
-                data-step={check.name} data-outcome={check.outcome}>
-                <span className="jp-oidc-check-mark" aria-hidden="true">{MARKS[check.outcome] ?? '?'}</span>
+              <li
+                key={check.name}
+                className={`jp-oidc-check-step jp-mod-${check.outcome}`}
+                data-step={check.name}
+                data-outcome={check.outcome}
+              >
+                <span className="jp-oidc-check-mark" aria-hidden="true">
+                  {MARKS[check.outcome] ?? '?'}
+                </span>
                 <span className="jp-oidc-check-title">
                   {check.title}
                   <span className="jp-oidc-sr-only"> {check.outcome}</span>
@@ -83,8 +104,13 @@ export function PreflightView(props: IPreflightViewProps): JSX.Element {
           </ol>
         </>
       )}
-      <button type="button" className="jp-mod-styled jp-oidc-button" data-test="oidc-preflight-again"
-        disabled={state.phase === 'running'} onClick={() => setRun(run + 1)}>
+      <button
+        type="button"
+        className="jp-mod-styled jp-oidc-button"
+        data-test="oidc-preflight-again"
+        disabled={state.phase === 'running'}
+        onClick={() => setRun(run + 1)}
+      >
         {trans.__('Test again')}
       </button>
     </section>

@@ -39,7 +39,9 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
     return (
       <p className="jp-oidc-hint" data-test="oidc-no-environments">
         {model.phase === 'ready'
-          ? trans.__('No environment is configured on this Jupyter server. Ask your admin to set c.OIDCLogin.environments.')
+          ? trans.__(
+              'No environment is configured on this Jupyter server. Ask your admin to set c.OIDCLogin.environments.'
+            )
           : trans.__('Sign-in is not available until the Jupyter server answers.')}
       </p>
     );
@@ -48,7 +50,12 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
   const deviceOnly = environments.find(env => env.name === selected)?.flow === 'device';
   const signIn = (how = flow) => {
     setReplacing(null);
-    actions.signIn({ environment: selected, application: chosenApplication, loginHint: emailValue.trim(), flow: how });
+    actions.signIn({
+      environment: selected,
+      application: chosenApplication,
+      loginHint: emailValue.trim(),
+      flow: how
+    });
   };
   const onSubmit = (event: React.FormEvent, how?: SignInFlow) => {
     event.preventDefault();
@@ -58,7 +65,10 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
       return;
     }
     setInvalid(false);
-    const existing = model.findSession({ environment: selected, application: chosenApplication ?? null });
+    const existing = model.findSession({
+      environment: selected,
+      application: chosenApplication ?? null
+    });
     if (existing) {
       setReplacing(existing); // ask first; the provider window opens on the confirming click
       return;
@@ -88,15 +98,19 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
         className="jp-mod-styled"
         data-test="oidc-environment"
         value={selected}
-        onChange={e => change(() => {
-          setEnvironment(e.target.value);
-          setApplication('');
-        })}
+        onChange={e =>
+          change(() => {
+            setEnvironment(e.target.value);
+            setApplication('');
+          })
+        }
       >
         {environments.map(env => (
           <option key={env.name} value={env.name}>
             {optionLabel(env.name, env.display_name)}
-            {model.findSession({ environment: env.name, application: null }) ? ` — ${trans.__('signed in')}` : ''}
+            {model.findSession({ environment: env.name, application: null })
+              ? ` — ${trans.__('signed in')}`
+              : ''}
           </option>
         ))}
       </select>
@@ -132,10 +146,12 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
         value={emailValue}
         aria-invalid={invalid}
         aria-describedby="jp-oidc-email-hint"
-        onChange={e => change(() => {
-          setEmail(e.target.value);
-          setInvalid(false);
-        })}
+        onChange={e =>
+          change(() => {
+            setEmail(e.target.value);
+            setInvalid(false);
+          })
+        }
       />
       <p id="jp-oidc-email-hint" className="jp-oidc-hint">
         {invalid ? (
@@ -143,7 +159,9 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
             {trans.__('Type the email of the account to sign in with.')}
           </span>
         ) : (
-          trans.__('Only this account is accepted; a different one is refused and nothing is stored.')
+          trans.__(
+            'Only this account is accepted; a different one is refused and nothing is stored.'
+          )
         )}
       </p>
       {replacing ? (
@@ -189,7 +207,9 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
               type="button"
               className="jp-mod-styled jp-oidc-button"
               data-test="oidc-sign-in-device"
-              title={trans.__('Get a code to enter on any device: for places the provider cannot send the browser back to')}
+              title={trans.__(
+                'Get a code to enter on any device: for places the provider cannot send the browser back to'
+              )}
               onClick={e => onSubmit(e, 'device')}
             >
               {trans.__('Sign in with a code')}
@@ -199,7 +219,10 @@ export function SignInForm(props: ISignInFormProps): JSX.Element {
             type="button"
             className="jp-mod-styled jp-oidc-button"
             data-test="oidc-test-configuration"
-            title={trans.__('Check the provider configuration of %1 (discovery, keys, PKCE, scopes, redirect URI)', selected)}
+            title={trans.__(
+              'Check the provider configuration of %1 (discovery, keys, PKCE, scopes, redirect URI)',
+              selected
+            )}
             onClick={() => actions.showPreflight(selected)}
           >
             {trans.__('Test configuration')}

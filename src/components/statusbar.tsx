@@ -148,7 +148,12 @@ export namespace OidcStatus {
     private _refresh(): void {
       const next = Private.describe(this._session, this._trans);
       const view = this._view;
-      if (next.text !== view.text || next.title !== view.title || next.state !== view.state || next.visible !== view.visible) {
+      if (
+        next.text !== view.text ||
+        next.title !== view.title ||
+        next.state !== view.state ||
+        next.visible !== view.visible
+      ) {
         this._view = next;
         this.stateChanged.emit();
       }
@@ -188,7 +193,9 @@ namespace Private {
     if (session) {
       const left = model.secondsLeft(session.expiresAt);
       const who = session.email || session.name || session.sub;
-      const where = session.application ? `${session.environment}/${session.application}` : session.environment;
+      const where = session.application
+        ? `${session.environment}/${session.application}`
+        : session.environment;
       const more = model.sessions.length > 1 ? ` (+${model.sessions.length - 1})` : '';
       return {
         text: `${who} · ${where} · ${formatRemaining(left, trans)}${more}`,
@@ -204,13 +211,24 @@ namespace Private {
     const pending = model.pending[0];
     if (pending) {
       return {
-        text: trans.__('Signing in to %1… %2', pending.environment, formatClock(model.secondsLeft(pending.expiresAt))),
-        title: trans.__('A sign-in to %1 is waiting for the provider. Click to open the sign-in panel.', pending.environment),
+        text: trans.__(
+          'Signing in to %1… %2',
+          pending.environment,
+          formatClock(model.secondsLeft(pending.expiresAt))
+        ),
+        title: trans.__(
+          'A sign-in to %1 is waiting for the provider. Click to open the sign-in panel.',
+          pending.environment
+        ),
         state: 'pending'
       };
     }
     if (model.phase === 'checking') {
-      return { text: trans.__('OIDC…'), title: trans.__('Checking sign-in status…'), state: 'checking' };
+      return {
+        text: trans.__('OIDC…'),
+        title: trans.__('Checking sign-in status…'),
+        state: 'checking'
+      };
     }
     return {
       text: trans.__('Sign in'),

@@ -41,6 +41,8 @@ export function TokenCheckView(props: ITokenCheckViewProps): JSX.Element {
     return () => {
       current = false;
     };
+    // Runs again on "Check again" (run) and for another session; model and trans are fixed.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [run, session.key]);
 
   return (
@@ -50,7 +52,9 @@ export function TokenCheckView(props: ITokenCheckViewProps): JSX.Element {
       aria-label={trans.__('id_token check')}
       aria-busy={state.phase === 'running'}
     >
-      {state.phase === 'running' && <p className="jp-oidc-hint">{trans.__('Checking the id_token…')}</p>}
+      {state.phase === 'running' && (
+        <p className="jp-oidc-hint">{trans.__('Checking the id_token…')}</p>
+      )}
       {state.phase === 'failed' && (
         <p className="jp-oidc-check-failed" role="alert">
           {state.message}
@@ -61,9 +65,11 @@ export function TokenCheckView(props: ITokenCheckViewProps): JSX.Element {
           <p className="jp-oidc-check-summary" data-valid={state.report.valid} role="status">
             {state.report.valid
               ? trans.__('Every check passed.')
-              : trans.__('%1 of %2 checks did not pass.',
+              : trans.__(
+                  '%1 of %2 checks did not pass.',
                   state.report.steps.filter(s => s.outcome !== 'pass').length,
-                  state.report.steps.length)}
+                  state.report.steps.length
+                )}
           </p>
           <ol className="jp-oidc-check-steps">
             {state.report.steps.map(step => (
@@ -95,7 +101,13 @@ export function TokenCheckView(props: ITokenCheckViewProps): JSX.Element {
           </ol>
           <details className="jp-oidc-check-claims">
             <summary>{trans.__('Header and claims')}</summary>
-            <pre className="jp-oidc-claims" data-test="oidc-claims">{JSON.stringify({ header: state.report.header, payload: state.report.payload }, null, 2)}</pre>
+            <pre className="jp-oidc-claims" data-test="oidc-claims">
+              {JSON.stringify(
+                { header: state.report.header, payload: state.report.payload },
+                null,
+                2
+              )}
+            </pre>
           </details>
         </>
       )}
@@ -112,9 +124,16 @@ export function TokenCheckView(props: ITokenCheckViewProps): JSX.Element {
   );
 }
 
-async function runCheck(model: IOidcSession, session: IOidcSession.ISession, trans: TranslationBundle): Promise<CheckState> {
+async function runCheck(
+  model: IOidcSession,
+  session: IOidcSession.ISession,
+  trans: TranslationBundle
+): Promise<CheckState> {
   try {
-    const report = await model.checkIdToken({ environment: session.environment, application: session.application });
+    const report = await model.checkIdToken({
+      environment: session.environment,
+      application: session.application
+    });
     return { phase: 'done', report };
   } catch (error) {
     const e = OidcError.from(error);

@@ -25,7 +25,12 @@ export interface ISessionEngine extends IOidcAPI {
    * `{method} oidc/{path}` answered as the server extension would (status and JSON body,
    * error or not): the kernel bridge relays kernels' requests through this.
    */
-  relay(method: 'GET' | 'POST', path: string, body?: object, signal?: AbortSignal): Promise<IRawReply>;
+  relay(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: object,
+    signal?: AbortSignal
+  ): Promise<IRawReply>;
 }
 
 /** An engine that owns timers, channels or listeners (the browser engine). */

@@ -7,8 +7,17 @@ import { PromiseDelegate } from '@lumino/coreutils';
 import type { IRawReply } from '../../src/api';
 import { KernelBridge } from '../../src/bridge/bridge';
 import * as Protocol from '../../src/bridge/protocol';
-import { OidcError } from '../../src/errors';
-import { BridgeFixture, FakeComm, FakeKernel, FakeServer, FakeSession, HELLO, failed, ok, settle, TOKEN } from './fakes';
+import {
+  BridgeFixture,
+  FakeComm,
+  FakeKernel,
+  FakeServer,
+  FakeSession,
+  HELLO,
+  ok,
+  settle,
+  TOKEN
+} from './fakes';
 
 describe('KernelAttachment', () => {
   let server: FakeServer;
@@ -43,7 +52,13 @@ describe('KernelAttachment', () => {
       comm.subshell.resolve();
       await settle();
       expect(comm.sent).toEqual([
-        { v: 1, type: 'ready', frontend: Protocol.FRONTEND, subshell: true, default_environment: 'prod' }
+        {
+          v: 1,
+          type: 'ready',
+          frontend: Protocol.FRONTEND,
+          subshell: true,
+          default_environment: 'prod'
+        }
       ]);
       expect(bridge.kernels[0].isLive).toBe(true);
       expect(bridge.kernels[0].hello?.package).toBe('jupyterlab_oidc 0.1.0');
@@ -65,7 +80,9 @@ describe('KernelAttachment', () => {
       const target = kernel.targets.get(Protocol.TARGET_NAME)!;
       const comm = new FakeComm('c');
       comm.commsOverSubshells = 'disabled';
-      target(comm, { content: { comm_id: 'c', target_name: Protocol.TARGET_NAME, data: HELLO } } as any);
+      target(comm, {
+        content: { comm_id: 'c', target_name: Protocol.TARGET_NAME, data: HELLO }
+      } as any);
       await settle();
       expect(comm.sent).toEqual([expect.objectContaining({ type: 'ready', subshell: false })]);
     });
@@ -92,7 +109,9 @@ describe('KernelAttachment', () => {
       const comm = kernel.open({ v: 2, type: 'hello', versions: [2] });
       comm.subshell.resolve();
       await settle();
-      expect(comm.sent).toEqual([expect.objectContaining({ type: 'error', error: 'invalid_request' })]);
+      expect(comm.sent).toEqual([
+        expect.objectContaining({ type: 'error', error: 'invalid_request' })
+      ]);
       expect(comm.sent[0]).not.toHaveProperty('id');
       expect(bridge.kernels[0].isReady).toBe(false);
       warn.mockRestore();
@@ -170,18 +189,39 @@ describe('KernelAttachment', () => {
 
     it('should answer a token_request with token_reply on the same comm', async () => {
       const { comm } = await readyKernel();
-      comm.receive({ v: 1, type: 'token_request', id: 'r1', environment: null, application: null, min_valid: 60, force: false });
+      comm.receive({
+        v: 1,
+        type: 'token_request',
+        id: 'r1',
+        environment: null,
+        application: null,
+        min_valid: 60,
+        force: false
+      });
       await settle();
-      expect(comm.ofType('token_reply')).toEqual([{ v: 1, type: 'token_reply', id: 'r1', token: TOKEN }]);
+      expect(comm.ofType('token_reply')).toEqual([
+        { v: 1, type: 'token_reply', id: 'r1', token: TOKEN }
+      ]);
       expect(server.bodies('POST token')).toEqual([{ min_valid: 60 }]);
     });
 
     it('should refuse a call to a route the protocol does not list', async () => {
       const { comm } = await readyKernel();
-      comm.receive({ v: 1, type: 'call', id: 'c1', method: 'POST', path: 'kernel/token', body: {} });
+      comm.receive({
+        v: 1,
+        type: 'call',
+        id: 'c1',
+        method: 'POST',
+        path: 'kernel/token',
+        body: {}
+      });
       await settle();
       expect(comm.ofType('error')).toEqual([
-        expect.objectContaining({ id: 'c1', error: 'invalid_request', message: expect.stringContaining('cannot be relayed') })
+        expect.objectContaining({
+          id: 'c1',
+          error: 'invalid_request',
+          message: expect.stringContaining('cannot be relayed')
+        })
       ]);
       expect(server.relay).not.toHaveBeenCalled();
     });
@@ -209,7 +249,14 @@ describe('KernelAttachment', () => {
       const pending = new PromiseDelegate<IRawReply>();
       server.on('POST token', pending);
       const { comm } = await readyKernel();
-      comm.receive({ v: 1, type: 'token_request', id: 'r1', environment: null, application: null, min_valid: 60 });
+      comm.receive({
+        v: 1,
+        type: 'token_request',
+        id: 'r1',
+        environment: null,
+        application: null,
+        min_valid: 60
+      });
       comm.closeFromKernel();
       pending.resolve(ok(TOKEN));
       await settle();

@@ -9,7 +9,16 @@ import { KernelBridge } from '../../src/bridge/bridge';
 import * as Protocol from '../../src/bridge/protocol';
 import plugins from '../../src/index';
 import { IOidcSession } from '../../src/tokens';
-import { BridgeFixture, FakeKernel, FakeServer, FakeSession, FakeTracker, FakeWidget, session, settle } from './fakes';
+import {
+  BridgeFixture,
+  FakeKernel,
+  FakeServer,
+  FakeSession,
+  FakeTracker,
+  FakeWidget,
+  session,
+  settle
+} from './fakes';
 
 describe('KernelBridge', () => {
   let server: FakeServer;
@@ -78,7 +87,9 @@ describe('KernelBridge', () => {
 describe('jupyterlab-oidc:kernel-bridge', () => {
   describe('#activate', () => {
     it('should follow the kernels of notebooks and consoles at once, until the session model goes', () => {
-      const plugin = (plugins as JupyterFrontEndPlugin<unknown>[]).find(p => p.id === 'jupyterlab-oidc:kernel-bridge')!;
+      const plugin = (plugins as JupyterFrontEndPlugin<unknown>[]).find(
+        p => p.id === 'jupyterlab-oidc:kernel-bridge'
+      )!;
       expect(plugin.requires).toEqual([IOidcSession]);
       const serverSettings = ServerConnection.makeSettings({ baseUrl: 'http://localhost:8888/' });
       const app = { serviceManager: { serverSettings } } as unknown as JupyterFrontEnd;
@@ -86,7 +97,12 @@ describe('jupyterlab-oidc:kernel-bridge', () => {
       const notebookKernel = new FakeKernel('notebook');
       const consoleKernel = new FakeKernel('console');
       const consoles = new FakeTracker();
-      const returned = plugin.activate(app, model.asSession(), new FakeTracker([new FakeWidget(notebookKernel)]), consoles);
+      const returned = plugin.activate(
+        app,
+        model.asSession(),
+        new FakeTracker([new FakeWidget(notebookKernel)]),
+        consoles
+      );
       expect(returned).toBeUndefined(); // never awaits
       consoles.add(new FakeWidget(consoleKernel));
       expect(notebookKernel.targets.has(Protocol.TARGET_NAME)).toBe(true);
@@ -96,8 +112,12 @@ describe('jupyterlab-oidc:kernel-bridge', () => {
     });
 
     it('should work without notebook and console trackers', () => {
-      const plugin = (plugins as JupyterFrontEndPlugin<unknown>[]).find(p => p.id === 'jupyterlab-oidc:kernel-bridge')!;
-      const app = { serviceManager: { serverSettings: ServerConnection.makeSettings() } } as unknown as JupyterFrontEnd;
+      const plugin = (plugins as JupyterFrontEndPlugin<unknown>[]).find(
+        p => p.id === 'jupyterlab-oidc:kernel-bridge'
+      )!;
+      const app = {
+        serviceManager: { serverSettings: ServerConnection.makeSettings() }
+      } as unknown as JupyterFrontEnd;
       expect(() => plugin.activate(app, new FakeSession().asSession(), null, null)).not.toThrow();
     });
   });

@@ -22,7 +22,14 @@ export const HELLO = {
   kernel: { language: 'python', implementation: 'ipykernel', subshells: true }
 };
 
-export const TOKEN = { ...sessionInfo(), access_token: 'at-1', id_token: 'id-1', token_type: 'Bearer', lifetime: 3600, refresh_margin: 60 };
+export const TOKEN = {
+  ...sessionInfo(),
+  access_token: 'at-1',
+  id_token: 'id-1',
+  token_type: 'Bearer',
+  lifetime: 3600,
+  refresh_margin: 60
+};
 
 /** A client-side comm as `CommHandler` is: records what it sends. */
 export class FakeComm {
@@ -81,7 +88,10 @@ export class FakeComm {
 
 /** A kernel connection that handles comms, as a notebook's own session kernel is. */
 export class FakeKernel {
-  constructor(readonly id = 'kernel-1', options: { subshells?: boolean } = {}) {
+  constructor(
+    readonly id = 'kernel-1',
+    options: { subshells?: boolean } = {}
+  ) {
     this.supportsSubshells = options.subshells ?? true;
   }
 
@@ -99,7 +109,10 @@ export class FakeKernel {
     return this._isDisposed;
   }
 
-  registerCommTarget(name: string, callback: (comm: FakeComm, msg: KernelMessage.ICommOpenMsg) => void): void {
+  registerCommTarget(
+    name: string,
+    callback: (comm: FakeComm, msg: KernelMessage.ICommOpenMsg) => void
+  ): void {
     this.targets.set(name, callback);
   }
 
@@ -117,7 +130,9 @@ export class FakeKernel {
     if (!target) {
       throw new Error('no comm target registered');
     }
-    const returned = target(comm, { content: { comm_id: comm.commId, target_name: Protocol.TARGET_NAME, data } } as any);
+    const returned = target(comm, {
+      content: { comm_id: comm.commId, target_name: Protocol.TARGET_NAME, data }
+    } as any);
     expect(returned).toBeUndefined(); // a promise would hold the kernel's message processing
     return comm;
   }
@@ -143,14 +158,35 @@ export class FakeKernel {
 
   /** A message sent on this connection (as `anyMessage` reports it). */
   sendMessage(msgType: string, msgId: string, subshellId: string | null = null): void {
-    this.anyMessage.emit({ direction: 'send', msg: { header: { msg_type: msgType, msg_id: msgId, subshell_id: subshellId }, parent_header: {}, channel: 'shell', content: {} } as any });
+    this.anyMessage.emit({
+      direction: 'send',
+      msg: {
+        header: { msg_type: msgType, msg_id: msgId, subshell_id: subshellId },
+        parent_header: {},
+        channel: 'shell',
+        content: {}
+      } as any
+    });
   }
 
   /** An iopub `status` as JupyterLab handles it: the status is taken, then `iopubMessage`. */
-  iopubStatus(state: Kernel.Status, parentId: string, parentSubshellId: string | null = null): void {
-    const parent = { msg_id: parentId, msg_type: parentSubshellId ? 'comm_msg' : 'execute_request', subshell_id: parentSubshellId };
+  iopubStatus(
+    state: Kernel.Status,
+    parentId: string,
+    parentSubshellId: string | null = null
+  ): void {
+    const parent = {
+      msg_id: parentId,
+      msg_type: parentSubshellId ? 'comm_msg' : 'execute_request',
+      subshell_id: parentSubshellId
+    };
     this._updateStatus(state);
-    this.iopubMessage.emit({ header: { msg_type: 'status', msg_id: `s-${parentId}-${state}` }, parent_header: parent, channel: 'iopub', content: { execution_state: state } } as any);
+    this.iopubMessage.emit({
+      header: { msg_type: 'status', msg_id: `s-${parentId}-${state}` },
+      parent_header: parent,
+      channel: 'iopub',
+      content: { execution_state: state }
+    } as any);
   }
 
   dispose(): void {
@@ -190,7 +226,9 @@ export class FakeServer {
 
   /** The bodies sent to `METHOD path`. */
   bodies(route: string): unknown[] {
-    return this.relay.mock.calls.filter(([m, p]) => `${m} ${p}` === route).map(([, , body]) => body);
+    return this.relay.mock.calls
+      .filter(([m, p]) => `${m} ${p}` === route)
+      .map(([, , body]) => body);
   }
 }
 
@@ -220,14 +258,18 @@ export class FakeSession {
 
 export function session(overrides: Partial<IOidcSession.ISession> = {}): IOidcSession.ISession {
   const info = sessionInfo(overrides);
-  return { key: info.application ? `${info.environment}/${info.application}` : info.environment, expiresAt: 0, ...info, ...overrides };
+  return {
+    key: info.application ? `${info.environment}/${info.application}` : info.environment,
+    expiresAt: 0,
+    ...info,
+    ...overrides
+  };
 }
 
 /** Let the bridge's promise chains (relay → answer → send) run. */
 export async function settle(): Promise<void> {
   await flushPromises(20);
 }
-
 
 /** A notebook or console panel: its session context and kernel. */
 export class FakeWidget implements ISessionWidget {
@@ -237,7 +279,9 @@ export class FakeWidget implements ISessionWidget {
 
   context = {
     session: null as { kernel: Kernel.IKernelConnection } | null,
-    kernelChanged: new Signal<unknown, { name: 'kernel'; oldValue: unknown; newValue: unknown }>(this)
+    kernelChanged: new Signal<unknown, { name: 'kernel'; oldValue: unknown; newValue: unknown }>(
+      this
+    )
   };
   disposed = new Signal<FakeWidget, void>(this);
 
@@ -249,7 +293,11 @@ export class FakeWidget implements ISessionWidget {
   changeKernel(next: FakeKernel | null): void {
     const oldValue = this.context.session?.kernel ?? null;
     this.context.session = next ? { kernel: next.asKernel() } : null;
-    this.context.kernelChanged.emit({ name: 'kernel', oldValue, newValue: next?.asKernel() ?? null });
+    this.context.kernelChanged.emit({
+      name: 'kernel',
+      oldValue,
+      newValue: next?.asKernel() ?? null
+    });
   }
 
   dispose(): void {

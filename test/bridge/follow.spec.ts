@@ -4,7 +4,14 @@
  */
 import { KernelBridge } from '../../src/bridge/bridge';
 import { followKernels } from '../../src/bridge/follow';
-import { FakeAttacher, FakeKernel, FakeServer, FakeSession, FakeTracker, FakeWidget } from './fakes';
+import {
+  FakeAttacher,
+  FakeKernel,
+  FakeServer,
+  FakeSession,
+  FakeTracker,
+  FakeWidget
+} from './fakes';
 
 describe('followKernels', () => {
   it('should attach to the kernel of every widget, present and added later', () => {
@@ -26,7 +33,10 @@ describe('followKernels', () => {
   });
 
   it('should attach again before letting go on a restart, so the attachment stays', () => {
-    const bridge = new KernelBridge({ session: new FakeSession().asSession(), server: new FakeServer() });
+    const bridge = new KernelBridge({
+      session: new FakeSession().asSession(),
+      server: new FakeServer()
+    });
     const kernel = new FakeKernel('a');
     const widget = new FakeWidget(kernel);
     followKernels(new FakeTracker([widget]), bridge);

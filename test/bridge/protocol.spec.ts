@@ -7,7 +7,15 @@ import { TOKEN } from './fakes';
 describe('Protocol', () => {
   describe('#parseRequest', () => {
     it('should read a token_request, null names and the force flag', () => {
-      expect(Protocol.parseRequest({ v: 1, type: 'token_request', id: 'a', environment: '', min_valid: 0 })).toEqual({
+      expect(
+        Protocol.parseRequest({
+          v: 1,
+          type: 'token_request',
+          id: 'a',
+          environment: '',
+          min_valid: 0
+        })
+      ).toEqual({
         type: 'token_request',
         id: 'a',
         environment: null,
@@ -23,14 +31,18 @@ describe('Protocol', () => {
       ['environment', { environment: 3 }],
       ['application', { application: ['x'] }]
     ])('should refuse a bad %s with the request id', (_name, fields) => {
-      expect(() => Protocol.parseRequest({ v: 1, type: 'token_request', id: 'a', ...fields })).toThrow(
-        expect.objectContaining({ id: 'a', ignore: false })
-      );
+      expect(() =>
+        Protocol.parseRequest({ v: 1, type: 'token_request', id: 'a', ...fields })
+      ).toThrow(expect.objectContaining({ id: 'a', ignore: false }));
     });
 
     it.each(Protocol.CALLABLE.map(route => [route]))('should accept a call to %s', route => {
       const [method, path] = route.split(' ');
-      expect(Protocol.parseRequest({ v: 1, type: 'call', id: 'c', method, path })).toMatchObject({ method, path, body: {} });
+      expect(Protocol.parseRequest({ v: 1, type: 'call', id: 'c', method, path })).toMatchObject({
+        method,
+        path,
+        body: {}
+      });
     });
 
     it.each([

@@ -45,7 +45,13 @@ describe('SubshellStatusGuard', () => {
 
   it('should forget a cell at its reply (aborted cells send no idle of their own)', () => {
     kernel.sendMessage('execute_request', 'exec-1');
-    kernel.anyMessage.emit({ direction: 'recv', msg: { header: { msg_type: 'execute_reply', msg_id: 'r' }, parent_header: { msg_id: 'exec-1' } } as any });
+    kernel.anyMessage.emit({
+      direction: 'recv',
+      msg: {
+        header: { msg_type: 'execute_reply', msg_id: 'r' },
+        parent_header: { msg_id: 'exec-1' }
+      } as any
+    });
     kernel.iopubStatus('busy', 'push-1', 'subshell-1');
     kernel.iopubStatus('idle', 'push-1', 'subshell-1');
     expect(kernel.status).toBe('idle');

@@ -6,10 +6,9 @@ import { PromiseDelegate } from '@lumino/coreutils';
 
 import type { IRawReply } from '../../src/api';
 import { KernelBridge } from '../../src/bridge/bridge';
-import * as Protocol from '../../src/bridge/protocol';
 import { OidcError } from '../../src/errors';
 import { NOW_S } from '../utils';
-import { BridgeFixture, FakeKernel, FakeServer, FakeSession, failed, ok, session, settle, TOKEN } from './fakes';
+import { BridgeFixture, FakeServer, FakeSession, failed, ok, session, TOKEN } from './fakes';
 
 describe('TokenUpdates', () => {
   let server: FakeServer;
@@ -33,7 +32,14 @@ describe('TokenUpdates', () => {
       const b = await readyKernel('b');
       model.change({ added: [session()] });
       await bridge.flush();
-      const expected = { v: 1, type: 'token_update', reason: 'sign_in', environment: 'prod', application: null, token: TOKEN };
+      const expected = {
+        v: 1,
+        type: 'token_update',
+        reason: 'sign_in',
+        environment: 'prod',
+        application: null,
+        token: TOKEN
+      };
       expect(a.comm.ofType('token_update')).toEqual([expected]);
       expect(b.comm.ofType('token_update')).toEqual([expected]);
       expect(server.bodies('POST token')).toEqual([{ environment: 'prod', min_valid: 0 }]);
@@ -60,7 +66,14 @@ describe('TokenUpdates', () => {
       const { comm } = await readyKernel();
       model.change({ removed: [session({ application: 'spatial_engine' })] });
       expect(comm.ofType('token_update')).toEqual([
-        { v: 1, type: 'token_update', reason: 'sign_out', environment: 'prod', application: 'spatial_engine', token: null }
+        {
+          v: 1,
+          type: 'token_update',
+          reason: 'sign_out',
+          environment: 'prod',
+          application: 'spatial_engine',
+          token: null
+        }
       ]);
       expect(server.relay).not.toHaveBeenCalled();
     });

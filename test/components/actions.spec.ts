@@ -5,12 +5,21 @@ import { IOidcSession } from '../../src/tokens';
 import { flushPromises, NOW_S, sessionInfo } from '../utils';
 
 const trans = nullTranslator.load('jupyterlab_oidc');
-const SESSION: IOidcSession.ISession = { ...sessionInfo({ email: 'demo@example.com' }), key: 'prod', expiresAt: NOW_S * 1000 };
+const SESSION: IOidcSession.ISession = {
+  ...sessionInfo({ email: 'demo@example.com' }),
+  key: 'prod',
+  expiresAt: NOW_S * 1000
+};
 
 function fakeModel(): IOidcSession {
   return {
     environments: [],
-    preflight: jest.fn(async () => ({ ok: true, counts: { pass: 0, warn: 0, fail: 0, skip: 0 }, checks: [], redirect_uri: 'x' }))
+    preflight: jest.fn(async () => ({
+      ok: true,
+      counts: { pass: 0, warn: 0, fail: 0, skip: 0 },
+      checks: [],
+      redirect_uri: 'x'
+    }))
   } as unknown as IOidcSession;
 }
 

@@ -42,16 +42,28 @@ describe('DeviceCode', () => {
   it('should show the code with the client and the email beside it, the links, a QR code and the countdown', async () => {
     const clock = new Clock();
     const { node, unmount } = await mount(
-      <DeviceCode model={modelOf(clock)} device={device(clock)} trans={trans} onCancel={jest.fn()} copy={jest.fn()} />
+      <DeviceCode
+        model={modelOf(clock)}
+        device={device(clock)}
+        trans={trans}
+        onCancel={jest.fn()}
+        copy={jest.fn()}
+      />
     );
     const $ = (test: string) => node.querySelector<HTMLElement>(`[data-test="${test}"]`);
     expect($('oidc-device-code')?.textContent).toBe('WDJB-MJHT');
-    expect($('oidc-device-for')?.textContent).toBe('Code for alice@corp.com at Production (client jupyterlab-oidc)');
+    expect($('oidc-device-for')?.textContent).toBe(
+      'Code for alice@corp.com at Production (client jupyterlab-oidc)'
+    );
     expect($('oidc-device-link')?.getAttribute('href')).toBe('https://idp.example/device');
-    expect($('oidc-device-complete')?.getAttribute('href')).toBe('https://idp.example/device?user_code=WDJB-MJHT');
+    expect($('oidc-device-complete')?.getAttribute('href')).toBe(
+      'https://idp.example/device?user_code=WDJB-MJHT'
+    );
     const qr = $('oidc-device-qr')!;
     expect(qr.tagName.toLowerCase()).toBe('svg');
-    expect(qr.getAttribute('aria-label')).toBe('QR code of https://idp.example/device?user_code=WDJB-MJHT');
+    expect(qr.getAttribute('aria-label')).toBe(
+      'QR code of https://idp.example/device?user_code=WDJB-MJHT'
+    );
     expect(qr.querySelector('path.jp-oidc-qr-modules')?.getAttribute('d')).toBe(
       qrPath('https://idp.example/device?user_code=WDJB-MJHT').d
     );
@@ -66,13 +78,21 @@ describe('DeviceCode', () => {
     const copy = jest.fn();
     const onCancel = jest.fn();
     const { node, unmount } = await mount(
-      <DeviceCode model={modelOf(clock)} device={device(clock)} trans={trans} onCancel={onCancel} copy={copy} />
+      <DeviceCode
+        model={modelOf(clock)}
+        device={device(clock)}
+        trans={trans}
+        onCancel={onCancel}
+        copy={copy}
+      />
     );
     const copyButton = node.querySelector<HTMLButtonElement>('[data-test="oidc-device-copy"]')!;
     await act(async () => copyButton.click());
     expect(copy).toHaveBeenCalledWith('WDJB-MJHT');
     expect(copyButton.textContent).toBe('Copied');
-    await act(async () => node.querySelector<HTMLButtonElement>('[data-test="oidc-device-cancel"]')!.click());
+    await act(async () =>
+      node.querySelector<HTMLButtonElement>('[data-test="oidc-device-cancel"]')!.click()
+    );
     expect(onCancel).toHaveBeenCalledWith('s1');
     unmount();
   });
@@ -84,7 +104,13 @@ describe('DeviceCode', () => {
       verification_uri_complete: 'data:text/html,<script>alert(1)</script>'
     });
     const { node, unmount } = await mount(
-      <DeviceCode model={modelOf(clock)} device={unsafe} trans={trans} onCancel={jest.fn()} copy={jest.fn()} />
+      <DeviceCode
+        model={modelOf(clock)}
+        device={unsafe}
+        trans={trans}
+        onCancel={jest.fn()}
+        copy={jest.fn()}
+      />
     );
     expect(node.querySelector('a')).toBeNull();
     expect(node.querySelector('[data-test="oidc-device-qr"]')).toBeNull();

@@ -69,20 +69,35 @@ describe('Device sign-in from the panel', () => {
     it('should send flow device, open nothing, show the code, and await the session', async () => {
       h.api.loginReply = DEVICE_REPLY;
       await h.ready();
-      const win = { closed: false, location: { href: 'about:blank' }, close: jest.fn() } as unknown as Window;
+      const win = {
+        closed: false,
+        location: { href: 'about:blank' },
+        close: jest.fn()
+      } as unknown as Window;
       let done: Promise<unknown> = Promise.resolve();
       await h.step(() => {
         done = h.model.signIn({ loginHint: 'alice@corp.com', flow: 'device', window: win });
       });
-      expect(h.api.login).toHaveBeenCalledWith({ environment: 'prod', application: undefined, login_hint: 'alice@corp.com', flow: 'device' });
+      expect(h.api.login).toHaveBeenCalledWith({
+        environment: 'prod',
+        application: undefined,
+        login_hint: 'alice@corp.com',
+        flow: 'device'
+      });
       expect(win.location.href).toBe('about:blank'); // never navigated
       expect((win as unknown as { close: jest.Mock }).close).toHaveBeenCalled();
-      expect(h.model.pending[0]).toMatchObject({ state: 'device-state', own: true, user_code: 'WDJB-MJHT' });
+      expect(h.model.pending[0]).toMatchObject({
+        state: 'device-state',
+        own: true,
+        user_code: 'WDJB-MJHT'
+      });
       expect(h.$('[data-test="oidc-device-code"]')?.textContent).toBe('WDJB-MJHT');
       expect(h.$('[data-test="oidc-device-countdown"]')?.textContent).toBe('10:00');
       expect(h.$<HTMLFormElement>('[data-test="oidc-form"]')?.hidden).toBe(true);
       expect(h.api.awaitLogin).toHaveBeenCalledWith('device-state', 25, expect.anything());
-      await h.step(() => h.api.awaits[0].answer.resolve({ status: 'signed_in', session: sessionInfo() }));
+      await h.step(() =>
+        h.api.awaits[0].answer.resolve({ status: 'signed_in', session: sessionInfo() })
+      );
       await expect(done).resolves.toMatchObject({ email: 'alice@corp.com' });
       expect(h.$('[data-test="oidc-device"]')).toBeNull();
       expect(h.$('[data-test="oidc-card"]')).not.toBeNull();
@@ -94,7 +109,9 @@ describe('Device sign-in from the panel', () => {
       h.api.environmentsReply = reply;
       h.api.loginReply = DEVICE_REPLY;
       await h.ready();
-      await h.step(() => void h.model.signIn({ loginHint: 'alice@corp.com' }).catch(() => undefined));
+      await h.step(
+        () => void h.model.signIn({ loginHint: 'alice@corp.com' }).catch(() => undefined)
+      );
       expect(h.api.login.mock.calls[0][0]).toMatchObject({ flow: 'device' });
       expect(h.$('[data-test="oidc-device-code"]')).not.toBeNull();
     });
@@ -102,7 +119,12 @@ describe('Device sign-in from the panel', () => {
     it('should cancel from the device view', async () => {
       h.api.loginReply = DEVICE_REPLY;
       await h.ready();
-      await h.step(() => void h.model.signIn({ loginHint: 'alice@corp.com', flow: 'device' }).catch(() => undefined));
+      await h.step(
+        () =>
+          void h.model
+            .signIn({ loginHint: 'alice@corp.com', flow: 'device' })
+            .catch(() => undefined)
+      );
       await click(h.$('[data-test="oidc-device-cancel"]'));
       expect(h.actions.cancel).toHaveBeenCalledWith('device-state');
     });
@@ -114,7 +136,11 @@ describe('Device sign-in from the panel', () => {
       await h.ready();
       const open = jest.spyOn(window, 'open').mockReturnValue(null);
       try {
-        void startSignIn(h.model, { environment: 'prod', loginHint: 'alice@corp.com', flow: 'device' }, loadTranslation(null));
+        void startSignIn(
+          h.model,
+          { environment: 'prod', loginHint: 'alice@corp.com', flow: 'device' },
+          loadTranslation(null)
+        );
         expect(open).not.toHaveBeenCalled();
       } finally {
         open.mockRestore();

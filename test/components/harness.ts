@@ -29,9 +29,12 @@ export function mockActions(): MockActions {
 
 /** Set a controlled input's value the way React notices it. */
 export function typeInto(input: HTMLInputElement | HTMLSelectElement, value: string): void {
-  const proto = input instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
+  const proto =
+    input instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
   Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(input, value);
-  input.dispatchEvent(new Event(input instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true }));
+  input.dispatchEvent(
+    new Event(input instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true })
+  );
 }
 
 /** Click under act(). */

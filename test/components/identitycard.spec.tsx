@@ -15,18 +15,31 @@ describe('IdentityCard', () => {
   describe('#render', () => {
     it('should show one compact card per session: identity and expiry on top', async () => {
       h.api.statusReply = statusReply({
-        sessions: [sessionInfo(), sessionInfo({ environment: 'dev', email: 'alice@dev.example', issuer: 'https://id.dev.example' })]
+        sessions: [
+          sessionInfo(),
+          sessionInfo({
+            environment: 'dev',
+            email: 'alice@dev.example',
+            issuer: 'https://id.dev.example'
+          })
+        ]
       });
       await h.ready();
-      expect(h.$$('[data-test="oidc-card"]').map(card => card.dataset.environment)).toEqual(['dev', 'prod']);
+      expect(h.$$('[data-test="oidc-card"]').map(card => card.dataset.environment)).toEqual([
+        'dev',
+        'prod'
+      ]);
       const prod = h.$('[data-test="oidc-card"][data-environment="prod"]')!;
       expect(prod.querySelector('h3')?.textContent).toBe('alice@corp.com');
       expect(prod.querySelector('[data-test="oidc-card-name"]')?.textContent).toBe('Alice Example');
-      expect(prod.querySelector('[data-test="oidc-card-expiry"]')?.textContent).toBe('expires in 54:30');
-      expect(prod.querySelector('.jp-oidc-badge')?.textContent).toBe('Signed in');
-      expect(h.$('[data-test="oidc-card"][data-environment="dev"] .jp-oidc-card-environment')?.textContent).toBe(
-        'Development'
+      expect(prod.querySelector('[data-test="oidc-card-expiry"]')?.textContent).toBe(
+        'expires in 54:30'
       );
+      expect(prod.querySelector('.jp-oidc-badge')?.textContent).toBe('Signed in');
+      expect(
+        h.$('[data-test="oidc-card"][data-environment="dev"] .jp-oidc-card-environment')
+          ?.textContent
+      ).toBe('Development');
     });
 
     it('should fold the details away, URLs breakable after their separators', async () => {
@@ -44,7 +57,12 @@ describe('IdentityCard', () => {
       h.api.statusReply = statusReply({ sessions: [sessionInfo()] });
       await h.ready();
       const buttons = h.$$('[role="toolbar"] button');
-      expect(buttons.map(b => b.dataset.test)).toEqual(['oidc-refresh', 'oidc-copy-token', 'oidc-check-token', 'oidc-sign-out']);
+      expect(buttons.map(b => b.dataset.test)).toEqual([
+        'oidc-refresh',
+        'oidc-copy-token',
+        'oidc-check-token',
+        'oidc-sign-out'
+      ]);
       expect(buttons.map(b => b.getAttribute('aria-label'))).toEqual([
         'Refresh now',
         'Copy access token',

@@ -29,7 +29,11 @@ const trans = nullTranslator.load('jupyterlab_oidc');
 const START_URL = 'http://127.0.0.1:8888/oidc/start?state=s1';
 
 function fakeWindow(): Window & { close: jest.Mock } {
-  return { closed: false, location: { href: 'about:blank' }, close: jest.fn() } as unknown as Window & {
+  return {
+    closed: false,
+    location: { href: 'about:blank' },
+    close: jest.fn()
+  } as unknown as Window & {
     close: jest.Mock;
   };
 }
@@ -77,26 +81,29 @@ describe('navigation to server-provided URLs', () => {
       expect(link?.textContent).toBe('Open the sign-in page again');
     });
 
-    it.each(UNSAFE_URLS)('should close the window and show unsafe_url for a %s URL', async (_name, url) => {
-      await show();
-      api.loginReply = { url, state: 's1', expires_in: 300, start_url: START_URL };
-      const win = fakeWindow();
-      let error: OidcError | undefined;
-      await act(async () => {
-        error = await rejection(model.signIn({ loginHint: 'alice@corp.com', window: win }));
-      });
-      expect(error?.code).toBe('unsafe_url');
-      expect(win.location.href).toBe('about:blank');
-      expect(win.close).toHaveBeenCalled();
-      expect(api.cancel).toHaveBeenCalledWith('s1');
-      expect(api.awaitLogin).not.toHaveBeenCalled();
-      expect(model.pending).toEqual([]);
-      await rerender(panel.widgets[0]);
-      expect($('[data-test="oidc-open-signin-page"]')).toBeNull();
-      const box = $('[data-test="oidc-error"]');
-      expect(box?.dataset.errorCode).toBe('unsafe_url');
-      expect(box?.textContent).toContain('not a web (http or https) address');
-    });
+    it.each(UNSAFE_URLS)(
+      'should close the window and show unsafe_url for a %s URL',
+      async (_name, url) => {
+        await show();
+        api.loginReply = { url, state: 's1', expires_in: 300, start_url: START_URL };
+        const win = fakeWindow();
+        let error: OidcError | undefined;
+        await act(async () => {
+          error = await rejection(model.signIn({ loginHint: 'alice@corp.com', window: win }));
+        });
+        expect(error?.code).toBe('unsafe_url');
+        expect(win.location.href).toBe('about:blank');
+        expect(win.close).toHaveBeenCalled();
+        expect(api.cancel).toHaveBeenCalledWith('s1');
+        expect(api.awaitLogin).not.toHaveBeenCalled();
+        expect(model.pending).toEqual([]);
+        await rerender(panel.widgets[0]);
+        expect($('[data-test="oidc-open-signin-page"]')).toBeNull();
+        const box = $('[data-test="oidc-error"]');
+        expect(box?.dataset.errorCode).toBe('unsafe_url');
+        expect(box?.textContent).toContain('not a web (http or https) address');
+      }
+    );
 
     it('should refuse it in the window the click handler opened (startSignIn)', async () => {
       await show();
@@ -105,7 +112,9 @@ describe('navigation to server-provided URLs', () => {
       const open = jest.spyOn(window, 'open').mockReturnValue(win);
       try {
         await act(async () => {
-          await expect(startSignIn(model, { loginHint: 'alice@corp.com' }, trans)).resolves.toBeNull();
+          await expect(
+            startSignIn(model, { loginHint: 'alice@corp.com' }, trans)
+          ).resolves.toBeNull();
         });
         expect(open).toHaveBeenCalledWith('', '_blank');
       } finally {
@@ -119,7 +128,9 @@ describe('navigation to server-provided URLs', () => {
 
   describe('the start link of a sign-in started elsewhere', () => {
     it('should offer start_url (a kernel cell, the CLI, or this page before a reload)', async () => {
-      api.statusReply = statusReply({ pending: [pendingInfo({ state: 's9', start_url: START_URL })] });
+      api.statusReply = statusReply({
+        pending: [pendingInfo({ state: 's9', start_url: START_URL })]
+      });
       await show();
       expect(model.pending[0]).toMatchObject({ own: false, url: START_URL });
       const link = $('[data-test="oidc-open-signin-page"]');
@@ -136,34 +147,45 @@ describe('navigation to server-provided URLs', () => {
       expect($('[data-test="oidc-unsafe-url"]')).toBeNull();
     });
 
-    it.each(UNSAFE_URLS.filter(([, url]) => url !== ''))('should offer no link for a %s start_url, and say why', async (_name, url) => {
-      api.statusReply = statusReply({ pending: [pendingInfo({ start_url: url })] });
-      await show();
-      expect(model.pending[0].url).toBeNull();
-      expect($('[data-test="oidc-open-signin-page"]')).toBeNull();
-      expect($('[data-test="oidc-unsafe-url"]')?.textContent).toContain('not a web (http or https) address');
-    });
+    it.each(UNSAFE_URLS.filter(([, url]) => url !== ''))(
+      'should offer no link for a %s start_url, and say why',
+      async (_name, url) => {
+        api.statusReply = statusReply({ pending: [pendingInfo({ start_url: url })] });
+        await show();
+        expect(model.pending[0].url).toBeNull();
+        expect($('[data-test="oidc-open-signin-page"]')).toBeNull();
+        expect($('[data-test="oidc-unsafe-url"]')?.textContent).toContain(
+          'not a web (http or https) address'
+        );
+      }
+    );
   });
 
   describe('the end-session URL after sign-out', () => {
-    it.each(UNSAFE_URLS.filter(([, url]) => url !== ''))('should not link a %s end_session_url, and say why', async (_name, url) => {
-      api.statusReply = statusReply({ sessions: [sessionInfo()] });
-      api.logoutReply = { signed_out: true, end_session_url: url };
-      await show();
-      let reply;
-      await act(async () => {
-        reply = await model.signOut({ environment: 'prod' });
-      });
-      expect(reply).toEqual({ signed_out: true, end_session_url: null });
-      expect(model.notice?.endSessionUrl).toBeNull();
-      expect(model.error?.code).toBe('unsafe_url');
-      await rerender(panel.widgets[0]);
-      expect($('[data-test="oidc-signed-out"]')?.textContent).toContain('Signed out of prod.');
-      expect($('[data-test="oidc-end-session-link"]')).toBeNull();
-      expect($('[data-test="oidc-error"]')?.textContent).toBe(
-        describeError(new OidcError('unsafe_url', '', { details: { url_kind: 'end_session' } }), trans) + 'Dismiss'
-      );
-    });
+    it.each(UNSAFE_URLS.filter(([, url]) => url !== ''))(
+      'should not link a %s end_session_url, and say why',
+      async (_name, url) => {
+        api.statusReply = statusReply({ sessions: [sessionInfo()] });
+        api.logoutReply = { signed_out: true, end_session_url: url };
+        await show();
+        let reply;
+        await act(async () => {
+          reply = await model.signOut({ environment: 'prod' });
+        });
+        expect(reply).toEqual({ signed_out: true, end_session_url: null });
+        expect(model.notice?.endSessionUrl).toBeNull();
+        expect(model.error?.code).toBe('unsafe_url');
+        await rerender(panel.widgets[0]);
+        expect($('[data-test="oidc-signed-out"]')?.textContent).toContain('Signed out of prod.');
+        expect($('[data-test="oidc-end-session-link"]')).toBeNull();
+        expect($('[data-test="oidc-error"]')?.textContent).toBe(
+          describeError(
+            new OidcError('unsafe_url', '', { details: { url_kind: 'end_session' } }),
+            trans
+          ) + 'Dismiss'
+        );
+      }
+    );
 
     it('should link an https end_session_url', async () => {
       api.statusReply = statusReply({ sessions: [sessionInfo()] });
@@ -172,7 +194,9 @@ describe('navigation to server-provided URLs', () => {
         await model.signOut({ environment: 'prod' });
       });
       await rerender(panel.widgets[0]);
-      expect($('[data-test="oidc-end-session-link"]')?.getAttribute('href')).toBe(api.logoutReply.end_session_url);
+      expect($('[data-test="oidc-end-session-link"]')?.getAttribute('href')).toBe(
+        api.logoutReply.end_session_url
+      );
       expect(model.error).toBeNull();
     });
   });
@@ -182,10 +206,24 @@ describe('navigation to server-provided URLs', () => {
       const fake = Object.create(model) as IOidcSession;
       const javascript = "javascript:localStorage.setItem('pwned','1')";
       Object.defineProperty(fake, 'pending', {
-        get: () => [{ ...pendingInfo(), key: 'prod', expiresAt: NOW_S * 1000 + 300_000, own: true, url: javascript, windowOpened: false }]
+        get: () => [
+          {
+            ...pendingInfo(),
+            key: 'prod',
+            expiresAt: NOW_S * 1000 + 300_000,
+            own: true,
+            url: javascript,
+            windowOpened: false
+          }
+        ]
       });
       Object.defineProperty(fake, 'notice', {
-        get: () => ({ environment: 'prod', application: null, signedOut: true, endSessionUrl: javascript })
+        get: () => ({
+          environment: 'prod',
+          application: null,
+          signedOut: true,
+          endSessionUrl: javascript
+        })
       });
       await act(async () => {
         await model.refresh();

@@ -7,7 +7,14 @@ import { act } from 'react';
 import { OidcPanelBody } from '../../src/components/body';
 import { OidcPanel, PANEL_ID } from '../../src/components/panel';
 import { describeError, OidcError, OidcErrorCode, SERVER_ERROR_CODES } from '../../src/errors';
-import { attachAndRender, environmentsReply, FakeSettings, rerender, sessionInfo, statusReply } from '../utils';
+import {
+  attachAndRender,
+  environmentsReply,
+  FakeSettings,
+  rerender,
+  sessionInfo,
+  statusReply
+} from '../utils';
 import { click, PanelHarness, typeInto } from './harness';
 
 const trans = nullTranslator.load('jupyterlab_oidc');
@@ -40,8 +47,13 @@ describe('OidcPanel', () => {
       for (const item of (panel.toolbar.layout as PanelLayout).widgets) {
         await rerender(item);
       }
-      const buttons = Array.from(panel.toolbar.node.querySelectorAll<HTMLElement>('.jp-ToolbarButtonComponent'));
-      expect(buttons.map(b => b.title)).toEqual(['Reload the sign-in status from the Jupyter server', 'Sign-in settings']);
+      const buttons = Array.from(
+        panel.toolbar.node.querySelectorAll<HTMLElement>('.jp-ToolbarButtonComponent')
+      );
+      expect(buttons.map(b => b.title)).toEqual([
+        'Reload the sign-in status from the Jupyter server',
+        'Sign-in settings'
+      ]);
       buttons[0].dispatchEvent(new MouseEvent('mousedown', { bubbles: true }));
       buttons[0].click();
       expect(h.actions.retry).toHaveBeenCalled();
@@ -60,7 +72,9 @@ describe('OidcPanel', () => {
     it('should say when no environment is configured', async () => {
       h.api.environmentsReply = environmentsReply({ environments: [] });
       await h.ready();
-      expect(h.$('[data-test="oidc-no-environments"]')?.textContent).toContain('c.OIDCLogin.environments');
+      expect(h.$('[data-test="oidc-no-environments"]')?.textContent).toContain(
+        'c.OIDCLogin.environments'
+      );
     });
 
     it('should describe the state for screen readers, once per change', async () => {
@@ -89,31 +103,49 @@ describe('OidcPanel', () => {
   });
 
   describe('#render errors', () => {
-    const codes: OidcErrorCode[] = [...SERVER_ERROR_CODES, 'network_error', 'http_error', 'invalid_response'];
+    const codes: OidcErrorCode[] = [
+      ...SERVER_ERROR_CODES,
+      'network_error',
+      'http_error',
+      'invalid_response'
+    ];
 
-    it.each(codes.map(code => [code]))('should show %s as its sentence with data-error-code', async code => {
-      await h.ready();
-      const error = new OidcError(code, 'The server sentence.', {
-        status: 500,
-        details: { expected: 'alice@corp.com', actual: 'bob@corp.com' }
-      });
-      await h.step(() => h.model.reportError(error));
-      const box = h.$('.jp-oidc-error')!;
-      expect(box.dataset.errorCode).toBe(code);
-      expect(box.getAttribute('role')).toBe('alert');
-      expect(box.querySelector('.jp-oidc-error-message')?.textContent).toBe(describeError(error, trans));
-      expect(box.textContent).not.toContain('{');
-    });
+    it.each(codes.map(code => [code]))(
+      'should show %s as its sentence with data-error-code',
+      async code => {
+        await h.ready();
+        const error = new OidcError(code, 'The server sentence.', {
+          status: 500,
+          details: { expected: 'alice@corp.com', actual: 'bob@corp.com' }
+        });
+        await h.step(() => h.model.reportError(error));
+        const box = h.$('.jp-oidc-error')!;
+        expect(box.dataset.errorCode).toBe(code);
+        expect(box.getAttribute('role')).toBe('alert');
+        expect(box.querySelector('.jp-oidc-error-message')?.textContent).toBe(
+          describeError(error, trans)
+        );
+        expect(box.textContent).not.toContain('{');
+      }
+    );
 
     it('should show the mismatch sentence with both emails, and the form again', async () => {
       await h.ready();
-      await h.step(() => void h.model.signIn({ loginHint: 'alice@corp.com' }).catch(() => undefined));
+      await h.step(
+        () => void h.model.signIn({ loginHint: 'alice@corp.com' }).catch(() => undefined)
+      );
       await h.step(() =>
         h.api.awaits[0].answer.reject(
-          new OidcError('identity_mismatch', 'x', { status: 403, details: { expected: 'alice@corp.com', actual: 'bob@corp.com' } })
+          new OidcError('identity_mismatch', 'x', {
+            status: 403,
+            details: { expected: 'alice@corp.com', actual: 'bob@corp.com' }
+          })
         )
       );
-      expect(h.$('.jp-oidc-error[data-error-code="identity_mismatch"] .jp-oidc-error-message')?.textContent).toBe(
+      expect(
+        h.$('.jp-oidc-error[data-error-code="identity_mismatch"] .jp-oidc-error-message')
+          ?.textContent
+      ).toBe(
         'You signed in as bob@corp.com, but this sign-in was for alice@corp.com. Nothing was stored — sign in again with the right account.'
       );
       expect(h.$$('[data-test="oidc-card"]')).toHaveLength(0);
@@ -127,10 +159,14 @@ describe('OidcPanel', () => {
       await h.ready();
       await h.step(() =>
         h.model.reportError(
-          new OidcError('provider_error', 'invalid_scope: unknown scope foo', { details: { provider_error: 'invalid_scope' } })
+          new OidcError('provider_error', 'invalid_scope: unknown scope foo', {
+            details: { provider_error: 'invalid_scope' }
+          })
         )
       );
-      expect(h.$('[data-test="oidc-error-detail"]')?.textContent).toBe('Details: invalid_scope: unknown scope foo');
+      expect(h.$('[data-test="oidc-error-detail"]')?.textContent).toBe(
+        'Details: invalid_scope: unknown scope foo'
+      );
     });
 
     it('should offer Try again while the server is unavailable', async () => {
@@ -144,7 +180,9 @@ describe('OidcPanel', () => {
     });
 
     it('should warn about a broken token store', async () => {
-      h.api.statusReply = statusReply({ store_error: { error: 'store_error', message: 'The token store is corrupt.' } });
+      h.api.statusReply = statusReply({
+        store_error: { error: 'store_error', message: 'The token store is corrupt.' }
+      });
       await h.ready();
       expect(h.$('[data-test="oidc-store-warning"]')?.dataset.errorCode).toBe('store_error');
     });
@@ -185,7 +223,9 @@ describe('OidcPanel', () => {
       await h.ready();
       act(() => h.panel.dispose());
       expect(h.panel.isDisposed).toBe(true);
-      await h.step(() => expect(() => h.model.reportError(new OidcError('store_error', 'x'))).not.toThrow());
+      await h.step(() =>
+        expect(() => h.model.reportError(new OidcError('store_error', 'x'))).not.toThrow()
+      );
     });
   });
 });

@@ -18,9 +18,13 @@ describe('PendingCard', () => {
     expect(pending.dataset.environment).toBe('prod');
     expect(pending.dataset.own).toBe('true');
     expect(h.$('[data-test="oidc-pending-countdown"]')?.textContent).toBe('5:00');
-    expect(h.$('[data-test="oidc-open-signin-page"]')?.getAttribute('href')).toBe(h.api.loginReply.url);
+    expect(h.$('[data-test="oidc-open-signin-page"]')?.getAttribute('href')).toBe(
+      h.api.loginReply.url
+    );
     expect(h.$<HTMLFormElement>('[data-test="oidc-form"]')?.hidden).toBe(true);
-    expect(h.$('[data-test="oidc-live"]')?.textContent).toContain('Waiting for the sign-in to prod');
+    expect(h.$('[data-test="oidc-live"]')?.textContent).toContain(
+      'Waiting for the sign-in to prod'
+    );
     await h.tick(61_000);
     expect(h.$('[data-test="oidc-pending-countdown"]')?.textContent).toBe('3:59');
     await click(h.$('#jp-oidc-cancel'));
@@ -29,8 +33,13 @@ describe('PendingCard', () => {
 
   it('should say when the browser blocked the tab', async () => {
     await h.ready();
-    await h.step(() => void h.model.signIn({ loginHint: 'alice@corp.com', window: null }).catch(() => undefined));
-    expect(h.$('[data-test="oidc-pending"]')?.textContent).toContain('Your browser blocked the new tab.');
+    await h.step(
+      () =>
+        void h.model.signIn({ loginHint: 'alice@corp.com', window: null }).catch(() => undefined)
+    );
+    expect(h.$('[data-test="oidc-pending"]')?.textContent).toContain(
+      'Your browser blocked the new tab.'
+    );
     expect(h.$('[data-test="oidc-open-signin-page"]')?.textContent).toBe('Open the sign-in page');
   });
 

@@ -19,9 +19,27 @@ function report(overrides: Partial<IPreflightReport> = {}): IPreflightReport {
     ok: false,
     counts: { pass: 1, warn: 1, fail: 1, skip: 0 },
     checks: [
-      { name: 'discovery', title: 'Discovery document', outcome: 'pass', message: 'Fetched it.', hint: '' },
-      { name: 'pkce', title: 'PKCE S256', outcome: 'fail', message: 'The provider supports PKCE plain, not S256.', hint: 'Enable PKCE with S256.' },
-      { name: 'scopes', title: 'Requested scopes', outcome: 'warn', message: 'Not listed: api://x/.default', hint: 'Check the spelling.' }
+      {
+        name: 'discovery',
+        title: 'Discovery document',
+        outcome: 'pass',
+        message: 'Fetched it.',
+        hint: ''
+      },
+      {
+        name: 'pkce',
+        title: 'PKCE S256',
+        outcome: 'fail',
+        message: 'The provider supports PKCE plain, not S256.',
+        hint: 'Enable PKCE with S256.'
+      },
+      {
+        name: 'scopes',
+        title: 'Requested scopes',
+        outcome: 'warn',
+        message: 'Not listed: api://x/.default',
+        hint: 'Check the spelling.'
+      }
     ],
     ...overrides
   };
@@ -49,13 +67,19 @@ describe('PreflightView', () => {
     ]);
     expect(steps[1].textContent).toContain('Enable PKCE with S256.');
     expect(steps[0].textContent).not.toContain('Enable');
-    expect($('[role="status"]')?.textContent).toBe('1 check(s) failed: fix them before signing in.');
-    expect($('[data-test="oidc-preflight-redirect-uri"]')?.textContent).toBe('http://localhost:8888/oidc/callback');
+    expect($('[role="status"]')?.textContent).toBe(
+      '1 check(s) failed: fix them before signing in.'
+    );
+    expect($('[data-test="oidc-preflight-redirect-uri"]')?.textContent).toBe(
+      'http://localhost:8888/oidc/callback'
+    );
   });
 
   it('should test again and say when the configuration is ready', async () => {
     view = await mount(<PreflightView model={{ preflight }} environment="prod" trans={trans} />);
-    preflight.mockResolvedValueOnce(report({ ok: true, counts: { pass: 3, warn: 0, fail: 0, skip: 0 } }));
+    preflight.mockResolvedValueOnce(
+      report({ ok: true, counts: { pass: 3, warn: 0, fail: 0, skip: 0 } })
+    );
     await act(async () => $('[data-test="oidc-preflight-again"]')!.click());
     await settle();
     expect(preflight).toHaveBeenCalledTimes(2);

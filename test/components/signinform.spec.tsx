@@ -41,7 +41,9 @@ describe('SignInForm', () => {
     it('should sign in with the form values', async () => {
       await h.ready();
       await act(async () => typeInto(select(), 'dev'));
-      await act(async () => typeInto(h.$<HTMLSelectElement>('#jp-oidc-application')!, 'spatial_engine'));
+      await act(async () =>
+        typeInto(h.$<HTMLSelectElement>('#jp-oidc-application')!, 'spatial_engine')
+      );
       await act(async () => typeInto(email(), 'alice@corp.com'));
       await click(h.$('#jp-oidc-sign-in'));
       expect(h.actions.signIn).toHaveBeenCalledWith({
@@ -55,7 +57,9 @@ describe('SignInForm', () => {
       await h.ready();
       await click(h.$('#jp-oidc-sign-in'));
       expect(h.actions.signIn).not.toHaveBeenCalled();
-      expect(h.$('[data-test="oidc-email-invalid"]')?.textContent).toBe('Type the email of the account to sign in with.');
+      expect(h.$('[data-test="oidc-email-invalid"]')?.textContent).toBe(
+        'Type the email of the account to sign in with.'
+      );
       expect(email().getAttribute('aria-invalid')).toBe('true');
     });
 
@@ -63,10 +67,17 @@ describe('SignInForm', () => {
       await h.ready();
       await act(async () => typeInto(select(), 'dev'));
       await act(async () => typeInto(email(), 'alice@corp.com'));
-      await h.step(() => void h.model.signIn({ environment: 'dev', loginHint: 'alice@corp.com' }).catch(() => undefined));
+      await h.step(
+        () =>
+          void h.model
+            .signIn({ environment: 'dev', loginHint: 'alice@corp.com' })
+            .catch(() => undefined)
+      );
       expect(h.$<HTMLFormElement>('[data-test="oidc-form"]')?.hidden).toBe(true);
       const { OidcError } = await import('../../src/errors');
-      await h.step(() => h.api.awaits[0].answer.reject(new OidcError('login_timeout', 'No answer.')));
+      await h.step(() =>
+        h.api.awaits[0].answer.reject(new OidcError('login_timeout', 'No answer.'))
+      );
       expect(h.$<HTMLFormElement>('[data-test="oidc-form"]')?.hidden).toBe(false);
       expect(select().value).toBe('dev');
       expect(email().value).toBe('alice@corp.com');
@@ -98,7 +109,9 @@ describe('SignInForm', () => {
       await act(async () => typeInto(email(), 'alice@corp.com'));
       await click(h.$('#jp-oidc-sign-in'));
       expect(h.actions.signIn).not.toHaveBeenCalled();
-      expect(h.$('[data-test="oidc-replace-confirm"]')?.textContent).toContain('This replaces demo@example.com in prod.');
+      expect(h.$('[data-test="oidc-replace-confirm"]')?.textContent).toContain(
+        'This replaces demo@example.com in prod.'
+      );
       expect(h.$('#jp-oidc-sign-in')).toBeNull();
     });
 
@@ -108,7 +121,11 @@ describe('SignInForm', () => {
       await act(async () => typeInto(email(), 'alice@corp.com'));
       await click(h.$('#jp-oidc-sign-in'));
       await click(h.$('[data-test="oidc-replace-yes"]'));
-      expect(h.actions.signIn).toHaveBeenCalledWith({ environment: 'prod', application: undefined, loginHint: 'alice@corp.com' });
+      expect(h.actions.signIn).toHaveBeenCalledWith({
+        environment: 'prod',
+        application: undefined,
+        loginHint: 'alice@corp.com'
+      });
       expect(h.$('[data-test="oidc-replace-confirm"]')).toBeNull();
     });
 
@@ -129,7 +146,11 @@ describe('SignInForm', () => {
       await h.ready();
       await act(async () => typeInto(email(), 'alice@corp.com'));
       await click(h.$('#jp-oidc-sign-in'));
-      expect(h.actions.signIn).toHaveBeenCalledWith({ environment: 'dev', application: undefined, loginHint: 'alice@corp.com' });
+      expect(h.actions.signIn).toHaveBeenCalledWith({
+        environment: 'dev',
+        application: undefined,
+        loginHint: 'alice@corp.com'
+      });
     });
   });
 });

@@ -34,7 +34,12 @@ describe('Switching account from an identity card', () => {
   it('should start a sign-in for the same environment with prompt login', async () => {
     await h.ready();
     await click(card().querySelector<HTMLElement>('[data-test="oidc-switch-account"]'));
-    await act(async () => typeInto(card().querySelector<HTMLInputElement>('[data-test="oidc-switch-email"]')!, ' bob@corp.com '));
+    await act(async () =>
+      typeInto(
+        card().querySelector<HTMLInputElement>('[data-test="oidc-switch-email"]')!,
+        ' bob@corp.com '
+      )
+    );
     await click(card().querySelector<HTMLElement>('[data-test="oidc-switch-go"]'));
     expect(h.actions.signIn).toHaveBeenCalledWith({
       environment: 'prod',
@@ -56,9 +61,20 @@ describe('Switching account from an identity card', () => {
     await h.ready();
     let done: Promise<unknown> = Promise.resolve();
     await h.step(() => {
-      done = h.model.signIn({ environment: 'prod', application: null, loginHint: 'bob@corp.com', prompt: 'login', window: null });
+      done = h.model.signIn({
+        environment: 'prod',
+        application: null,
+        loginHint: 'bob@corp.com',
+        prompt: 'login',
+        window: null
+      });
     });
-    expect(h.api.login).toHaveBeenCalledWith({ environment: 'prod', application: undefined, login_hint: 'bob@corp.com', prompt: 'login' });
+    expect(h.api.login).toHaveBeenCalledWith({
+      environment: 'prod',
+      application: undefined,
+      login_hint: 'bob@corp.com',
+      prompt: 'login'
+    });
     expect(card().querySelector('h3')?.textContent).toBe('alice@corp.com');
     expect(card().querySelector('[data-test="oidc-card-switching"]')?.textContent).toBe(
       'Signing in as bob@corp.com: alice@corp.com stays signed in until that sign-in succeeds.'
@@ -73,9 +89,16 @@ describe('Switching account from an identity card', () => {
 
   it('should keep the old account when the new sign-in fails', async () => {
     await h.ready();
-    await h.step(() => void h.model.signIn({ environment: 'prod', loginHint: 'bob@corp.com', prompt: 'login' }).catch(() => undefined));
+    await h.step(
+      () =>
+        void h.model
+          .signIn({ environment: 'prod', loginHint: 'bob@corp.com', prompt: 'login' })
+          .catch(() => undefined)
+    );
     const { OidcError } = await import('../../src/errors');
-    await h.step(() => h.api.awaits[0].answer.reject(new OidcError('identity_mismatch', 'Another account.')));
+    await h.step(() =>
+      h.api.awaits[0].answer.reject(new OidcError('identity_mismatch', 'Another account.'))
+    );
     expect(card().querySelector('h3')?.textContent).toBe('alice@corp.com');
     expect(h.model.error?.code).toBe('identity_mismatch');
   });

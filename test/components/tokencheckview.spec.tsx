@@ -10,12 +10,18 @@ import { IMounted, mount, settle } from './render';
 
 const trans = nullTranslator.load('jupyterlab_oidc');
 
-const SESSION: IOidcSession.ISession = { ...sessionInfo(), key: 'prod', expiresAt: NOW_S * 1000 + 3_270_000 };
+const SESSION: IOidcSession.ISession = {
+  ...sessionInfo(),
+  key: 'prod',
+  expiresAt: NOW_S * 1000 + 3_270_000
+};
 
 function report(): ITokenCheckReport {
   return {
     valid: true,
-    steps: [{ name: 'signature', outcome: 'pass', title: 'Signature', detail: 'Valid RS256 signature.' }],
+    steps: [
+      { name: 'signature', outcome: 'pass', title: 'Signature', detail: 'Valid RS256 signature.' }
+    ],
     header: { alg: 'RS256' },
     payload: { iss: 'https://id.corp.example/realms/a-very-long-realm-name', sub: 'x'.repeat(200) },
     thumbprint: null
@@ -50,13 +56,20 @@ describe('TokenCheckView', () => {
     await show();
     const claims = $('[data-test="oidc-claims"]')!;
     expect(claims.className).toBe('jp-oidc-claims');
-    expect(JSON.parse(claims.textContent!)).toEqual({ header: report().header, payload: report().payload });
+    expect(JSON.parse(claims.textContent!)).toEqual({
+      header: report().header,
+      payload: report().payload
+    });
   });
 
   it('should say when the provider sent no id_token', async () => {
-    checkIdToken.mockRejectedValueOnce(new OidcError('invalid_id_token', 'x', { details: { reason: 'missing' } }));
+    checkIdToken.mockRejectedValueOnce(
+      new OidcError('invalid_id_token', 'x', { details: { reason: 'missing' } })
+    );
     await show();
-    expect($('[role="alert"]')?.textContent).toBe('The provider did not send an id_token for this session.');
+    expect($('[role="alert"]')?.textContent).toBe(
+      'The provider did not send an id_token for this session.'
+    );
   });
 
   it('should say why the id_token could not be read', async () => {

@@ -16,7 +16,10 @@ beforeEach(async () => {
 async function attempt(loginHint = 'alice@example.com', callback: Record<string, unknown> = {}) {
   const tab = engine(provider);
   const { result } = await signIn(provider, tab, loginHint, callback);
-  const error = await result.then(() => null, (e: unknown) => e as OidcError);
+  const error = await result.then(
+    () => null,
+    (e: unknown) => e as OidcError
+  );
   const status = await tab.engine.status();
   tab.engine.dispose();
   return { error, sessions: status.sessions };
@@ -37,7 +40,9 @@ describe('browser engine id_token checks', () => {
   it('signs in when every check passes', async () => {
     const { error, sessions } = await attempt();
     expect(error).toBeNull();
-    expect(sessions.map(s => [s.environment, s.email, s.sub])).toEqual([['dev', 'alice@example.com', 'user-alice']]);
+    expect(sessions.map(s => [s.environment, s.email, s.sub])).toEqual([
+      ['dev', 'alice@example.com', 'user-alice']
+    ]);
   });
 
   it('refuses a bad signature', async () => {
@@ -94,7 +99,9 @@ describe('browser engine id_token checks', () => {
   });
 
   it('refuses a callback carrying another issuer (mix-up, RFC 9207)', async () => {
-    const { error, sessions } = await attempt('alice@example.com', { iss: 'https://evil.example.org' });
+    const { error, sessions } = await attempt('alice@example.com', {
+      iss: 'https://evil.example.org'
+    });
     expect(error?.code).toBe('provider_error');
     expect(sessions).toEqual([]);
     expect(provider.requests.filter(r => r.endsWith('/token'))).toEqual([]);
@@ -102,7 +109,10 @@ describe('browser engine id_token checks', () => {
 
   it('refuses another account than the login_hint and revokes what was issued', async () => {
     const error = await expectRefused('identity_mismatch', undefined, 'bob@example.com');
-    expect(error.details).toMatchObject({ expected: 'bob@example.com', actual: 'alice@example.com' });
+    expect(error.details).toMatchObject({
+      expected: 'bob@example.com',
+      actual: 'alice@example.com'
+    });
     expect(provider.revoked.length).toBe(1);
   });
 
@@ -125,14 +135,23 @@ describe('browser engine id_token checks', () => {
 
   it('refuses a userinfo answer for another sub', async () => {
     provider.behaviour.claims = { sub: 'user-alice' };
-    provider.behaviour.userinfo = { sub: 'user-bob', email: 'alice@example.com', email_verified: true };
+    provider.behaviour.userinfo = {
+      sub: 'user-bob',
+      email: 'alice@example.com',
+      email_verified: true
+    };
     await expectRefused('invalid_id_token', 'userinfo_sub');
   });
 
   it('refuses a callback whose state is unknown (nothing is exchanged)', async () => {
     const tab = engine(provider);
     await tab.engine.login({ login_hint: '' });
-    tab.win.dispatchEvent(new MessageEvent('message', { data: { type: 'jupyterlab-oidc-callback', state: 'forged', code: 'c' }, origin: 'https://lite.example.org' }));
+    tab.win.dispatchEvent(
+      new MessageEvent('message', {
+        data: { type: 'jupyterlab-oidc-callback', state: 'forged', code: 'c' },
+        origin: 'https://lite.example.org'
+      })
+    );
     await new Promise(resolve => setTimeout(resolve, 10));
     expect(provider.requests.filter(r => r.endsWith('/token'))).toEqual([]);
     tab.engine.dispose();
@@ -141,7 +160,12 @@ describe('browser engine id_token checks', () => {
   it('ignores a callback message from another origin', async () => {
     const tab = engine(provider);
     const reply = await tab.engine.login({ login_hint: '' });
-    tab.win.dispatchEvent(new MessageEvent('message', { data: { type: 'jupyterlab-oidc-callback', state: reply.state, code: 'c' }, origin: 'https://evil.example.org' }));
+    tab.win.dispatchEvent(
+      new MessageEvent('message', {
+        data: { type: 'jupyterlab-oidc-callback', state: reply.state, code: 'c' },
+        origin: 'https://evil.example.org'
+      })
+    );
     expect(await tab.engine.awaitLogin(reply.state, 0.05)).toEqual({ status: 'pending' });
     expect(provider.requests.filter(r => r.endsWith('/token'))).toEqual([]);
     tab.engine.dispose();

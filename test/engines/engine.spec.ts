@@ -28,7 +28,12 @@ describe('browser engine', () => {
     const second = new URL((await tab.engine.login({ login_hint: 'alice@example.com' })).url!);
     expect(`${first.origin}${first.pathname}`).toBe(`${ISSUER}/auth`);
     const p = first.searchParams;
-    expect([p.get('response_type'), p.get('client_id'), p.get('code_challenge_method'), p.get('login_hint')]).toEqual(['code', 'lite-client', 'S256', 'alice@example.com']);
+    expect([
+      p.get('response_type'),
+      p.get('client_id'),
+      p.get('code_challenge_method'),
+      p.get('login_hint')
+    ]).toEqual(['code', 'lite-client', 'S256', 'alice@example.com']);
     expect(p.get('redirect_uri')).toBe('https://lite.example.org/oidc-callback.html');
     expect(p.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(p.get('state')!.length).toBeGreaterThanOrEqual(43);
@@ -56,12 +61,16 @@ describe('browser engine', () => {
   it('refreshes before expiry and uses the rotated refresh token next time', async () => {
     let now = Date.now();
     const tab = engine(provider, { now: () => now });
-    await (await signIn(provider, tab)).result;
+    await (
+      await signIn(provider, tab)
+    ).result;
     now += 290_000; // 10 s left, under the 30 s margin
     expect((await tab.engine.token()).access_token).toBe('access-1');
     now += 290_000;
     expect((await tab.engine.token()).access_token).toBe('access-2');
-    const presented = provider.bodies.filter(b => b.get('grant_type') === 'refresh_token').map(b => b.get('refresh_token'));
+    const presented = provider.bodies
+      .filter(b => b.get('grant_type') === 'refresh_token')
+      .map(b => b.get('refresh_token'));
     expect(new Set(presented).size).toBe(2); // the second refresh used the rotated token
     expect(provider.refreshCount).toBe(2);
     expect((await tab.engine.token()).access_token).toBe('access-2'); // still valid: no refresh
@@ -71,7 +80,9 @@ describe('browser engine', () => {
   it('refuses a refreshed id_token for another user and ends the session', async () => {
     let now = Date.now();
     const tab = engine(provider, { now: () => now });
-    await (await signIn(provider, tab)).result;
+    await (
+      await signIn(provider, tab)
+    ).result;
     provider.behaviour.idTokenOnRefresh = true;
     provider.behaviour.claims.sub = 'user-bob';
     now += 290_000;
@@ -86,7 +97,9 @@ describe('browser engine', () => {
     const locks = new LocalLocks();
     const a = engine(provider, { bus, locks, now: () => now });
     const b = engine(provider, { bus, locks, now: () => now });
-    await (await signIn(provider, a)).result;
+    await (
+      await signIn(provider, a)
+    ).result;
     await until(() => b.engine['_sessions'].size === 1);
     now += 290_000;
     const [ta, tb] = await Promise.all([a.engine.token(), b.engine.token()]);
@@ -100,7 +113,9 @@ describe('browser engine', () => {
   it('gives a new tab the sessions of the open ones, and signs out everywhere', async () => {
     const bus = new Bus();
     const a = engine(provider, { bus });
-    await (await signIn(provider, a)).result;
+    await (
+      await signIn(provider, a)
+    ).result;
     const b = engine(provider, { bus });
     await until(() => b.engine['_sessions'].size === 1);
     const reply = await b.engine.logout({ environment: 'dev' });
@@ -120,11 +135,19 @@ describe('browser engine', () => {
     const tab = engine(provider);
     const missing = await tab.engine.relay('POST', 'token', {});
     expect(missing).toMatchObject({ status: 401, ok: false, body: { error: 'not_authenticated' } });
-    await (await signIn(provider, tab)).result;
+    await (
+      await signIn(provider, tab)
+    ).result;
     const token = await tab.engine.relay('POST', 'token', { min_valid: 10 });
-    expect(token).toMatchObject({ status: 200, ok: true, body: { access_token: 'access-0', environment: 'dev' } });
+    expect(token).toMatchObject({
+      status: 200,
+      ok: true,
+      body: { access_token: 'access-0', environment: 'dev' }
+    });
     expect(token.body).not.toHaveProperty('refresh_token');
-    expect((await tab.engine.relay('GET', 'environments')).body).toMatchObject({ default_environment: 'dev' });
+    expect((await tab.engine.relay('GET', 'environments')).body).toMatchObject({
+      default_environment: 'dev'
+    });
     expect((await tab.engine.relay('POST', 'nope')).status).toBe(404);
     tab.engine.dispose();
   });

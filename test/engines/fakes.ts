@@ -64,7 +64,12 @@ export class FakeProvider {
 
   static defaults(): IProviderBehaviour {
     return {
-      claims: { sub: 'user-alice', email: 'alice@example.com', email_verified: true, name: 'Alice Example' },
+      claims: {
+        sub: 'user-alice',
+        email: 'alice@example.com',
+        email_verified: true,
+        name: 'Alice Example'
+      },
       foreignKey: false,
       alg: 'RS256',
       userinfo: { sub: 'user-alice', email: 'alice@example.com', email_verified: true },
@@ -80,7 +85,10 @@ export class FakeProvider {
     const method = init?.method ?? 'GET';
     this.requests.push(`${method} ${url.origin}${url.pathname}`);
     const json = (body: unknown, status = 200) =>
-      new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+      new Response(JSON.stringify(body), {
+        status,
+        headers: { 'Content-Type': 'application/json' }
+      });
     switch (url.pathname) {
       case '/.well-known/openid-configuration':
         return json({
@@ -113,7 +121,9 @@ export class FakeProvider {
             return json({ error: 'invalid_grant' }, 400);
           }
           this.refreshCount += 1;
-          const id_token = this.behaviour.idTokenOnRefresh ? await this.idToken({ nonce: undefined }) : undefined;
+          const id_token = this.behaviour.idTokenOnRefresh
+            ? await this.idToken({ nonce: undefined })
+            : undefined;
           return json(this._tokens(`access-${this.refreshCount}`, id_token));
         }
         return json(this._tokens('access-0', await this.idToken({})));
@@ -142,14 +152,25 @@ export class FakeProvider {
     if (b.alg === 'HS256') {
       return jwt.sign(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
     }
-    const key = b.alg === 'ES256' ? this._ec.privateKey : b.foreignKey ? this._other.privateKey : this._rsa.privateKey;
+    const key =
+      b.alg === 'ES256'
+        ? this._ec.privateKey
+        : b.foreignKey
+          ? this._other.privateKey
+          : this._rsa.privateKey;
     return jwt.sign(key);
   }
 
   private _tokens(access: string, idToken?: string): Record<string, unknown> {
     const refresh = `refresh-${this.refreshCount}-${Math.random().toString(36).slice(2)}`;
     this.liveRefreshTokens.add(refresh);
-    return { access_token: access, token_type: 'Bearer', expires_in: 300, refresh_token: refresh, ...(idToken ? { id_token: idToken } : {}) };
+    return {
+      access_token: access,
+      token_type: 'Bearer',
+      expires_in: 300,
+      refresh_token: refresh,
+      ...(idToken ? { id_token: idToken } : {})
+    };
   }
 
   private _rsa!: CryptoKeyPair;
@@ -165,7 +186,8 @@ export class Bus {
     const members = this._members.get(name) ?? new Set();
     this._members.set(name, members);
     const channel: IChannel & { deliver: (data: unknown) => void } = {
-      deliver: data => listeners.forEach(l => l(new MessageEvent('message', { data: structuredClone(data) }))),
+      deliver: data =>
+        listeners.forEach(l => l(new MessageEvent('message', { data: structuredClone(data) }))),
       postMessage: data => {
         for (const other of members) {
           if (other !== channel) {
@@ -187,13 +209,26 @@ export class Bus {
 /** The site's configuration in the tests. */
 export function config(extra: Record<string, unknown> = {}): IBrowserConfig {
   return parseConfig(
-    { environments: [{ name: 'dev', issuer: ISSUER, client_id: CLIENT_ID, applications: { spatial: '4242' }, ...extra }] },
+    {
+      environments: [
+        {
+          name: 'dev',
+          issuer: ISSUER,
+          client_id: CLIENT_ID,
+          applications: { spatial: '4242' },
+          ...extra
+        }
+      ]
+    },
     `${SITE}/`
   );
 }
 
 /** An engine on `provider`, with its own window; `bus`/`locks` shared to play two tabs. */
-export function engine(provider: FakeProvider, options: { bus?: Bus; locks?: ILocks; now?: () => number } = {}) {
+export function engine(
+  provider: FakeProvider,
+  options: { bus?: Bus; locks?: ILocks; now?: () => number } = {}
+) {
   const win = new EventTarget() as EventTarget & Window;
   const made = new BrowserEngine({
     config: config(),
@@ -217,7 +252,14 @@ export async function signIn(
   const reply = await tab.engine.login({ login_hint: loginHint });
   const url = new URL(String(reply.url));
   provider.nonce = url.searchParams.get('nonce') ?? '';
-  const data = { type: 'jupyterlab-oidc-callback', state: reply.state, code: 'the-code', error: null, iss: ISSUER, ...callback };
+  const data = {
+    type: 'jupyterlab-oidc-callback',
+    state: reply.state,
+    code: 'the-code',
+    error: null,
+    iss: ISSUER,
+    ...callback
+  };
   tab.win.dispatchEvent(new MessageEvent('message', { data, origin: SITE }));
   return { reply, url, result: tab.engine.awaitLogin(reply.state, 5) };
 }

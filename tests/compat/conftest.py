@@ -47,6 +47,10 @@ if ENABLED and (0,) < _release("jupyter_server") < (2, 20):
     kernel_support.PORT = hub_support.free_port()
 
 if ENABLED and (0,) < _release("jupyter_server") < (2, 15):
-    _args = [line for line in hub_support.HUB_CONFIG.splitlines(keepends=True) if '"--ServerApp.jpserver_extensions=' in line]
+    _args = [
+        line for line in hub_support.HUB_CONFIG.splitlines(keepends=True) if '"--ServerApp.jpserver_extensions=' in line
+    ]
     assert _args, "tests/hub_support.py changed the single-user servers' arguments"
-    hub_support.HUB_CONFIG = "".join(line for line in hub_support.HUB_CONFIG.splitlines(keepends=True) if line not in _args)
+    hub_support.HUB_CONFIG = "".join(
+        line for line in hub_support.HUB_CONFIG.splitlines(keepends=True) if line not in _args
+    )

@@ -36,7 +36,9 @@ LAB_NEEDED = json.loads((ROOT / "package.json").read_text())["dependencies"]["@j
 LAB_TOO_OLD = _release(version("jupyterlab")) < _release(LAB_NEEDED)
 
 
-async def test_a_sign_in_through_the_rest_api_stores_the_session_and_hands_out_its_token(sign_in: Any, api: Any) -> None:
+async def test_a_sign_in_through_the_rest_api_stores_the_session_and_hands_out_its_token(
+    sign_in: Any, api: Any
+) -> None:
     result = await sign_in(ALICE)
     assert result.status == 200, result.body
     assert result.body["session"]["email"] == ALICE
@@ -60,7 +62,9 @@ def test_a_blocked_cell_gets_the_token_through_the_comm_on_a_kernel_with_subshel
     server.sign_in(ALICE)
     frontend = FakeFrontend(server, fresh_kernel)
     try:
-        cell = frontend.run(COMM_PRELUDE.replace("WAIT", "5") + "result([client.comm.live, get_token().email, len(http_pulls)])")
+        cell = frontend.run(
+            COMM_PRELUDE.replace("WAIT", "5") + "result([client.comm.live, get_token().email, len(http_pulls)])"
+        )
     finally:
         frontend.close()
     assert cell.value == [True, ALICE, 0]
@@ -68,10 +72,14 @@ def test_a_blocked_cell_gets_the_token_through_the_comm_on_a_kernel_with_subshel
 
 
 @pytest.mark.skipif(SUBSHELLS, reason=f"ipykernel {version('ipykernel')} has subshells: the comm test runs instead")
-def test_a_kernel_without_subshells_says_so_and_pulls_over_http(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+def test_a_kernel_without_subshells_says_so_and_pulls_over_http(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
     server.sign_in(ALICE)
     frontend = FakeFrontend(server, fresh_kernel, subshells=False)
-    cell = frontend.run(COMM_PRELUDE.replace("WAIT", "1") + "result([client.comm.live, get_token().email, len(http_pulls)])")
+    cell = frontend.run(
+        COMM_PRELUDE.replace("WAIT", "1") + "result([client.comm.live, get_token().email, len(http_pulls)])"
+    )
     assert cell.value == [False, ALICE, 1]
     # ipykernel before the ``comm`` package (< 6.18) opens no comm at all; later ones say "no subshells".
     assert frontend.hello is None or frontend.hello["kernel"]["subshells"] is False
@@ -87,10 +95,19 @@ def test_alice_signs_in_through_the_hub_service(hub: Hub) -> None:
 @pytest.mark.skipif(LAB_TOO_OLD, reason=f"JupyterLab {version('jupyterlab')}: the labextension needs {LAB_NEEDED}")
 def test_the_installed_jupyterlab_lists_both_halves_enabled_and_ok(tmp_path: Path) -> None:
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_DATA_DIR": str(tmp_path / "data")}
-    for command, name in ((["server", "extension", "list"], "jupyterlab_oidc"), (["labextension", "list"], "jupyterlab-oidc")):
-        listed = subprocess.run([str(bin_dir / "jupyter"), *command], env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+    }
+    for command, name in (
+        (["server", "extension", "list"], "jupyterlab_oidc"),
+        (["labextension", "list"], "jupyterlab-oidc"),
+    ):
+        listed = subprocess.run(
+            [str(bin_dir / "jupyter"), *command], env=env, capture_output=True, text=True, timeout=120
+        )
         out = listed.stdout + listed.stderr
         lines = [line for line in out.splitlines() if name in line]
         assert any("enabled" in line for line in lines) and any("OK" in line for line in lines), out

@@ -64,10 +64,14 @@ def api(jp_fetch: Any) -> Any:
 
 
 @pytest.fixture
-def rest(jp_http_port: int, jp_base_url: str, jp_auth_header: dict[str, str], jp_asyncio_loop: Any) -> Iterator[httpx.AsyncClient]:
+def rest(
+    jp_http_port: int, jp_base_url: str, jp_auth_header: dict[str, str], jp_asyncio_loop: Any
+) -> Iterator[httpx.AsyncClient]:
     """An HTTP client for the REST API with room for many parallel requests (``api`` allows 10)."""
     client = httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{jp_http_port}{jp_base_url}oidc/", headers=jp_auth_header, timeout=30,
+        base_url=f"http://127.0.0.1:{jp_http_port}{jp_base_url}oidc/",
+        headers=jp_auth_header,
+        timeout=30,
         limits=httpx.Limits(max_connections=200),
     )
     yield client
@@ -121,7 +125,9 @@ def sign_in(api: Any, browser: httpx.AsyncClient, callback_prefix: str, jupyter_
     ) -> Reply:
         if as_email:
             browser.cookies.clear()  # someone else at the keyboard: no provider session
-        started = await api("POST", "login", {"environment": environment, "application": application, "login_hint": login_hint})
+        started = await api(
+            "POST", "login", {"environment": environment, "application": application, "login_hint": login_hint}
+        )
         assert started.status == 200, started.body
         page = await open_sign_in_link(browser, started.body["start_url"], jupyter_token, callback_prefix, as_email)
         assert "text/html" in page.headers["content-type"]

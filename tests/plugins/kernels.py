@@ -17,7 +17,9 @@ _server: dict[str, JupyterServer] = {}
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     """The shared Jupyter server (10 s access tokens), started on first use, signed out between tests."""
     if "server" not in _server:
-        _server["server"] = JupyterServer(tmp_path_factory.mktemp("jupyter"), get_idp("id_token", ACCESS_TTL, owner="kernels"))
+        _server["server"] = JupyterServer(
+            tmp_path_factory.mktemp("jupyter"), get_idp("id_token", ACCESS_TTL, owner="kernels")
+        )
     yield _server["server"]
     if "server" in _server:
         _server.pop("server").stop()

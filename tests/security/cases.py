@@ -40,132 +40,333 @@ K = "Kernel helper and command line"
 M = "Provider misbehaviour (sign-in)"
 R = "Provider misbehaviour (refresh)"
 CASES = [
-    Case("login-link-sent-to-victim", B, REAL, "another user starts `POST oidc/login` with the victim's email and "
-         "sends the victim the provider URL; the victim signs in and their browser delivers the code to the "
-         "attacker's server (also with a forged `oidc-bind-*` cookie)",
-         f"`browser_mismatch`, 403 page; {NOTHING} for its owner"),
-    Case("start-link-without-jupyter-login", B, REAL, "the start link of a sign-in begun in a kernel cell is opened "
-         "by a browser without the server owner's Jupyter login",
-         "Jupyter's login page (302) or 403; no binding cookie set; the provider is never visited"),
-    Case("binding-cookie-of-another-sign-in", B, REAL, "the binding cookie of the attacker's own sign-in presented "
-         "under the name of another sign-in's state", f"`browser_mismatch`, 403; {NOTHING}"),
-    Case("mix-up-redirect-path", B, REAL, "a code for environment `real` delivered at environment `prod`'s "
-         "redirect path, and at the shared legacy path (several environments configured)",
-         f"`redirect_mismatch`, 400; {NOTHING}; the honest answer at the right path still signs in"),
-    Case("cancel-during-exchange", B, REAL, "the sign-in is cancelled, or times out, while the provider answers "
-         "the code exchange", "`login_cancelled` / `login_timeout`; nothing stored; the tokens obtained are "
-         "revoked at the provider"),
-    Case("kernel-refresh-token-to-browser", B, REAL, "`kernel_refresh_token=True`, then `POST oidc/token` from "
-         "the browser", "no `refresh_token` in the browser's answer; only the kernel route (kernel secret) has it"),
-    Case("hub-forward-other-users-state", B, REAL, "hub user A starts a sign-in on A's own server with B's "
-         "email and sends B the provider link; B, logged in to the hub, signs in and B's browser brings A's state "
-         "and B's code to the hub forwarder (legacy and per-environment path)",
-         "403 `other_hub_user` page at the forwarder, no redirect; A's server never contacted: no token request, "
-         "A's sign-in still pending, no session"),
-    Case("hub-forward-other-users-state-after-hub-login", B, REAL, "the same lure, B not yet logged in to the "
-         "hub: B logs in at the hub's login form on the way",
-         "hub login first, then the same 403 `other_hub_user`; nothing reaches A's server"),
-    Case("browser-signin-link-other-browser", B, REAL, "Chromium: a sign-in started in the owner's JupyterLab is "
-         "completed in another browser context with no Jupyter cookies",
-         "the callback page says `browser_mismatch`; nothing stored; the owner's pending sign-in stays and the "
-         "owner can still finish it"),
-    Case("browser-start-link-without-login", B, REAL, "Chromium: the start link of a sign-in begun in a kernel is "
-         "opened in a browser without the owner's Jupyter login",
-         "Jupyter's login page, never the provider; no binding cookie; nothing stored"),
-    Case("hub-named-server-other-user", B, REAL, "the provider's redirect of a sign-in started on alice's named "
-         "server `work`, brought by bob's hub-logged-in browser", "403 `other_hub_user` at the forwarder; alice's "
-         "named server never sees the code, the sign-in still waits"),
-    Case("device-code-approved-by-another-account", B, REAL, "a device code started for alice is approved at the "
-         "provider by bob (a phished code, RFC 8628 §5.4)", "`identity_mismatch` (403): nothing stored, no session"),
-    Case("device-state-in-a-callback", B, REAL, "a browser is sent to the OAuth callback with a waiting device "
-         "sign-in's state and a forged code", "`state_mismatch` (400) page, no token request; the device sign-in keeps "
-         "waiting for its own code"),
-    Case("local-listener-dns-rebinding", B, REAL, "a page on another origin reaches the local listener "
-         "(`redirect_mode=local`) with its own `Host` header and a live state",
-         "400 page, no redirect; the code is never exchanged; the sign-in still waits"),
-    Case("local-listener-headers", B, REAL, "the local listener's pages",
-         "the callback page's headers: `no-store`, `no-referrer`, `nosniff`, CSP `default-src 'none'; "
-         "frame-ancestors 'none'`"),
-    Case("browser-javascript-provider-url", U, BOTH, "Chromium: `POST oidc/login` answers a `javascript:` / "
-         "`JaVaScRiPt:` / whitespace-prefixed `javascript:` / `data:` provider URL that would write to JupyterLab's "
-         "localStorage", "the sign-in window is closed without navigating, `unsafe_url` shown, nothing runs in "
-         "JupyterLab's origin, the sign-in cancelled"),
-    Case("browser-javascript-end-session-url", U, BOTH, "Chromium: `POST oidc/logout` answers a `javascript:` "
-         "`end_session_url`", "signed out as usual; no end-session link rendered, `unsafe_url` shown, nothing runs"),
-    Case("browser-javascript-start-url", U, BOTH, "Chromium: `GET oidc/status` lists a pending sign-in whose "
-         "`start_url` is `javascript:`", "no link rendered; the pending card says the address is not a web address"),
-    Case("provider-url-javascript", U, MIS, "discovery publishes `authorization_endpoint: javascript:alert(document.cookie)`",
-         "`POST login`: `discovery_failed` (502) with `field: authorization_endpoint`; no sign-in started, provider "
-         "never visited"),
-    Case("provider-url-not-https", U, MIS, "token/jwks/userinfo/revocation/end_session endpoint is `data:`, `file:`, "
-         "`JAVASCRIPT:` or plain http on a non-loopback host", "`discovery_failed` (502) naming the field; no request "
-         "sent to any endpoint"),
-    Case("end-session-javascript", U, MIS, "after a sign-in the discovery document turns `end_session_endpoint` into "
-         "`javascript:`", "`POST logout` signs out with `end_session_url: null`; a new `POST login` is "
-         "`discovery_failed` naming `end_session_endpoint`"),
-    Case("device-verification-uri-javascript", U, MIS, "the device authorization answer names a `javascript:` "
-         "`verification_uri` or `verification_uri_complete` (a crafted answer, unit level)",
-         "`discovery_failed` naming the field: nothing shown, linked or encoded as a QR code"),
-    Case("kernel-non-http-sign-in-link", U, MIS, "a server answers `POST oidc/login` with a `javascript:`/`data:`/"
-         "`file:`/host-less link (as `start_url` or provider `url`) to `OIDCAuth.start_login` in a cell",
-         "`unsafe_url` raised, nothing displayed, the sign-in cancelled, no Jupyter token sent to that server"),
-    Case("cli-open-non-http-link", U, MIS, "a server answers `jupyter oidc login --open` with a `javascript:`/"
-         "`data:`/`file:`/host-less sign-in link", "nothing opened or printed, the sign-in cancelled, exit 5 "
-         "`unsafe_url`"),
-    Case("bearer-cross-origin-redirect", K, REAL, "an API redirects an `OIDCBearer` request (requests, httpx, "
-         "httpx async) to another origin, which answers 401",
-         "the 401 is returned as it is: the other origin never receives a token, no refresh"),
-    Case("cli-credential-to-foreign-url", K, BOTH, "`jupyter oidc --url` names a listener posing as the server "
-         "(another port, the same port on another host, another hub user's prefix) while a local server token, "
-         "`JUPYTER_TOKEN` and `JUPYTERHUB_API_TOKEN` are present",
-         "the listener receives no credential; exit 4 `server_refused` asking for `--token`"),
-    Case("email-verified-string-false", M, MIS, "id_token `email_verified: \"false\"` (a string)",
-         f"`identity_mismatch` (reason `email_not_verified`), 403, the message names "
-         f"`c.OIDCLogin.require_verified_email = False`; {UNTOUCHED}"),
-    Case("email-verified-absent", M, MIS, "id_token with `email` but no `email_verified`",
-         f"`identity_mismatch` (reason `email_not_verified`), 403, names the opt-out; {UNTOUCHED}"),
-    Case("email-verified-not-boolean", M, MIS, "userinfo `email_verified: \"true\"` or `1`",
-         f"`identity_mismatch` (reason `email_not_verified`), 403: only the JSON `true` passes; {UNTOUCHED}"),
-    Case("email-kelvin-sign", M, MIS, "login_hint kate@example.com, id_token email `\\u212aate@example.com` (Kelvin "
-         "sign; its lower() is k)", f"`identity_mismatch`, 403: emails must be NFC, then compared with lower(); "
-         f"{UNTOUCHED}"),
-    Case("email-sharp-s", M, MIS, "login_hint strasse@example.com, id_token email `straße@example.com` (casefold "
-         "would match)", f"`identity_mismatch`, 403: lower(), not casefold; {UNTOUCHED}"),
-    Case("issuer-trailing-slash", M, MIS, "issuer `http://127.0.0.1:port/` with a trailing slash (Ory Hydra, Auth0) "
-         "in config, discovery, id_token and `iss`", "signed in (control)"),
-    Case("issuer-trailing-slash-id-token", M, MIS, "trailing-slash issuer, id_token `iss` without the slash",
-         _idt("iss")),
-    Case("issuer-trailing-slash-iss-parameter", M, MIS, "trailing-slash issuer, RFC 9207 `iss` callback parameter "
-         "without the slash", f"`provider_error` (`issuer_mismatch`), 502; the code is never exchanged; {UNTOUCHED}"),
-    Case("unknown-kid-flood", M, MIS, "three id_tokens with random unknown `kid`s within a minute",
-         "each `invalid_id_token` (check `kid`); the JWKS refetched once; after the 60 s cooldown a real rotation "
-         "is fetched again"),
-    Case("store-directory-writable", "Token store", MIS, "store file in a directory with mode 0777 (someone else "
-         "could swap it), plus a planted temporary file", "`store_error` naming the directory and `chmod 700 <dir>`; "
-         "store not read, nothing written or removed there; sign-in still works in memory"),
-    Case("max-age-auth-time-too-old", M, MIS, "`max_age=60` sent, the id_token's `auth_time` says the person "
-         "authenticated an hour ago", _idt("auth_time")),
-    Case("max-age-auth-time-missing", M, MIS, "`max_age` sent, the id_token has no `auth_time` claim", _idt("auth_time")),
-    Case("switch-stale-auth-time", M, MIS, "a switch from Alice to Bob (`prompt=login`, `max_age=120`) answered with "
-         "an `auth_time` two hours old", "`invalid_id_token` (check `auth_time`); Alice's session and the store file "
-         "unchanged, nothing revoked"),
-    Case("cli-token-in-argv", K, REAL, "`jupyter oidc import-token <refresh token>` with the token as a command-line "
-         "argument", "exit 2 `token_in_argv` before any request; the token is not repeated; nothing stored"),
+    Case(
+        "login-link-sent-to-victim",
+        B,
+        REAL,
+        "another user starts `POST oidc/login` with the victim's email and "
+        "sends the victim the provider URL; the victim signs in and their browser delivers the code to the "
+        "attacker's server (also with a forged `oidc-bind-*` cookie)",
+        f"`browser_mismatch`, 403 page; {NOTHING} for its owner",
+    ),
+    Case(
+        "start-link-without-jupyter-login",
+        B,
+        REAL,
+        "the start link of a sign-in begun in a kernel cell is opened "
+        "by a browser without the server owner's Jupyter login",
+        "Jupyter's login page (302) or 403; no binding cookie set; the provider is never visited",
+    ),
+    Case(
+        "binding-cookie-of-another-sign-in",
+        B,
+        REAL,
+        "the binding cookie of the attacker's own sign-in presented under the name of another sign-in's state",
+        f"`browser_mismatch`, 403; {NOTHING}",
+    ),
+    Case(
+        "mix-up-redirect-path",
+        B,
+        REAL,
+        "a code for environment `real` delivered at environment `prod`'s "
+        "redirect path, and at the shared legacy path (several environments configured)",
+        f"`redirect_mismatch`, 400; {NOTHING}; the honest answer at the right path still signs in",
+    ),
+    Case(
+        "cancel-during-exchange",
+        B,
+        REAL,
+        "the sign-in is cancelled, or times out, while the provider answers the code exchange",
+        "`login_cancelled` / `login_timeout`; nothing stored; the tokens obtained are revoked at the provider",
+    ),
+    Case(
+        "kernel-refresh-token-to-browser",
+        B,
+        REAL,
+        "`kernel_refresh_token=True`, then `POST oidc/token` from the browser",
+        "no `refresh_token` in the browser's answer; only the kernel route (kernel secret) has it",
+    ),
+    Case(
+        "hub-forward-other-users-state",
+        B,
+        REAL,
+        "hub user A starts a sign-in on A's own server with B's "
+        "email and sends B the provider link; B, logged in to the hub, signs in and B's browser brings A's state "
+        "and B's code to the hub forwarder (legacy and per-environment path)",
+        "403 `other_hub_user` page at the forwarder, no redirect; A's server never contacted: no token request, "
+        "A's sign-in still pending, no session",
+    ),
+    Case(
+        "hub-forward-other-users-state-after-hub-login",
+        B,
+        REAL,
+        "the same lure, B not yet logged in to the hub: B logs in at the hub's login form on the way",
+        "hub login first, then the same 403 `other_hub_user`; nothing reaches A's server",
+    ),
+    Case(
+        "browser-signin-link-other-browser",
+        B,
+        REAL,
+        "Chromium: a sign-in started in the owner's JupyterLab is "
+        "completed in another browser context with no Jupyter cookies",
+        "the callback page says `browser_mismatch`; nothing stored; the owner's pending sign-in stays and the "
+        "owner can still finish it",
+    ),
+    Case(
+        "browser-start-link-without-login",
+        B,
+        REAL,
+        "Chromium: the start link of a sign-in begun in a kernel is "
+        "opened in a browser without the owner's Jupyter login",
+        "Jupyter's login page, never the provider; no binding cookie; nothing stored",
+    ),
+    Case(
+        "hub-named-server-other-user",
+        B,
+        REAL,
+        "the provider's redirect of a sign-in started on alice's named "
+        "server `work`, brought by bob's hub-logged-in browser",
+        "403 `other_hub_user` at the forwarder; alice's named server never sees the code, the sign-in still waits",
+    ),
+    Case(
+        "device-code-approved-by-another-account",
+        B,
+        REAL,
+        "a device code started for alice is approved at the provider by bob (a phished code, RFC 8628 §5.4)",
+        "`identity_mismatch` (403): nothing stored, no session",
+    ),
+    Case(
+        "device-state-in-a-callback",
+        B,
+        REAL,
+        "a browser is sent to the OAuth callback with a waiting device sign-in's state and a forged code",
+        "`state_mismatch` (400) page, no token request; the device sign-in keeps waiting for its own code",
+    ),
+    Case(
+        "local-listener-dns-rebinding",
+        B,
+        REAL,
+        "a page on another origin reaches the local listener "
+        "(`redirect_mode=local`) with its own `Host` header and a live state",
+        "400 page, no redirect; the code is never exchanged; the sign-in still waits",
+    ),
+    Case(
+        "local-listener-headers",
+        B,
+        REAL,
+        "the local listener's pages",
+        "the callback page's headers: `no-store`, `no-referrer`, `nosniff`, CSP `default-src 'none'; "
+        "frame-ancestors 'none'`",
+    ),
+    Case(
+        "browser-javascript-provider-url",
+        U,
+        BOTH,
+        "Chromium: `POST oidc/login` answers a `javascript:` / "
+        "`JaVaScRiPt:` / whitespace-prefixed `javascript:` / `data:` provider URL that would write to JupyterLab's "
+        "localStorage",
+        "the sign-in window is closed without navigating, `unsafe_url` shown, nothing runs in "
+        "JupyterLab's origin, the sign-in cancelled",
+    ),
+    Case(
+        "browser-javascript-end-session-url",
+        U,
+        BOTH,
+        "Chromium: `POST oidc/logout` answers a `javascript:` `end_session_url`",
+        "signed out as usual; no end-session link rendered, `unsafe_url` shown, nothing runs",
+    ),
+    Case(
+        "browser-javascript-start-url",
+        U,
+        BOTH,
+        "Chromium: `GET oidc/status` lists a pending sign-in whose `start_url` is `javascript:`",
+        "no link rendered; the pending card says the address is not a web address",
+    ),
+    Case(
+        "provider-url-javascript",
+        U,
+        MIS,
+        "discovery publishes `authorization_endpoint: javascript:alert(document.cookie)`",
+        "`POST login`: `discovery_failed` (502) with `field: authorization_endpoint`; no sign-in started, provider "
+        "never visited",
+    ),
+    Case(
+        "provider-url-not-https",
+        U,
+        MIS,
+        "token/jwks/userinfo/revocation/end_session endpoint is `data:`, `file:`, "
+        "`JAVASCRIPT:` or plain http on a non-loopback host",
+        "`discovery_failed` (502) naming the field; no request sent to any endpoint",
+    ),
+    Case(
+        "end-session-javascript",
+        U,
+        MIS,
+        "after a sign-in the discovery document turns `end_session_endpoint` into `javascript:`",
+        "`POST logout` signs out with `end_session_url: null`; a new `POST login` is "
+        "`discovery_failed` naming `end_session_endpoint`",
+    ),
+    Case(
+        "device-verification-uri-javascript",
+        U,
+        MIS,
+        "the device authorization answer names a `javascript:` "
+        "`verification_uri` or `verification_uri_complete` (a crafted answer, unit level)",
+        "`discovery_failed` naming the field: nothing shown, linked or encoded as a QR code",
+    ),
+    Case(
+        "kernel-non-http-sign-in-link",
+        U,
+        MIS,
+        "a server answers `POST oidc/login` with a `javascript:`/`data:`/"
+        "`file:`/host-less link (as `start_url` or provider `url`) to `OIDCAuth.start_login` in a cell",
+        "`unsafe_url` raised, nothing displayed, the sign-in cancelled, no Jupyter token sent to that server",
+    ),
+    Case(
+        "cli-open-non-http-link",
+        U,
+        MIS,
+        "a server answers `jupyter oidc login --open` with a `javascript:`/`data:`/`file:`/host-less sign-in link",
+        "nothing opened or printed, the sign-in cancelled, exit 5 `unsafe_url`",
+    ),
+    Case(
+        "bearer-cross-origin-redirect",
+        K,
+        REAL,
+        "an API redirects an `OIDCBearer` request (requests, httpx, httpx async) to another origin, which answers 401",
+        "the 401 is returned as it is: the other origin never receives a token, no refresh",
+    ),
+    Case(
+        "cli-credential-to-foreign-url",
+        K,
+        BOTH,
+        "`jupyter oidc --url` names a listener posing as the server "
+        "(another port, the same port on another host, another hub user's prefix) while a local server token, "
+        "`JUPYTER_TOKEN` and `JUPYTERHUB_API_TOKEN` are present",
+        "the listener receives no credential; exit 4 `server_refused` asking for `--token`",
+    ),
+    Case(
+        "email-verified-string-false",
+        M,
+        MIS,
+        'id_token `email_verified: "false"` (a string)',
+        f"`identity_mismatch` (reason `email_not_verified`), 403, the message names "
+        f"`c.OIDCLogin.require_verified_email = False`; {UNTOUCHED}",
+    ),
+    Case(
+        "email-verified-absent",
+        M,
+        MIS,
+        "id_token with `email` but no `email_verified`",
+        f"`identity_mismatch` (reason `email_not_verified`), 403, names the opt-out; {UNTOUCHED}",
+    ),
+    Case(
+        "email-verified-not-boolean",
+        M,
+        MIS,
+        'userinfo `email_verified: "true"` or `1`',
+        f"`identity_mismatch` (reason `email_not_verified`), 403: only the JSON `true` passes; {UNTOUCHED}",
+    ),
+    Case(
+        "email-kelvin-sign",
+        M,
+        MIS,
+        "login_hint kate@example.com, id_token email `\\u212aate@example.com` (Kelvin sign; its lower() is k)",
+        f"`identity_mismatch`, 403: emails must be NFC, then compared with lower(); {UNTOUCHED}",
+    ),
+    Case(
+        "email-sharp-s",
+        M,
+        MIS,
+        "login_hint strasse@example.com, id_token email `straße@example.com` (casefold would match)",
+        f"`identity_mismatch`, 403: lower(), not casefold; {UNTOUCHED}",
+    ),
+    Case(
+        "issuer-trailing-slash",
+        M,
+        MIS,
+        "issuer `http://127.0.0.1:port/` with a trailing slash (Ory Hydra, Auth0) "
+        "in config, discovery, id_token and `iss`",
+        "signed in (control)",
+    ),
+    Case(
+        "issuer-trailing-slash-id-token", M, MIS, "trailing-slash issuer, id_token `iss` without the slash", _idt("iss")
+    ),
+    Case(
+        "issuer-trailing-slash-iss-parameter",
+        M,
+        MIS,
+        "trailing-slash issuer, RFC 9207 `iss` callback parameter without the slash",
+        f"`provider_error` (`issuer_mismatch`), 502; the code is never exchanged; {UNTOUCHED}",
+    ),
+    Case(
+        "unknown-kid-flood",
+        M,
+        MIS,
+        "three id_tokens with random unknown `kid`s within a minute",
+        "each `invalid_id_token` (check `kid`); the JWKS refetched once; after the 60 s cooldown a real rotation "
+        "is fetched again",
+    ),
+    Case(
+        "store-directory-writable",
+        "Token store",
+        MIS,
+        "store file in a directory with mode 0777 (someone else could swap it), plus a planted temporary file",
+        "`store_error` naming the directory and `chmod 700 <dir>`; "
+        "store not read, nothing written or removed there; sign-in still works in memory",
+    ),
+    Case(
+        "max-age-auth-time-too-old",
+        M,
+        MIS,
+        "`max_age=60` sent, the id_token's `auth_time` says the person authenticated an hour ago",
+        _idt("auth_time"),
+    ),
+    Case(
+        "max-age-auth-time-missing", M, MIS, "`max_age` sent, the id_token has no `auth_time` claim", _idt("auth_time")
+    ),
+    Case(
+        "switch-stale-auth-time",
+        M,
+        MIS,
+        "a switch from Alice to Bob (`prompt=login`, `max_age=120`) answered with an `auth_time` two hours old",
+        "`invalid_id_token` (check `auth_time`); Alice's session and the store file unchanged, nothing revoked",
+    ),
+    Case(
+        "cli-token-in-argv",
+        K,
+        REAL,
+        "`jupyter oidc import-token <refresh token>` with the token as a command-line argument",
+        "exit 2 `token_in_argv` before any request; the token is not repeated; nothing stored",
+    ),
     Case("alg-none", M, MIS, "id_token with `alg: none` and no signature", _idt("alg")),
-    Case("bad-signature", M, MIS, "id_token signed by an unpublished key, naming the published `kid`", _idt("signature")),
+    Case(
+        "bad-signature", M, MIS, "id_token signed by an unpublished key, naming the published `kid`", _idt("signature")
+    ),
     Case("hs256-public-key", M, MIS, "id_token HS256-signed with the provider's public JWK as the secret", _idt("alg")),
-    Case("unknown-kid-rotation", M, MIS, "provider rotates keys: new `kid`, new key already in its JWKS",
-         "signed in; the JWKS is fetched again exactly once"),
-    Case("unknown-kid-not-published", M, MIS, "`kid` that is not in the JWKS, even after a refetch",
-         _idt("kid", "the JWKS refetched exactly once; ")),
+    Case(
+        "unknown-kid-rotation",
+        M,
+        MIS,
+        "provider rotates keys: new `kid`, new key already in its JWKS",
+        "signed in; the JWKS is fetched again exactly once",
+    ),
+    Case(
+        "unknown-kid-not-published",
+        M,
+        MIS,
+        "`kid` that is not in the JWKS, even after a refetch",
+        _idt("kid", "the JWKS refetched exactly once; "),
+    ),
     Case("several-keys-no-kid", M, MIS, "JWKS with two keys, id_token without `kid`", _idt("kid")),
     Case("iss-mismatch", M, MIS, "id_token `iss` of another issuer", _idt("iss")),
     Case("aud-without-client", M, MIS, "id_token `aud` is another client", _idt("aud")),
     Case("aud-list-without-client", M, MIS, "`aud` list without our client (azp names another)", _idt("aud")),
     Case("several-aud-no-azp", M, MIS, "several audiences, no `azp`", _idt("azp")),
     Case("several-aud-wrong-azp", M, MIS, "several audiences, `azp` another client", _idt("azp")),
-    Case("several-aud-with-azp", M, MIS, "several audiences (Zitadel project scope), `azp` is us",
-         "signed in (control)"),
+    Case(
+        "several-aud-with-azp", M, MIS, "several audiences (Zitadel project scope), `azp` is us", "signed in (control)"
+    ),
     Case("expired", M, MIS, "`exp` 10 minutes ago (beyond the 3-minute leeway)", _idt("exp")),
     Case("iat-future", M, MIS, "`iat` an hour in the future", _idt("iat")),
     Case("nbf-future", M, MIS, "`nbf` an hour in the future", _idt("nbf")),
@@ -173,61 +374,155 @@ CASES = [
     Case("nonce-wrong", M, MIS, "another `nonce` (replayed id_token)", _idt("nonce")),
     Case("sub-missing", M, MIS, "no `sub`", _idt("sub")),
     Case("userinfo-sub-mismatch", M, MIS, "email only in userinfo, whose `sub` is another user", _idt("userinfo_sub")),
-    Case("email-missing", M, BOTH, "login_hint given, no email in the id_token or userinfo (misbehaving; real provider "
-         "without the `email` scope)", f"`identity_mismatch` (actual none), 403; {UNTOUCHED}"),
-    Case("email-unverified", M, BOTH, "`email_verified: false` in userinfo (misbehaving) / user carol (real)",
-         f"`identity_mismatch` (reason `email_not_verified`), 403; {UNTOUCHED}"),
-    Case("email-unverified-in-id-token", M, MIS, "`email_verified: false` in the id_token",
-         f"`identity_mismatch` (reason `email_not_verified`), 403; {UNTOUCHED}"),
-    Case("iss-param-mismatch", M, BOTH, "authorization response `iss` (RFC 9207) of another issuer; real: a mix-up, "
-         "provider B's code delivered with provider A's state",
-         f"`provider_error` (`issuer_mismatch`), 502; the code is never exchanged; {UNTOUCHED}"),
-    Case("iss-param-missing", M, MIS, "no `iss` although the provider advertises RFC 9207",
-         f"`provider_error` (`issuer_mismatch`), 502; the code is never exchanged; {UNTOUCHED}"),
-    Case("token-type-missing", M, MIS, "token response without `token_type`",
-         f"`provider_error` (`invalid_token_type`), 502; {UNTOUCHED}"),
-    Case("token-type-not-bearer", M, MIS, "token response with `token_type: mac`",
-         f"`provider_error` (`invalid_token_type`), 502; {UNTOUCHED}"),
-    Case("code-and-error", M, BOTH, "redirect carrying both `code` and `error=access_denied`",
-         f"`provider_error` (`access_denied`), 502; the code is never exchanged; {UNTOUCHED}"),
-    Case("refresh-other-sub", R, MIS, "refresh returns an id_token for another `sub`",
-         "`session_expired`, 401; the session ends, its tokens leave memory and the store; none of the answer's kept"),
-    Case("refresh-alg-none", R, MIS, "refresh returns an `alg: none` id_token",
-         "`session_expired`, 401; the session ends; nothing of the answer kept"),
-    Case("refresh-iss-mismatch", R, MIS, "refresh returns an id_token of another issuer",
-         "`session_expired`, 401; the session ends; nothing of the answer kept"),
-    Case("fuzz-routes", "Input fuzzing", "-", "every `oidc/*` route (17 route/verb pairs, kernel routes and the "
-         "callback included): generated JSON bodies, non-objects, invalid JSON, bytes, query strings, headers",
-         "0 responses 5xx (only `grants/refresh-token` relays a provider's refusal of a made-up token as "
-         "`provider_error` 502, by design); 0 changes to the session or the store file; no token in any answer but "
-         "a 200 from `token`/`kernel/token` (never a refresh token); no credential echoed"),
-    Case("fuzz-callback-live-state", "Input fuzzing", MIS, "callback with a live `state` and generated `code`, `iss`, "
-         "`error`, `error_description`, extra parameters",
-         "typed error page (400/403/502 with `data-status`), never a 500; nothing stored; no secret in the page"),
-    Case("outage-refresh-due", "Faults", MIS, "provider refuses connections for 30 s (8 s in `make test`) from a "
-         "second before the refresh falls due; the token expires mid-outage",
-         "every token request gets the current token while it is valid; provider asked at 1, 2, 4 ... s, then at "
-         "most once a second while requests wait, never once per request; after expiry `provider_unavailable` 503 "
-         "with a clear message; a fresh token within a second of the provider's return"),
-    Case("provider-hangs", "Faults", MIS, "provider accepts connections and never answers (HTTP timeout 1 s) "
-         "while a refresh is due", "every token request gets the current token; only requests that meet an "
-         "attempt wait for its timeout, the others answer at once"),
-    Case("slow-provider", "Faults", MIS, "refresh takes 5 s; 50 concurrent token requests just after it fell due",
-         "one refresh at the provider, never two in flight; all 50 get the same new token in ~5 s; meanwhile "
-         "status and `min_valid: 0` answer at once with the current token"),
-    Case("clock-skew", "Faults", MIS, "provider clock ±2 minutes (iat, exp, nbf shifted); 5 minutes ahead as control",
-         "sign-in and refresh succeed at ±2 min; +5 min is `invalid_id_token` (check `iat`)"),
-    Case("sigkill-store", "Faults", REAL, "SIGKILL at random moments of a broker refreshing in a loop with "
-         "`store=file` and rotating refresh tokens, 100 times (20 in `make test`); a new broker then loads the "
-         "store and refreshes",
-         "the file always loads; it holds the token of the last completed save (or the one just answered), never "
-         "an older one; a store with the newest token is always accepted; a kill after the provider rotated and "
-         "before the save ends the session cleanly (`session_expired`); temporary files left by kills are removed "
-         "at the next start"),
-    Case("secrets-hygiene", "Secrets hygiene", BOTH, "sign-ins, token, kernel token, refresh, import, password, "
-         "errors, outage, refused refresh, sign-out, with every logger at DEBUG",
-         "no access, refresh or id token (nor its signature), code, code_verifier or sent credential in any log "
-         "record, error message, error body or callback page"),
+    Case(
+        "email-missing",
+        M,
+        BOTH,
+        "login_hint given, no email in the id_token or userinfo (misbehaving; real provider without the `email` scope)",
+        f"`identity_mismatch` (actual none), 403; {UNTOUCHED}",
+    ),
+    Case(
+        "email-unverified",
+        M,
+        BOTH,
+        "`email_verified: false` in userinfo (misbehaving) / user carol (real)",
+        f"`identity_mismatch` (reason `email_not_verified`), 403; {UNTOUCHED}",
+    ),
+    Case(
+        "email-unverified-in-id-token",
+        M,
+        MIS,
+        "`email_verified: false` in the id_token",
+        f"`identity_mismatch` (reason `email_not_verified`), 403; {UNTOUCHED}",
+    ),
+    Case(
+        "iss-param-mismatch",
+        M,
+        BOTH,
+        "authorization response `iss` (RFC 9207) of another issuer; real: a mix-up, "
+        "provider B's code delivered with provider A's state",
+        f"`provider_error` (`issuer_mismatch`), 502; the code is never exchanged; {UNTOUCHED}",
+    ),
+    Case(
+        "iss-param-missing",
+        M,
+        MIS,
+        "no `iss` although the provider advertises RFC 9207",
+        f"`provider_error` (`issuer_mismatch`), 502; the code is never exchanged; {UNTOUCHED}",
+    ),
+    Case(
+        "token-type-missing",
+        M,
+        MIS,
+        "token response without `token_type`",
+        f"`provider_error` (`invalid_token_type`), 502; {UNTOUCHED}",
+    ),
+    Case(
+        "token-type-not-bearer",
+        M,
+        MIS,
+        "token response with `token_type: mac`",
+        f"`provider_error` (`invalid_token_type`), 502; {UNTOUCHED}",
+    ),
+    Case(
+        "code-and-error",
+        M,
+        BOTH,
+        "redirect carrying both `code` and `error=access_denied`",
+        f"`provider_error` (`access_denied`), 502; the code is never exchanged; {UNTOUCHED}",
+    ),
+    Case(
+        "refresh-other-sub",
+        R,
+        MIS,
+        "refresh returns an id_token for another `sub`",
+        "`session_expired`, 401; the session ends, its tokens leave memory and the store; none of the answer's kept",
+    ),
+    Case(
+        "refresh-alg-none",
+        R,
+        MIS,
+        "refresh returns an `alg: none` id_token",
+        "`session_expired`, 401; the session ends; nothing of the answer kept",
+    ),
+    Case(
+        "refresh-iss-mismatch",
+        R,
+        MIS,
+        "refresh returns an id_token of another issuer",
+        "`session_expired`, 401; the session ends; nothing of the answer kept",
+    ),
+    Case(
+        "fuzz-routes",
+        "Input fuzzing",
+        "-",
+        "every `oidc/*` route (17 route/verb pairs, kernel routes and the "
+        "callback included): generated JSON bodies, non-objects, invalid JSON, bytes, query strings, headers",
+        "0 responses 5xx (only `grants/refresh-token` relays a provider's refusal of a made-up token as "
+        "`provider_error` 502, by design); 0 changes to the session or the store file; no token in any answer but "
+        "a 200 from `token`/`kernel/token` (never a refresh token); no credential echoed",
+    ),
+    Case(
+        "fuzz-callback-live-state",
+        "Input fuzzing",
+        MIS,
+        "callback with a live `state` and generated `code`, `iss`, `error`, `error_description`, extra parameters",
+        "typed error page (400/403/502 with `data-status`), never a 500; nothing stored; no secret in the page",
+    ),
+    Case(
+        "outage-refresh-due",
+        "Faults",
+        MIS,
+        "provider refuses connections for 30 s (8 s in `make test`) from a "
+        "second before the refresh falls due; the token expires mid-outage",
+        "every token request gets the current token while it is valid; provider asked at 1, 2, 4 ... s, then at "
+        "most once a second while requests wait, never once per request; after expiry `provider_unavailable` 503 "
+        "with a clear message; a fresh token within a second of the provider's return",
+    ),
+    Case(
+        "provider-hangs",
+        "Faults",
+        MIS,
+        "provider accepts connections and never answers (HTTP timeout 1 s) while a refresh is due",
+        "every token request gets the current token; only requests that meet an "
+        "attempt wait for its timeout, the others answer at once",
+    ),
+    Case(
+        "slow-provider",
+        "Faults",
+        MIS,
+        "refresh takes 5 s; 50 concurrent token requests just after it fell due",
+        "one refresh at the provider, never two in flight; all 50 get the same new token in ~5 s; meanwhile "
+        "status and `min_valid: 0` answer at once with the current token",
+    ),
+    Case(
+        "clock-skew",
+        "Faults",
+        MIS,
+        "provider clock ±2 minutes (iat, exp, nbf shifted); 5 minutes ahead as control",
+        "sign-in and refresh succeed at ±2 min; +5 min is `invalid_id_token` (check `iat`)",
+    ),
+    Case(
+        "sigkill-store",
+        "Faults",
+        REAL,
+        "SIGKILL at random moments of a broker refreshing in a loop with "
+        "`store=file` and rotating refresh tokens, 100 times (20 in `make test`); a new broker then loads the "
+        "store and refreshes",
+        "the file always loads; it holds the token of the last completed save (or the one just answered), never "
+        "an older one; a store with the newest token is always accepted; a kill after the provider rotated and "
+        "before the save ends the session cleanly (`session_expired`); temporary files left by kills are removed "
+        "at the next start",
+    ),
+    Case(
+        "secrets-hygiene",
+        "Secrets hygiene",
+        BOTH,
+        "sign-ins, token, kernel token, refresh, import, password, "
+        "errors, outage, refused refresh, sign-out, with every logger at DEBUG",
+        "no access, refresh or id token (nor its signature), code, code_verifier or sent credential in any log "
+        "record, error message, error body or callback page",
+    ),
 ]
 
 BY_ID = {c.id: c for c in CASES}

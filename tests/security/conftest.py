@@ -25,11 +25,12 @@ import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from ..idp import CLIENT_ID, IdentityProvider, get_idp
-from ..support import PROJECT_IDS
 from ..misbehaving_provider import MisbehavingProvider
+from ..support import PROJECT_IDS
 
 # Hypothesis keeps caches in ./.hypothesis by default; not in the repository.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "jupyterlab-oidc-hypothesis"))
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "security_case(id): the docs/security.md case this test proves")

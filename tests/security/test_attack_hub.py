@@ -46,8 +46,15 @@ def _lure(attacker: HubUser, victim: HubUser) -> tuple[dict[str, Any], str]:
     return started, redirect
 
 
-def _assert_nothing_reached(hub: Hub, attacker: HubUser, victim: HubUser, started: dict[str, Any],
-                            page: httpx.Response, codes_before: int, log_from: int) -> None:
+def _assert_nothing_reached(
+    hub: Hub,
+    attacker: HubUser,
+    victim: HubUser,
+    started: dict[str, Any],
+    page: httpx.Response,
+    codes_before: int,
+    log_from: int,
+) -> None:
     assert page.status_code == 403 and forward_status(page) == "other_hub_user"
     assert "started by another hub user" in page.text and "Nothing was sent" in page.text
     assert "location" not in page.headers

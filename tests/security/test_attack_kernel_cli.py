@@ -110,7 +110,10 @@ UNSAFE_LINKS = {
     "javascript": {"url": "javascript:alert(document.cookie)//", "start_url": "javascript:alert(document.cookie)//"},
     "data": {"url": "data:text/html,<script>alert(1)</script>", "start_url": ""},
     "file": {"url": "file:///etc/passwd", "start_url": ""},
-    "safe-start-unsafe-provider": {"url": "javascript:alert(1)//", "start_url": "http://127.0.0.1:9/oidc/start?state=s"},
+    "safe-start-unsafe-provider": {
+        "url": "javascript:alert(1)//",
+        "start_url": "http://127.0.0.1:9/oidc/start?state=s",
+    },
     "no-host": {"url": "https:///path", "start_url": ""},
 }
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ..test_discovery_and_modes import free_port
 from ..idp import ALICE
+from ..test_discovery_and_modes import free_port
 
 REAL = "real"
 
@@ -47,9 +47,7 @@ async def test_dns_rebinding_host_header_is_refused_by_the_local_listener(
 
 
 @pytest.mark.security_case("local-listener-headers")
-async def test_local_listener_pages_carry_the_callback_pages_security_headers(
-    api: Any, local_port: int
-) -> None:
+async def test_local_listener_pages_carry_the_callback_pages_security_headers(api: Any, local_port: int) -> None:
     from jupyterlab_oidc.core.pages import PAGE_HEADERS
 
     await api("POST", "login", {"environment": REAL, "login_hint": ALICE})

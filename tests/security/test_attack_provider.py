@@ -17,9 +17,9 @@ from jupyterlab_oidc.core.identity import OPT_OUT
 from jupyterlab_oidc.core.sessions import Session
 from jupyterlab_oidc.core.store import FileStore
 
-from ..misbehaving_provider import MisbehavingProvider
 from ..idp import ALICE
-from .test_provider_misbehaviour import attempt, tamper, without  # noqa: F401  (attempt is a fixture)
+from ..misbehaving_provider import MisbehavingProvider
+from .test_provider_misbehaviour import attempt, tamper, without
 
 KATE = "kate@example.com"
 STRASSE = "strasse@example.com"
@@ -96,7 +96,10 @@ def assert_unverified_refused(tried: Any) -> None:
 
 @pytest.mark.security_case("email-verified-string-false")
 async def test_email_verified_string_false_is_refused(
-    attempt: Any, api: Any, bad_idp: MisbehavingProvider, snapshot: Any  # noqa: F811
+    attempt: Any,
+    api: Any,
+    bad_idp: MisbehavingProvider,
+    snapshot: Any,
 ) -> None:
     before = snapshot()
     bad_idp.id_token_hook = tamper(lambda c: {**c, "email_verified": "false"})
@@ -106,7 +109,9 @@ async def test_email_verified_string_false_is_refused(
 
 @pytest.mark.security_case("email-verified-absent")
 async def test_email_verified_absent_is_refused(
-    attempt: Any, bad_idp: MisbehavingProvider, snapshot: Any  # noqa: F811
+    attempt: Any,
+    bad_idp: MisbehavingProvider,
+    snapshot: Any,
 ) -> None:
     before = snapshot()
     bad_idp.id_token_hook = tamper(without("email_verified"))
@@ -116,11 +121,16 @@ async def test_email_verified_absent_is_refused(
 
 @pytest.mark.parametrize(
     "value",
-    [pytest.param(v, id=i, marks=pytest.mark.security_case("email-verified-not-boolean"))
-     for i, v in (("string-true", "true"), ("one", 1))],
+    [
+        pytest.param(v, id=i, marks=pytest.mark.security_case("email-verified-not-boolean"))
+        for i, v in (("string-true", "true"), ("one", 1))
+    ],
 )
 async def test_email_verified_that_is_not_json_true_is_refused(
-    value: Any, attempt: Any, bad_idp: MisbehavingProvider, snapshot: Any  # noqa: F811
+    value: Any,
+    attempt: Any,
+    bad_idp: MisbehavingProvider,
+    snapshot: Any,
 ) -> None:
     before = snapshot()
     bad_idp.profile = "userinfo"  # the claim from userinfo this time
@@ -140,7 +150,9 @@ async def look_alike_refused(attempt: Any, bad_idp: MisbehavingProvider, typed: 
 
 @pytest.mark.security_case("email-kelvin-sign")
 async def test_kelvin_sign_email_does_not_match(
-    attempt: Any, bad_idp: MisbehavingProvider, snapshot: Any  # noqa: F811
+    attempt: Any,
+    bad_idp: MisbehavingProvider,
+    snapshot: Any,
 ) -> None:
     # "\u212a".lower() == "k": a plain lower() would take the attacker's account for Kate's.
     await look_alike_refused(attempt, bad_idp, KATE, "\u212aate@example.com")
@@ -149,7 +161,9 @@ async def test_kelvin_sign_email_does_not_match(
 
 @pytest.mark.security_case("email-sharp-s")
 async def test_sharp_s_email_does_not_match_ss(
-    attempt: Any, bad_idp: MisbehavingProvider, snapshot: Any  # noqa: F811
+    attempt: Any,
+    bad_idp: MisbehavingProvider,
+    snapshot: Any,
 ) -> None:
     # casefold("straße") == "strasse"; lower() keeps the ß, so the addresses differ.
     await look_alike_refused(attempt, bad_idp, STRASSE, "stra\u00dfe@example.com")
@@ -175,7 +189,10 @@ class TestTrailingSlashIssuer:
 
     @pytest.mark.security_case("issuer-trailing-slash-id-token")
     async def test_id_token_iss_without_the_trailing_slash_is_refused(
-        self, attempt: Any, bad_idp: MisbehavingProvider, snapshot: Any  # noqa: F811
+        self,
+        attempt: Any,
+        bad_idp: MisbehavingProvider,
+        snapshot: Any,
     ) -> None:
         bad_idp.id_token_hook = tamper(lambda c: {**c, "iss": bad_idp.origin})
         tried = await attempt(ALICE, environment="hydra")
@@ -185,7 +202,10 @@ class TestTrailingSlashIssuer:
 
     @pytest.mark.security_case("issuer-trailing-slash-iss-parameter")
     async def test_iss_parameter_without_the_trailing_slash_is_refused_unexchanged(
-        self, attempt: Any, bad_idp: MisbehavingProvider, snapshot: Any  # noqa: F811
+        self,
+        attempt: Any,
+        bad_idp: MisbehavingProvider,
+        snapshot: Any,
     ) -> None:
         bad_idp.authorize_extra = {"iss": bad_idp.origin}
         tried = await attempt(ALICE, environment="hydra")
@@ -200,7 +220,10 @@ class TestTrailingSlashIssuer:
 
 @pytest.mark.security_case("unknown-kid-flood")
 async def test_unknown_kid_flood_refetches_the_jwks_once_per_cooldown(
-    sign_in: Any, attempt: Any, broker: Any, bad_idp: MisbehavingProvider  # noqa: F811
+    sign_in: Any,
+    attempt: Any,
+    broker: Any,
+    bad_idp: MisbehavingProvider,
 ) -> None:
     assert (await sign_in(ALICE)).status == 200
     fetches = bad_idp.calls["jwks"]
@@ -226,8 +249,15 @@ class TestWritableStoreDirectory:
     def jp_server_config(self, jp_server_config: Any, store_path: Path) -> Any:
         """Before the server starts: a store from an earlier run, in a directory anyone can write."""
         session = Session(
-            environment="prod", application=None, issuer="http://127.0.0.1:1", client_id="c", sub="s",
-            email=ALICE, access_token="at-earlier", refresh_token="rt-earlier", expires_at=1.0,
+            environment="prod",
+            application=None,
+            issuer="http://127.0.0.1:1",
+            client_id="c",
+            sub="s",
+            email=ALICE,
+            access_token="at-earlier",
+            refresh_token="rt-earlier",
+            expires_at=1.0,
         )
         FileStore(str(store_path)).save({"prod": session})
         (store_path.parent / ".sessions-planted.tmp").write_text('{"planted": true}')
@@ -235,9 +265,7 @@ class TestWritableStoreDirectory:
         return jp_server_config
 
     @pytest.mark.security_case("store-directory-writable")
-    async def test_store_in_world_writable_directory_is_refused(
-        self, api: Any, sign_in: Any, store_path: Path
-    ) -> None:
+    async def test_store_in_world_writable_directory_is_refused(self, api: Any, sign_in: Any, store_path: Path) -> None:
         directory = store_path.parent
         before = {p.name: p.read_bytes() for p in directory.iterdir()}
         status = (await api("GET", "status")).body

@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from ..idp import provider_login
-from ..idp import ALICE
+from ..idp import ALICE, provider_login
 
 REAL = "real"
 
@@ -165,7 +164,6 @@ async def test_kernel_refresh_token_setting_never_hands_the_refresh_token_to_the
             headers={KERNEL_HEADER: access.secret},
         )
     assert reply.status_code == 200 and reply.json()["refresh_token"]
-
 
 
 async def test_start_link_opened_at_another_host_name_comes_back_to_that_host(

@@ -96,7 +96,11 @@ async def test_provider_down_while_a_refresh_is_due(
 @pytest.mark.security_case("provider-hangs")
 @pytest.mark.oidc(http_timeout_seconds=5)
 async def test_a_provider_that_hangs_costs_one_timeout_not_one_per_request(
-    sign_in: Any, rest: httpx.AsyncClient, broker: Any, bad_idp: MisbehavingProvider, attempts: Attempts,
+    sign_in: Any,
+    rest: httpx.AsyncClient,
+    broker: Any,
+    bad_idp: MisbehavingProvider,
+    attempts: Attempts,
     token_requests: list[float],
 ) -> None:
     assert (await sign_in(ALICE)).status == 200
@@ -112,7 +116,9 @@ async def test_a_provider_that_hangs_costs_one_timeout_not_one_per_request(
     replies = await asyncio.gather(*wanting)
     bad_idp.release()
     # Then they waited for the one attempt, which timed out once, and all got the current token
-    assert len(token_requests) == 20 and token_requests.overlapped, "the requests should have joined the hanging attempt"
+    assert len(token_requests) == 20 and token_requests.overlapped, (
+        "the requests should have joined the hanging attempt"
+    )
     assert [r.status_code for r in replies] == [200] * 20
     assert {r.json()["access_token"] for r in replies} == {first_token}
     assert len(attempts.between("refresh", 0, time.monotonic())) == 1 and bad_idp.grant_calls("refresh_token") == 1

@@ -39,19 +39,51 @@ from ..support import budget
 EXAMPLES = budget("OIDC_FUZZ_EXAMPLES", 100, 600)
 
 ODD_STRINGS = [
-    "", " ", "prod", "dev", "real", "PROD", " prod", "prod/spatial_engine", "spatial_engine", "nope",
-    "../../etc/passwd", "\x00", "\u202e", "😀" * 3, "a" * 5000, "null", "__proto__", "constructor",
-    "<script>alert(1)</script>", "' OR '1'='1", "%00", "${jndi:ldap://x}", "\r\nSet-Cookie: x=1",
-    "alice@example.com", "ALICE@EXAMPLE.COM", "mallory@example.com", "a@b", "@", "https://evil.example.com",
+    "",
+    " ",
+    "prod",
+    "dev",
+    "real",
+    "PROD",
+    " prod",
+    "prod/spatial_engine",
+    "spatial_engine",
+    "nope",
+    "../../etc/passwd",
+    "\x00",
+    "\u202e",
+    "😀" * 3,
+    "a" * 5000,
+    "null",
+    "__proto__",
+    "constructor",
+    "<script>alert(1)</script>",
+    "' OR '1'='1",
+    "%00",
+    "${jndi:ldap://x}",
+    "\r\nSet-Cookie: x=1",
+    "alice@example.com",
+    "ALICE@EXAMPLE.COM",
+    "mallory@example.com",
+    "a@b",
+    "@",
+    "https://evil.example.com",
 ]
 ODD_NUMBERS = [0, -0.0, -1, 1e-9, 1e308, -1e308, 10**400, -(10**400), 2**63, float("nan"), float("inf"), float("-inf")]
 
 leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40),
-    st.sampled_from(ODD_STRINGS), st.sampled_from(ODD_NUMBERS),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=40),
+    st.sampled_from(ODD_STRINGS),
+    st.sampled_from(ODD_NUMBERS),
 )
 json_value = st.recursive(
-    leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=8
+    leaf,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=8,
 )
 odd_text = st.one_of(st.text(max_size=60), st.sampled_from(ODD_STRINGS))
 
@@ -92,18 +124,25 @@ def queries(
     ).map(lambda d: "&".join(f"{quote(str(k), safe='')}={quote(str(v), safe='')}" for k, v in d.items()))
     if required:
         return pairs
-    return st.one_of(pairs, pairs, st.sampled_from(RAW_QUERY), st.lists(st.sampled_from(RAW_QUERY), max_size=4).map("&".join))
+    return st.one_of(
+        pairs, pairs, st.sampled_from(RAW_QUERY), st.lists(st.sampled_from(RAW_QUERY), max_size=4).map("&".join)
+    )
 
 
 text_param = st.one_of(st.text(max_size=40), st.sampled_from(ODD_STRINGS))
 env_param = text_param.filter(lambda v: v != "prod")
 number_param = st.one_of(
-    st.integers().map(str), st.floats().map(str), st.integers(min_value=10**6).map(str),
+    st.integers().map(str),
+    st.floats().map(str),
+    st.integers(min_value=10**6).map(str),
     st.sampled_from(["nan", "inf", "-inf", "1e400", "-0", "", "x", "1" * 5000, "99999999"]),
 )
 # Long polls that would legitimately wait (a future revision with a long timeout) are left out.
 short_timeout = st.one_of(st.floats(max_value=0.02).map(str), st.sampled_from(["nan", "-inf", "x", "", "1e-9", "-1"]))
-state_param = st.one_of(text_param, st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=43, max_size=60))
+state_param = st.one_of(
+    text_param,
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=43, max_size=60),
+)
 
 
 ANY = field_values(False)
@@ -137,28 +176,40 @@ MARKER = st.uuids().map(lambda u: f"SECRET-{u.hex}")
 MARKER_PATTERN = re.compile(rb"SECRET-[0-9a-f]{32}")
 #: URLs a draft configuration may name: loopback only (no DNS lookups), or not URLs at all.
 draft_urls = st.one_of(
-    st.sampled_from(["http://127.0.0.1:9", "http://127.0.0.1:9/x", "http://[::1]:9", "ftp://127.0.0.1/", "file:///etc/passwd"]),
+    st.sampled_from(
+        ["http://127.0.0.1:9", "http://127.0.0.1:9/x", "http://[::1]:9", "ftp://127.0.0.1/", "file:///etc/passwd"]
+    ),
     st.text(max_size=30).filter(lambda t: "://" not in t),
 )
 DRAFT_FIELDS = {
-    "issuer": draft_urls, "client_id": ANY, "client_secret": MARKER, "scopes": ANY, "project_ids": ANY,
-    **{k: draft_urls for k in ("authorization_url", "token_url", "userinfo_url", "jwks_uri", "revocation_url",
-                               "end_session_url")},
-    "display_name": ANY, "allow_password_grant": ANY, "nonsense": ANY,
+    "issuer": draft_urls,
+    "client_id": ANY,
+    "client_secret": MARKER,
+    "scopes": ANY,
+    "project_ids": ANY,
+    **{
+        k: draft_urls
+        for k in ("authorization_url", "token_url", "userinfo_url", "jwks_uri", "revocation_url", "end_session_url")
+    },
+    "display_name": ANY,
+    "allow_password_grant": ANY,
+    "nonsense": ANY,
 }
 drafts = st.one_of(json_value, st.fixed_dictionaries({}, optional=DRAFT_FIELDS))
-
 
 
 SELECTOR = {"environment": text_param, "application": text_param}
 ROUTES: dict[str, Route] = {
     "GET environments": get("environments"),
     "GET jwks": get("jwks", queries({"environment": text_param})),
-    "GET status": get("status", st.one_of(
-        queries({}),
-        queries({}, required={"after": number_param, "timeout": short_timeout}),
-        queries({"timeout": number_param}, required={"after": st.integers(max_value=0).map(str)}),
-    )),
+    "GET status": get(
+        "status",
+        st.one_of(
+            queries({}),
+            queries({}, required={"after": number_param, "timeout": short_timeout}),
+            queries({"timeout": number_param}, required={"after": st.integers(max_value=0).map(str)}),
+        ),
+    ),
     "POST login": post("login", {"environment": ANY, "application": ANY, "login_hint": ANY}),
     "POST await": post("await", {"state": st.one_of(ANY, state_param), "wait_seconds": SECONDS}),
     "POST cancel": post("cancel", {"state": st.one_of(ANY, state_param)}),
@@ -175,19 +226,36 @@ ROUTES: dict[str, Route] = {
     ),
     "POST grants/password": post(
         "grants/password",
-        {"environment": NOT_PROD, "application": ANY, "username": ANY, "password": st.one_of(MARKER, ANY),
-         "totp": ANY, "login_hint": ANY},
+        {
+            "environment": NOT_PROD,
+            "application": ANY,
+            "username": ANY,
+            "password": st.one_of(MARKER, ANY),
+            "totp": ANY,
+            "login_hint": ANY,
+        },
     ),
     "POST kernel/token": post(
         "kernel/token",
         {"environment": NOT_PROD, "application": ANY, "min_valid": SECONDS, "force": ANY, "rejected": ANY},
-        kernel=True, gives_tokens=True,
+        kernel=True,
+        gives_tokens=True,
     ),
     "GET kernel/status": get("kernel/status", kernel=True),
-    "GET callback": get("callback", queries({
-        "state": state_param, "code": text_param, "error": text_param, "error_description": text_param,
-        "iss": text_param, "session_state": text_param,
-    }), auth=False),
+    "GET callback": get(
+        "callback",
+        queries(
+            {
+                "state": state_param,
+                "code": text_param,
+                "error": text_param,
+                "error_description": text_param,
+                "iss": text_param,
+                "session_state": text_param,
+            }
+        ),
+        auth=False,
+    ),
 }
 
 TOKEN_NAMES = ("access_token", "refresh_token", "id_token")
@@ -216,12 +284,15 @@ class Fuzzer:
             found |= {t for t in (session.access_token, session.refresh_token, session.id_token) if t}
         return {s for s in found if s}
 
-    def send(
-        self, route_name: str, query: str, body: bytes | None, headers: dict[str, str], suffix: str = ""
-    ) -> Any:
+    def send(self, route_name: str, query: str, body: bytes | None, headers: dict[str, str], suffix: str = "") -> Any:
         route = ROUTES[route_name]
         url = f"{self.base_url}oidc/{route.path}{suffix}" + (f"?{query}" if query else "")
-        kwargs: dict[str, Any] = {"method": route.method, "headers": headers, "raise_error": False, "request_timeout": 30}
+        kwargs: dict[str, Any] = {
+            "method": route.method,
+            "headers": headers,
+            "raise_error": False,
+            "request_timeout": 30,
+        }
         if route.method == "POST":
             kwargs["body"] = body or b""
         response = self.loop.run_until_complete(self.client.fetch(url, **kwargs))
@@ -265,13 +336,29 @@ def header_choices(route: Route, fuzzer: Fuzzer) -> st.SearchStrategy[dict[str, 
 
 @pytest.fixture
 def fuzzer(
-    jp_asyncio_loop: Any, http_server_client: Any, jp_base_url: str, jp_auth_header: Any, jp_serverapp: Any,
-    broker: Any, bad_idp: Any, sign_in: Any, snapshot: Any,
+    jp_asyncio_loop: Any,
+    http_server_client: Any,
+    jp_base_url: str,
+    jp_auth_header: Any,
+    jp_serverapp: Any,
+    broker: Any,
+    bad_idp: Any,
+    sign_in: Any,
+    snapshot: Any,
 ) -> Fuzzer:
     assert jp_asyncio_loop.run_until_complete(sign_in(ALICE, environment="prod")).status == 200
     secret = jp_serverapp.web_app.settings["jupyterlab_oidc_kernel_access"].secret
-    return Fuzzer(jp_asyncio_loop, http_server_client, jp_base_url, dict(jp_auth_header), secret, broker, bad_idp,
-                  snapshot, snapshot())
+    return Fuzzer(
+        jp_asyncio_loop,
+        http_server_client,
+        jp_base_url,
+        dict(jp_auth_header),
+        secret,
+        broker,
+        bad_idp,
+        snapshot,
+        snapshot(),
+    )
 
 
 FUZZ_SETTINGS = settings(
@@ -296,7 +383,9 @@ def test_generated_requests_never_fail_change_or_leak(fuzzer: Fuzzer) -> None:
         one_request()
         counts[route_name] = fuzzer.sent - sent_before
         assert counts[route_name] >= EXAMPLES, route_name
-    print(f"fuzz: {fuzzer.sent} requests over {len(counts)} routes, {fuzzer.relayed} refusals relayed from the provider")
+    print(
+        f"fuzz: {fuzzer.sent} requests over {len(counts)} routes, {fuzzer.relayed} refusals relayed from the provider"
+    )
 
 
 #: The tags of the callback page itself (pages.py); anything else starting with ``<`` was reflected.
@@ -320,11 +409,14 @@ def test_callbacks_with_a_live_state_and_generated_parameters_end_in_typed_error
         )
     )
     def one_callback(params: dict[str, str]) -> None:
-        login = fuzzer.send("POST login", "", json.dumps({"environment": "prod", "login_hint": ALICE}).encode(),
-                            fuzzer.auth_header)
+        login = fuzzer.send(
+            "POST login", "", json.dumps({"environment": "prod", "login_hint": ALICE}).encode(), fuzzer.auth_header
+        )
         state = json.loads(login.body)["state"]
         # The browser that started it: its binding cookie, so the fuzzed answer reaches every check.
-        binding = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("Set-Cookie") if c.startswith("oidc-bind-"))
+        binding = "; ".join(
+            c.split(";", 1)[0] for c in login.headers.get_list("Set-Cookie") if c.startswith("oidc-bind-")
+        )
         query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in {**params, "state": state}.items())
         response = fuzzer.send("GET callback", query, None, {"Cookie": binding}, suffix="/prod")
         text = response.body.decode("utf-8", "replace")

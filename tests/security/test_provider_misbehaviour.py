@@ -139,31 +139,51 @@ MATRIX = [
     Case(
         "email-missing",
         userinfo_only(lambda u: {k: v for k, v in u.items() if not k.startswith("email")}),
-        403, "identity_mismatch", {"expected": ALICE},
+        403,
+        "identity_mismatch",
+        {"expected": ALICE},
     ),
     Case(
         "email-unverified",
         userinfo_only(lambda u: {**u, "email_verified": False}),
-        403, "identity_mismatch", {"reason": "email_not_verified", "actual": ALICE},
+        403,
+        "identity_mismatch",
+        {"reason": "email_not_verified", "actual": ALICE},
     ),
     Case(
         "email-unverified-in-id-token",
         set_hook(email_verified=False),
-        403, "identity_mismatch", {"reason": "email_not_verified", "actual": ALICE},
+        403,
+        "identity_mismatch",
+        {"reason": "email_not_verified", "actual": ALICE},
     ),
     Case(
-        "iss-param-mismatch", attr(authorize_extra={"iss": EVIL}),
-        502, "provider_error", {"provider_error": "issuer_mismatch"}, exchanged=False,
+        "iss-param-mismatch",
+        attr(authorize_extra={"iss": EVIL}),
+        502,
+        "provider_error",
+        {"provider_error": "issuer_mismatch"},
+        exchanged=False,
     ),
     Case(
-        "iss-param-missing", attr(authorize_extra={"iss": None}),
-        502, "provider_error", {"provider_error": "issuer_mismatch"}, exchanged=False,
+        "iss-param-missing",
+        attr(authorize_extra={"iss": None}),
+        502,
+        "provider_error",
+        {"provider_error": "issuer_mismatch"},
+        exchanged=False,
     ),
     Case("token-type-missing", attr(token_type=None), 502, "provider_error", {"provider_error": "invalid_token_type"}),
-    Case("token-type-not-bearer", attr(token_type="mac"), 502, "provider_error", {"provider_error": "invalid_token_type"}),
     Case(
-        "code-and-error", attr(authorize_extra={"error": "access_denied"}),
-        502, "provider_error", {"provider_error": "access_denied"}, exchanged=False,
+        "token-type-not-bearer", attr(token_type="mac"), 502, "provider_error", {"provider_error": "invalid_token_type"}
+    ),
+    Case(
+        "code-and-error",
+        attr(authorize_extra={"error": "access_denied"}),
+        502,
+        "provider_error",
+        {"provider_error": "access_denied"},
+        exchanged=False,
     ),
 ]
 
@@ -298,8 +318,14 @@ async def test_real_provider_without_email_scope_cannot_satisfy_a_login_hint(
 
 @pytest.mark.security_case("iss-param-mismatch")
 async def test_real_mix_up_attack_code_from_another_provider_is_refused_unexchanged(
-    api: Any, browser: httpx.AsyncClient, callback_prefix: str, sign_in: Any, begin_sign_in: Any,
-    idp: Any, real_b: Any, snapshot: Any,
+    api: Any,
+    browser: httpx.AsyncClient,
+    callback_prefix: str,
+    sign_in: Any,
+    begin_sign_in: Any,
+    idp: Any,
+    real_b: Any,
+    snapshot: Any,
 ) -> None:
     # The user has a session with provider A ("real") and starts another sign-in there ...
     assert (await sign_in(ALICE, environment="real")).status == 200

@@ -31,8 +31,19 @@ from ..idp import ALICE, bind_browser, provider_login
 from ..misbehaving_provider import MisbehavingProvider
 from ..support import query_of
 
-LOGGERS = ("", "ServerApp", "OIDCExtensionApp", "jupyterlab_oidc", "tornado", "tornado.access",
-           "tornado.application", "tornado.general", "httpx", "httpcore", "asyncio")
+LOGGERS = (
+    "",
+    "ServerApp",
+    "OIDCExtensionApp",
+    "jupyterlab_oidc",
+    "tornado",
+    "tornado.access",
+    "tornado.application",
+    "tornado.general",
+    "httpx",
+    "httpcore",
+    "asyncio",
+)
 #: Set while the test plays the user's browser: httpx logs the URLs *it* follows (the
 #: provider's redirect carries the code); those lines are the browser's, not the server's.
 IN_BROWSER: contextvars.ContextVar[bool] = contextvars.ContextVar("in_browser", default=False)
@@ -114,8 +125,15 @@ class Run:
 @pytest.mark.security_case("secrets-hygiene")
 @pytest.mark.oidc(store="file")
 async def test_no_secret_in_any_log_line_error_message_or_error_body(
-    capture: Capture, api: Any, browser: httpx.AsyncClient, callback_prefix: str, broker: Any,
-    bad_idp: MisbehavingProvider, idp: Any, jp_serverapp: Any, jp_logging_stream: Any,
+    capture: Capture,
+    api: Any,
+    browser: httpx.AsyncClient,
+    callback_prefix: str,
+    broker: Any,
+    bad_idp: MisbehavingProvider,
+    idp: Any,
+    jp_serverapp: Any,
+    jp_logging_stream: Any,
 ) -> None:
     run = Run(api, browser, callback_prefix, broker, str(jp_serverapp.identity_provider.token))
     kernel = {"headers": {KERNEL_HEADER: jp_serverapp.web_app.settings["jupyterlab_oidc_kernel_access"].secret}}

@@ -35,15 +35,12 @@ import httpx
 import pytest
 
 from jupyterlab_oidc.core.broker import Broker
-from jupyterlab_oidc.server.config import OIDCLogin
-from jupyterlab_oidc.errors import SessionExpiredError
 from jupyterlab_oidc.core.store import STALE_TEMP_SECONDS, TEMP_PREFIX, FileStore
+from jupyterlab_oidc.errors import SessionExpiredError
+from jupyterlab_oidc.server.config import OIDCLogin
 
-from ..idp import get_idp
-from ..support import query_of
-from ..idp import CLIENT_ID, ROOT, provider_login
-from ..idp import ALICE
-from ..support import budget
+from ..idp import ALICE, CLIENT_ID, ROOT, get_idp, provider_login
+from ..support import budget, query_of
 from .store_writer import short_hash
 
 KILLS = budget("OIDC_STORE_KILLS", 20, 100)
@@ -96,7 +93,10 @@ class Writer:
         self.phase_log = phase_log
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.security.store_writer", issuer, CLIENT_ID, str(store_path), str(phase_log)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )
 
     def command(self, text: str) -> str:
@@ -163,6 +163,8 @@ def test_sigkill_during_refresh_and_store_writes_never_corrupts_or_loses_the_tok
         os.utime(path, (time.time() - STALE_TEMP_SECONDS - 1,) * 2)
     FileStore(str(store_path)).load()
     assert [p.name for p in store_path.parent.iterdir()] == ["sessions.json"]
-    print(f"SIGKILL x{KILLS} (seed {seed}): {refreshes} refreshes saved, {dict(outcomes)}, "
-          f"{len(leftovers)} temporary files left by kills, removed at the next load")
+    print(
+        f"SIGKILL x{KILLS} (seed {seed}): {refreshes} refreshes saved, {dict(outcomes)}, "
+        f"{len(leftovers)} temporary files left by kills, removed at the next load"
+    )
     assert sum(outcomes.values()) == KILLS

@@ -10,9 +10,13 @@ test.describe('The callback tab', () => {
     const closed = popup.waitForEvent('close', { timeout: 30_000 });
     const result = await completeProviderPage(popup);
     await expect(result).toHaveText(`Signed in as ${ALICE.email}`);
-    await expect(popup.locator('main')).toContainText('You can close this tab and return to Jupyter');
+    await expect(popup.locator('main')).toContainText(
+      'You can close this tab and return to Jupyter'
+    );
     await closed; // closed by the page itself: the test never closes it
     expect(popup.isClosed()).toBe(true);
-    await expect(panel.locator('[data-test=oidc-card][data-environment=prod] [data-test=oidc-card-email]')).toHaveText(ALICE.email);
+    await expect(
+      panel.locator('[data-test=oidc-card][data-environment=prod] [data-test=oidc-card-email]')
+    ).toHaveText(ALICE.email);
   });
 });

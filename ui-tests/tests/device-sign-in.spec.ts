@@ -15,7 +15,10 @@ test.describe('Device sign-in from the panel', () => {
     await deviceSettings({ interval: 5 }); // dev/idp's default
   });
 
-  test('should show the code, sign in once it is approved elsewhere, and open no window', async ({ panel, oidc }) => {
+  test('should show the code, sign in once it is approved elsewhere, and open no window', async ({
+    panel,
+    oidc
+  }) => {
     const page = panel.page();
     const opened: string[] = [];
     page.context().on('page', p => opened.push(p.url()));
@@ -24,8 +27,12 @@ test.describe('Device sign-in from the panel', () => {
 
     const device = panel.locator('[data-test=oidc-device]');
     await expect(device).toBeVisible();
-    await expect(device.locator('[data-test=oidc-device-code]')).toHaveText(/^[A-Z0-9]{4}-?[A-Z0-9]{4}$/);
-    await expect(device.locator('[data-test=oidc-device-for]')).toContainText(`Code for ${ALICE.email} at Demo provider`);
+    await expect(device.locator('[data-test=oidc-device-code]')).toHaveText(
+      /^[A-Z0-9]{4}-?[A-Z0-9]{4}$/
+    );
+    await expect(device.locator('[data-test=oidc-device-for]')).toContainText(
+      `Code for ${ALICE.email} at Demo provider`
+    );
     await expect(device.locator('[data-test=oidc-device-countdown]')).toHaveText(/^\d+:\d\d$/);
     await expect(device.locator('[data-test=oidc-device-qr]')).toBeVisible();
     await expect(panel.locator('[data-test=oidc-form]')).toBeHidden();

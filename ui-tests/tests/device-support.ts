@@ -19,7 +19,10 @@ async function page(response: APIResponse): Promise<string> {
 }
 
 /** Open the link with the code filled in on another device, confirm the code, sign in as `email`. */
-export async function approveDeviceCode(verificationUriComplete: string, email: string): Promise<void> {
+export async function approveDeviceCode(
+  verificationUriComplete: string,
+  email: string
+): Promise<void> {
   const phone = await request.newContext();
   try {
     const first = await page(await phone.get(verificationUriComplete));
@@ -36,7 +39,11 @@ export async function approveDeviceCode(verificationUriComplete: string, email: 
 }
 
 /** Set the provider's device settings (`POST /_test/device`: interval, expires_in, slow_down). */
-export async function deviceSettings(settings: { interval?: number; expires_in?: number; slow_down?: number }): Promise<void> {
+export async function deviceSettings(settings: {
+  interval?: number;
+  expires_in?: number;
+  slow_down?: number;
+}): Promise<void> {
   const context = await request.newContext();
   try {
     const response = await context.post(`${ISSUER}/_test/device`, { data: settings });

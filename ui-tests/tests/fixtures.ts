@@ -78,10 +78,14 @@ export class OidcRest {
    * No browser made this request, so a browser has to open `start_url`, not `url`.
    */
   async login(loginHint: string, environment = 'prod'): Promise<ILoginReply> {
-    return this._json(await this.request.post('oidc/login', { data: { environment, login_hint: loginHint } }));
+    return this._json(
+      await this.request.post('oidc/login', { data: { environment, login_hint: loginHint } })
+    );
   }
 
-  async logout(environment = 'prod'): Promise<{ signed_out: boolean; end_session_url: string | null }> {
+  async logout(
+    environment = 'prod'
+  ): Promise<{ signed_out: boolean; end_session_url: string | null }> {
     return this._json(await this.request.post('oidc/logout', { data: { environment } }));
   }
 
@@ -101,7 +105,9 @@ export class OidcRest {
     } finally {
       await provider.dispose();
     }
-    await expect.poll(async () => (await this.status()).sessions.map(s => s.email)).toContain(email);
+    await expect
+      .poll(async () => (await this.status()).sessions.map(s => s.email))
+      .toContain(email);
   }
 
   /** Back to a clean server: no sessions, no pending sign-ins, default settings. */
@@ -120,7 +126,9 @@ export class OidcRest {
   }
 
   private async _json<T>(response: APIResponse): Promise<T> {
-    expect(response.ok(), `${response.url()} → ${response.status()} ${await response.text()}`).toBe(true);
+    expect(response.ok(), `${response.url()} → ${response.status()} ${await response.text()}`).toBe(
+      true
+    );
     return (await response.json()) as T;
   }
 }
@@ -164,10 +172,15 @@ export class ProviderAgent {
       maxRedirects: 0
     });
     expect(login.status()).toBe(303);
-    const resume = await this.request.get(new URL(login.headers().location, ISSUER).href, { maxRedirects: 0 });
+    const resume = await this.request.get(new URL(login.headers().location, ISSUER).href, {
+      maxRedirects: 0
+    });
     expect(resume.status()).toBe(303);
     const callback = resume.headers().location;
-    expect(callback.startsWith(`${BASE_URL}oidc/callback`) && CALLBACK_URL.test(callback), callback).toBe(true);
+    expect(
+      callback.startsWith(`${BASE_URL}oidc/callback`) && CALLBACK_URL.test(callback),
+      callback
+    ).toBe(true);
     return callback;
   }
 
@@ -199,7 +212,11 @@ export async function completeProviderPage(popup: Page, email?: string): Promise
  * Fill the panel's form and click Sign in; answers the provider tab it opened
  * (opened synchronously in the click handler, then navigated to the provider).
  */
-export async function signInThroughPanel(panel: Locator, email: string, environment = 'prod'): Promise<Page> {
+export async function signInThroughPanel(
+  panel: Locator,
+  email: string,
+  environment = 'prod'
+): Promise<Page> {
   const context = panel.page().context();
   await panel.locator('#jp-oidc-environment').selectOption(environment);
   await panel.locator('#jp-oidc-email').fill(email);
@@ -237,10 +254,19 @@ export async function setSetting(page: Page, key: string, value: unknown): Promi
 }
 
 /** Switch the JupyterLab theme and wait until it applies. */
-export async function setTheme(page: Page, theme: 'JupyterLab Light' | 'JupyterLab Dark'): Promise<void> {
-  await page.evaluate(name => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: name }), theme);
+export async function setTheme(
+  page: Page,
+  theme: 'JupyterLab Light' | 'JupyterLab Dark'
+): Promise<void> {
+  await page.evaluate(
+    name => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: name }),
+    theme
+  );
   await expect(page.locator('body')).toHaveAttribute('data-jp-theme-name', theme);
-  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', String(theme === 'JupyterLab Light'));
+  await expect(page.locator('body')).toHaveAttribute(
+    'data-jp-theme-light',
+    String(theme === 'JupyterLab Light')
+  );
 }
 
 interface IFixtures {
@@ -266,9 +292,13 @@ export const test = base.extend<IFixtures>({
     void oidc; // the server is reset before the page loads
     // `reset` starts from an empty workspace, so no earlier layout is restored.
     await page.goto(`lab?reset&token=${TOKEN}`);
-    await page.waitForFunction(() => (window as any).jupyterapp?.isPluginActivated?.('jupyterlab-oidc:sidebar'), null, {
-      timeout: 60_000
-    });
+    await page.waitForFunction(
+      () => (window as any).jupyterapp?.isPluginActivated?.('jupyterlab-oidc:sidebar'),
+      null,
+      {
+        timeout: 60_000
+      }
+    );
     await page.evaluate(() => (window as any).jupyterapp.restored);
     await use(page);
   },

@@ -5,7 +5,10 @@
 import { ALICE, BOB, completeProviderPage, expect, signInThroughPanel, test } from './fixtures';
 
 test.describe('Identity mismatch', () => {
-  test('should refuse another account with a sentence and store nothing', async ({ panel, oidc }) => {
+  test('should refuse another account with a sentence and store nothing', async ({
+    panel,
+    oidc
+  }) => {
     const popup = await signInThroughPanel(panel, ALICE.email);
     await expect(panel.locator('[data-test=oidc-pending][data-own=true]')).toBeVisible();
 

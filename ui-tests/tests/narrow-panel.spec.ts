@@ -70,7 +70,9 @@ test.describe('The panel at the default sidebar width', () => {
     const report = page.locator('.jp-Dialog [data-test=oidc-preflight]');
     await expect(report).toHaveAttribute('aria-busy', 'false');
     await expect(report.locator('.jp-oidc-check-summary')).toBeInViewport();
-    await expect(report.locator('[data-test=oidc-preflight-redirect-uri]')).toContainText('/oidc/callback');
+    await expect(report.locator('[data-test=oidc-preflight-redirect-uri]')).toContainText(
+      '/oidc/callback'
+    );
     expect(await overflowsSideways(report)).toBe(false);
   });
 
@@ -79,7 +81,9 @@ test.describe('The panel at the default sidebar width', () => {
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     const card = panel.locator('[data-test=oidc-card][data-environment=prod]');
     await card.locator('[data-test=oidc-copy-token]').click();
-    const toast = page.locator('.Toastify__toast').filter({ hasText: 'Access token for prod copied' });
+    const toast = page
+      .locator('.Toastify__toast')
+      .filter({ hasText: 'Access token for prod copied' });
     await expect(toast).toBeVisible();
     const text = (await toast.innerText()).trim();
     expect(text).not.toContain('…');

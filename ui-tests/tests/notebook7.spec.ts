@@ -34,10 +34,19 @@ test.describe('Notebook 7', () => {
     await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(ALICE.email);
   });
 
-  test('should open the sign-in panel in a notebook, from the View menu and the left sidebar', async ({ page, oidc }) => {
-    const kernelspec = { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' };
+  test('should open the sign-in panel in a notebook, from the View menu and the left sidebar', async ({
+    page,
+    oidc
+  }) => {
+    const kernelspec = {
+      name: 'python3',
+      display_name: 'Python 3 (ipykernel)',
+      language: 'python'
+    };
     const content = { cells: [], metadata: { kernelspec }, nbformat: 4, nbformat_minor: 5 };
-    const created = await oidc.request.put(`api/contents/${NOTEBOOK}`, { data: { type: 'notebook', format: 'json', content } });
+    const created = await oidc.request.put(`api/contents/${NOTEBOOK}`, {
+      data: { type: 'notebook', format: 'json', content }
+    });
     expect(created.ok()).toBe(true);
     try {
       await open(page, `notebooks/${NOTEBOOK}`);

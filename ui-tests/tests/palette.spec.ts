@@ -21,16 +21,26 @@ test.describe('Command palette', () => {
   });
 
   test('should list the OpenID Connect commands first for "oidc"', async ({ lab }) => {
-    await lab.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:activate-command-palette'));
+    await lab.evaluate(() =>
+      (window as any).jupyterapp.commands.execute('apputils:activate-command-palette')
+    );
     const palette = lab.locator('#command-palette');
     const input = palette.locator('.lm-CommandPalette-input');
     await expect(input).toBeVisible();
     await input.fill('oidc');
-    await expect(palette.locator('.lm-CommandPalette-content > li').first()).toHaveText('OpenID Connect');
+    await expect(palette.locator('.lm-CommandPalette-content > li').first()).toHaveText(
+      'OpenID Connect'
+    );
     const labels = palette.locator('.lm-CommandPalette-item .lm-CommandPalette-itemLabel');
     await expect(labels.first()).toHaveText(/\(OIDC\)$/);
     const top = (await labels.allInnerTexts()).slice(0, 7);
-    expect(top.slice(0, 2).every(label => label.endsWith('(OIDC)')), top.join(' | ')).toBe(true);
-    expect(top.filter(label => label.endsWith('(OIDC)')).length, top.join(' | ')).toBeGreaterThanOrEqual(5);
+    expect(
+      top.slice(0, 2).every(label => label.endsWith('(OIDC)')),
+      top.join(' | ')
+    ).toBe(true);
+    expect(
+      top.filter(label => label.endsWith('(OIDC)')).length,
+      top.join(' | ')
+    ).toBeGreaterThanOrEqual(5);
   });
 });

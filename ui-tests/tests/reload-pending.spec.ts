@@ -15,7 +15,9 @@ test.describe('Reload while signing in', () => {
     const [entry] = (await oidc.status()).pending;
 
     await page.reload();
-    await page.waitForFunction(() => (window as any).jupyterapp?.isPluginActivated?.('jupyterlab-oidc:sidebar'));
+    await page.waitForFunction(() =>
+      (window as any).jupyterapp?.isPluginActivated?.('jupyterlab-oidc:sidebar')
+    );
     await page.evaluate(() => (window as any).jupyterapp.commands.execute('oidc:open-panel'));
     const pending = page.locator('#jp-oidc-panel [data-test=oidc-pending][data-own=true]');
     await expect(pending).toContainText(`Finish signing in to Demo provider as ${ALICE.email}`);
@@ -24,15 +26,21 @@ test.describe('Reload while signing in', () => {
     await expect(link).toHaveAttribute('href', entry.start_url!);
     await expect(page.locator('#jp-oidc-panel [data-test=oidc-form]')).toBeHidden();
     // Only the state and the environment are remembered, never a token or a URL.
-    const remembered = await page.evaluate(() => sessionStorage.getItem('jupyterlab-oidc:own-sign-ins'));
+    const remembered = await page.evaluate(() =>
+      sessionStorage.getItem('jupyterlab-oidc:own-sign-ins')
+    );
     expect(JSON.parse(remembered!)).toEqual([{ state: entry.state, environment: 'prod' }]);
     expect(remembered).not.toContain(TOKEN);
 
     const popup = page.context().waitForEvent('page');
     await link.click();
-    await expect(await completeProviderPage(await popup)).toContainText(`Signed in as ${ALICE.email}`);
+    await expect(await completeProviderPage(await popup)).toContainText(
+      `Signed in as ${ALICE.email}`
+    );
     const card = page.locator('#jp-oidc-panel [data-test=oidc-card][data-environment=prod]');
     await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(ALICE.email);
-    await expect.poll(() => page.evaluate(() => sessionStorage.getItem('jupyterlab-oidc:own-sign-ins'))).toBeNull();
+    await expect
+      .poll(() => page.evaluate(() => sessionStorage.getItem('jupyterlab-oidc:own-sign-ins')))
+      .toBeNull();
   });
 });

@@ -15,7 +15,10 @@ test.describe('Sign in to another environment', () => {
     await expect(panel.locator('#jp-oidc-environment')).toHaveValue('dev');
   });
 
-  test('should ask before replacing the session, and replace it only when confirmed', async ({ panel, oidc }) => {
+  test('should ask before replacing the session, and replace it only when confirmed', async ({
+    panel,
+    oidc
+  }) => {
     const page = panel.page();
     const opened: string[] = [];
     page.context().on('page', p => opened.push(p.url()));
@@ -34,7 +37,9 @@ test.describe('Sign in to another environment', () => {
     await panel.locator('#jp-oidc-sign-in').click();
     const popup = page.context().waitForEvent('page');
     await panel.locator('[data-test=oidc-replace-yes]').click();
-    await expect(await completeProviderPage(await popup, BOB.email)).toContainText(`Signed in as ${BOB.email}`);
+    await expect(await completeProviderPage(await popup, BOB.email)).toContainText(
+      `Signed in as ${BOB.email}`
+    );
     const card = panel.locator('[data-test=oidc-card][data-environment=prod]');
     await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(BOB.email);
     expect((await oidc.status()).sessions.map(s => s.email)).toEqual([BOB.email]);

@@ -52,7 +52,10 @@ test.describe('Screenshots of the panel', () => {
     await provider('/_test/ttl', { access: TEST_ACCESS_TTL });
   });
 
-  test('should look like the pictures signed out, waiting, failed and signed in, light and dark', async ({ lab, panel }) => {
+  test('should look like the pictures signed out, waiting, failed and signed in, light and dark', async ({
+    lab,
+    panel
+  }) => {
     await provider('/_test/ttl', { access: SCREENSHOT_ACCESS_TTL });
     expect(await panelWidth(panel)).toBe(SIDEBAR_WIDTH);
     const card = panel.locator('[data-test=oidc-card][data-environment=prod]');
@@ -80,11 +83,16 @@ test.describe('Screenshots of the panel', () => {
     await captureWaitingAndError(panel, 'dark');
   });
 
-  test('should look like the pictures of a device sign-in, light and dark', async ({ lab, panel }) => {
+  test('should look like the pictures of a device sign-in, light and dark', async ({
+    lab,
+    panel
+  }) => {
     // Every answer from now on, the long polls included, shows the picture's code: load again.
     await showPictureDevice(lab);
     await lab.goto(`lab?reset&token=${TOKEN}`);
-    await lab.waitForFunction(() => (window as any).jupyterapp?.isPluginActivated?.('jupyterlab-oidc:sidebar'));
+    await lab.waitForFunction(() =>
+      (window as any).jupyterapp?.isPluginActivated?.('jupyterlab-oidc:sidebar')
+    );
     await lab.evaluate(() => (window as any).jupyterapp.restored);
     await lab.evaluate(() => (window as any).jupyterapp.commands.execute('oidc:open-panel'));
     await expect(panel).toBeVisible();
@@ -113,11 +121,14 @@ async function showPictureDevice(page: Page): Promise<void> {
   await page.route(/\/oidc\/(login|status)(\?|$)/, async route => {
     const response = await route.fetch();
     const body = await response.json().catch(() => null);
-    const fixed = (entry: Record<string, unknown>) => (typeof entry.user_code === 'string' ? { ...entry, ...PICTURE_DEVICE } : entry);
+    const fixed = (entry: Record<string, unknown>) =>
+      typeof entry.user_code === 'string' ? { ...entry, ...PICTURE_DEVICE } : entry;
     if (!body || typeof body !== 'object') {
       return route.fulfill({ response });
     }
-    const json = Array.isArray(body.pending) ? { ...body, pending: body.pending.map(fixed) } : fixed(body);
+    const json = Array.isArray(body.pending)
+      ? { ...body, pending: body.pending.map(fixed) }
+      : fixed(body);
     await route.fulfill({ response, json });
   });
 }
@@ -193,16 +204,24 @@ async function capture(panel: Locator, name: string): Promise<void> {
  * shows `secondsLeft`, and render the panel there. Every instant of the following
  * second shows the same value, so the 100 ms run that flushes the render is safe.
  */
-async function pauseCountdown(page: Page, what: 'pending' | 'session', secondsLeft: number): Promise<void> {
+async function pauseCountdown(
+  page: Page,
+  what: 'pending' | 'session',
+  secondsLeft: number
+): Promise<void> {
   const expiresAt = await page.evaluate(kind => {
     const app = (window as any).jupyterapp;
-    const model = (app.pluginRegistry?._plugins ?? app._plugins).get('jupyterlab-oidc:session').service;
+    const model = (app.pluginRegistry?._plugins ?? app._plugins).get(
+      'jupyterlab-oidc:session'
+    ).service;
     return (kind === 'pending' ? model.pending[0] : model.sessions[0]).expiresAt as number;
   }, what);
   await page.clock.pauseAt(expiresAt - secondsLeft * 1000);
   await page.evaluate(() => {
     const app = (window as any).jupyterapp;
-    const model = (app.pluginRegistry?._plugins ?? app._plugins).get('jupyterlab-oidc:session').service;
+    const model = (app.pluginRegistry?._plugins ?? app._plugins).get(
+      'jupyterlab-oidc:session'
+    ).service;
     model.ticked.emit(Date.now()); // re-render at the paused instant
   });
   await page.clock.runFor(100);

@@ -5,7 +5,10 @@
 import { ALICE, completeProviderPage, expect, signInThroughPanel, test } from './fixtures';
 
 test.describe('Sign in through the panel', () => {
-  test('should show the identity card and the status bar after the provider sign-in', async ({ panel, oidc }) => {
+  test('should show the identity card and the status bar after the provider sign-in', async ({
+    panel,
+    oidc
+  }) => {
     const page = panel.page();
     const statusItem = page.locator('#jp-oidc-status');
     await expect(panel.locator('[data-test=oidc-form]')).toBeVisible();

@@ -10,7 +10,10 @@ test.describe('Sign out', () => {
     await oidc.signInFromOutside(ALICE.email);
   });
 
-  test('should ask first, then remove the card, offer the end-session link and hide the status bar', async ({ panel, oidc }) => {
+  test('should ask first, then remove the card, offer the end-session link and hide the status bar', async ({
+    panel,
+    oidc
+  }) => {
     const statusItem = panel.page().locator('#jp-oidc-status');
     const card = panel.locator('[data-test=oidc-card][data-environment=prod]');
     await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(ALICE.email);

@@ -6,7 +6,10 @@
 import { ALICE, expect, setSetting, test } from './fixtures';
 
 test.describe('Status bar item', () => {
-  test('should show and hide per the showStatusBar setting, signed out and signed in', async ({ lab, oidc }) => {
+  test('should show and hide per the showStatusBar setting, signed out and signed in', async ({
+    lab,
+    oidc
+  }) => {
     const item = lab.locator('#jp-oidc-status');
     await expect(item).toHaveAttribute('data-state', 'signed-out');
     await expect(item).toBeHidden(); // default "signed-in"

@@ -20,7 +20,9 @@ test.describe('Switching account from the identity card', () => {
     await card.locator('[data-test=oidc-card-details] summary').click();
     await card.locator('[data-test=oidc-switch-account]').click();
     const form = card.locator('[data-test=oidc-switch-form]');
-    await expect(form).toContainText(`${ALICE.email} stays signed in until the new account passes the checks`);
+    await expect(form).toContainText(
+      `${ALICE.email} stays signed in until the new account passes the checks`
+    );
     await form.locator('[data-test=oidc-switch-email]').fill(BOB.email);
     const popup = page.context().waitForEvent('page');
     await form.locator('[data-test=oidc-switch-go]').click();
@@ -36,7 +38,9 @@ test.describe('Switching account from the identity card', () => {
     expect((await oidc.status()).sessions.map(s => s.email)).toEqual([ALICE.email]);
     expect(await lastAuthorization()).toMatchObject({ prompt: 'login', login_hint: BOB.email });
 
-    await expect(await completeProviderPage(provider, BOB.email)).toContainText(`Signed in as ${BOB.email}`);
+    await expect(await completeProviderPage(provider, BOB.email)).toContainText(
+      `Signed in as ${BOB.email}`
+    );
     await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(BOB.email);
     await expect(panel.locator('[data-test=oidc-card]')).toHaveCount(1);
     await expect(card.locator('[data-test=oidc-card-switching]')).toHaveCount(0);

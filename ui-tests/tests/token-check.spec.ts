@@ -4,7 +4,19 @@
  */
 import { ALICE, expect, test } from './fixtures';
 
-const STEPS = ['structure', 'discovery', 'jwks', 'key', 'signature', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce'];
+const STEPS = [
+  'structure',
+  'discovery',
+  'jwks',
+  'key',
+  'signature',
+  'iss',
+  'aud',
+  'exp',
+  'iat',
+  'nbf',
+  'nonce'
+];
 
 test.describe('Token check', () => {
   test.beforeEach(async ({ oidc }) => {
@@ -19,7 +31,10 @@ test.describe('Token check', () => {
     await expect(check).toHaveAttribute('aria-busy', 'false');
     await expect(check.locator('[data-step]')).toHaveCount(STEPS.length);
     for (const step of STEPS) {
-      await expect(check.locator(`[data-step=${step}]`), step).toHaveAttribute('data-outcome', 'pass');
+      await expect(check.locator(`[data-step=${step}]`), step).toHaveAttribute(
+        'data-outcome',
+        'pass'
+      );
     }
     await expect(check.locator('.jp-oidc-check-summary')).toHaveAttribute('data-valid', 'true');
     await expect(check.locator('[data-step=signature]')).toContainText('Valid RS256 signature');

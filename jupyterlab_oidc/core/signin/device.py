@@ -43,7 +43,7 @@ from ..discovery import ProviderMetadata, check_provider_url
 from ..identity import enforce_login_hint
 from ..sessions import Session
 from ..settings import FLOWS, EnvironmentConfig
-from .pending import PendingLogin
+from .pending import PendingLogin, in_background
 from .reauth import retire_replaced
 from .state import make_state
 
@@ -245,12 +245,14 @@ class DeviceSignIns:
         pending.task = asyncio.ensure_future(self._run(pending, env, metadata, self.clock() + device["expires_in"]))
         signins.registry.changed()
         signins.log.info("jupyterlab_oidc: device sign-in started for environment %s", env.name)
-        signins.audit.sign_in("started", env.name, pending.application, env.issuer, email=pending.login_hint,
-                              method="device_code")
+        signins.audit.sign_in(
+            "started", env.name, pending.application, env.issuer, email=pending.login_hint, method="device_code"
+        )
         return pending.answer()
 
-    async def _run(self, pending: DevicePendingLogin, env: EnvironmentConfig, metadata: ProviderMetadata,
-                   deadline: float) -> None:
+    async def _run(
+        self, pending: DevicePendingLogin, env: EnvironmentConfig, metadata: ProviderMetadata, deadline: float
+    ) -> None:
         signins = self.signins
         data = {"grant_type": DEVICE_CODE_GRANT, "device_code": pending.device_code}
         poller = DevicePoller(
@@ -288,14 +290,15 @@ class DeviceSignIns:
         """The code flow's checks on the tokens, without the nonce (the device grant has none); then stored."""
         signins = self.signins
         if not tokens.get("id_token"):
-            raise InvalidIdTokenError("The provider returned no id_token; is the 'openid' scope requested?",
-                                      check="structure")
+            raise InvalidIdTokenError(
+                "The provider returned no id_token; is the 'openid' scope requested?", check="structure"
+            )
         claims = await signins.endpoint.id_token_claims(env, tokens["id_token"], nonce=None)
         claims = await signins.endpoint.with_userinfo(env, claims, tokens["access_token"], metadata)
         email = enforce_login_hint(claims, pending.login_hint, signins.settings.require_verified_email)
         session = signins.endpoint.new_session(env, pending.application, tokens, claims, email)
         if pending.result.done():  # cancelled while the last poll was answered: hand the tokens back
-            asyncio.ensure_future(signins.endpoint.revoke(env, metadata, session))
+            in_background(signins.endpoint.revoke(env, metadata, session))
             raise LoginCancelledError("The sign-in was cancelled.", environment=env.name)
         replaced = signins.registry.get(session.key)  # replaced only now: every check has passed
         signins.store_session(session)
@@ -306,10 +309,23 @@ class DeviceSignIns:
     def _audit(self, pending: DevicePendingLogin, env: EnvironmentConfig) -> None:
         error = pending.result.exception()
         if error is None:
-            self.signins.audit.sign_in("succeeded", env.name, pending.application, env.issuer,
-                                       session=pending.result.result(), method="device_code")
+            self.signins.audit.sign_in(
+                "succeeded",
+                env.name,
+                pending.application,
+                env.issuer,
+                session=pending.result.result(),
+                method="device_code",
+            )
             return
         code = error.code if isinstance(error, OIDCError) else "oidc_error"
         action = "abandoned" if isinstance(error, DeviceCodeExpiredError) else "refused"
-        self.signins.audit.sign_in(action, env.name, pending.application, env.issuer, email=pending.login_hint,
-                                   error_code=code, method="device_code")
+        self.signins.audit.sign_in(
+            action,
+            env.name,
+            pending.application,
+            env.issuer,
+            email=pending.login_hint,
+            error_code=code,
+            method="device_code",
+        )

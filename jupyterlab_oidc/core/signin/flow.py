@@ -31,15 +31,16 @@ from ...errors import (
     StateMismatchError,
 )
 from ..audit import Audit
-from ..discovery import Discovery, ProviderMetadata
+from ..discovery import Discovery
 from ..endpoint import TokenEndpoint
 from ..identity import enforce_login_hint
 from ..sessions import Session, SessionRegistry
-from ..settings import EnvironmentConfig, Settings
+from ..settings import Settings
 from .binding import matches, new_binding
 from .device import DeviceSignIns
+from .outcome import audit_refused_callback, audit_result, check_error, check_iss
 from .par import authorization_url
-from .pending import PendingLogin
+from .pending import PendingLogin, in_background
 from .reauth import max_age_of, reauth_params, retire_replaced
 from .redirects import redirect_uri
 from .state import make_state
@@ -105,8 +106,13 @@ class SignIns:
         )
 
     async def start_login(
-        self, environment: str | None, application: str | None, login_hint: str, origin: str,
-        prompt: str | None = None, max_age: int | None = None,
+        self,
+        environment: str | None,
+        application: str | None,
+        login_hint: str,
+        origin: str,
+        prompt: str | None = None,
+        max_age: int | None = None,
     ) -> dict[str, Any]:
         """Build the authorization URL (PKCE S256, state, nonce, login_hint, prompt, max_age) and remember it."""
         env, reauth = self.settings.environment(environment), reauth_params(prompt, max_age)
@@ -195,7 +201,7 @@ class SignIns:
                     environment=pending.environment,
                 )
             )
-            self._audit_result(pending)
+            audit_result(self.settings, self.audit, pending)
             self._finish(pending)
 
     def _finish(self, pending: PendingLogin) -> None:
@@ -207,37 +213,16 @@ class SignIns:
         asyncio.get_running_loop().call_later(RESULT_GRACE_SECONDS, self.pending.pop, pending.state, None)
         self.registry.changed()
         if self.local_listener and not any(p.accepts_callback() for p in self.pending.values()):
-            asyncio.ensure_future(self.local_listener.stop())
-
-    def _audit_result(self, pending: PendingLogin) -> None:
-        """The sign-in's outcome (call once, as its result is set): succeeded, refused or abandoned."""
-        if not pending.result.done() or pending.result.cancelled():
-            return
-        env = self.settings.environment(pending.environment)
-        duration = time.time() - (pending.expires_at - self.settings.callback_timeout)
-        error = pending.result.exception()
-        if error is None:
-            self.audit.sign_in("succeeded", env.name, pending.application, env.issuer, session=pending.result.result(),
-                               duration=duration)
-            return
-        code = error.code if isinstance(error, OIDCError) else "oidc_error"
-        action = "abandoned" if isinstance(error, (LoginCancelledError, LoginTimeoutError)) else "refused"
-        self.audit.sign_in(action, env.name, pending.application, env.issuer, email=pending.login_hint,
-                           duration=duration, error_code=code)
-
-    def _audit_refused_callback(self, error: OIDCError, pending: PendingLogin | None) -> None:
-        """A callback refused before the code exchange (the sign-in, if known, still waits)."""
-        env = pending.environment if pending else str(error.details.get("environment") or "")
-        issuer = self.settings.environment(env).issuer if env in self.settings.environments else ""
-        self.audit.sign_in("refused", env, pending.application if pending else None, issuer,
-                           email=pending.login_hint if pending else "", error_code=error.code)
+            in_background(self.local_listener.stop())
 
     async def cancel(self, state: str) -> None:
         """Cancel a pending sign-in; its ``await`` answers ``login_cancelled``."""
         pending = self._pending(state)
         if not pending.result.done():
-            pending.result.set_exception(LoginCancelledError("The sign-in was cancelled.", environment=pending.environment))
-            self._audit_result(pending)
+            pending.result.set_exception(
+                LoginCancelledError("The sign-in was cancelled.", environment=pending.environment)
+            )
+            audit_result(self.settings, self.audit, pending)
             self._finish(pending)
 
     def _pending(self, state: Any) -> PendingLogin:
@@ -299,11 +284,11 @@ class SignIns:
         try:
             pending = self.pending_for_callback(params.get("state") or "", path_environment)
         except OIDCError as e:
-            self._audit_refused_callback(e, self.pending.get(params.get("state") or ""))
+            audit_refused_callback(self.settings, self.audit, e, self.pending.get(params.get("state") or ""))
             raise
         if not matches(binding, pending.bindings):
             self.log.warning("jupyterlab_oidc: callback from a browser that did not start the sign-in refused")
-            self._audit_refused_callback(BrowserMismatchError(""), pending)
+            audit_refused_callback(self.settings, self.audit, BrowserMismatchError(""), pending)
             raise BrowserMismatchError(
                 "This sign-in was started in another browser, or by someone else, so it cannot be "
                 "completed here. Nothing was sent to the provider and nothing was stored. If you "
@@ -321,7 +306,7 @@ class SignIns:
         except OIDCError as e:
             if not pending.result.done():
                 pending.result.set_exception(e)
-                self._audit_result(pending)
+                audit_result(self.settings, self.audit, pending)
             self._finish(pending)
             check = e.details.get("check")
             self.log.warning("jupyterlab_oidc: sign-in failed: %s%s", e.code, f" (check {check})" if check else "")
@@ -330,20 +315,20 @@ class SignIns:
             error = OIDCError(f"The sign-in failed unexpectedly ({type(e).__name__}).")
             if not pending.result.done():
                 pending.result.set_exception(error)
-                self._audit_result(pending)
+                audit_result(self.settings, self.audit, pending)
             self._finish(pending)
             raise error from e
         if not pending.result.done():
             pending.result.set_result(session)
-            self._audit_result(pending)
+            audit_result(self.settings, self.audit, pending)
         self._finish(pending)
         return session
 
     async def _complete_login(self, pending: PendingLogin, params: dict[str, str]) -> Session:
         env = self.settings.environment(pending.environment)
         metadata = await self.discovery.metadata(env)
-        self._check_error(params)
-        self._check_iss(params, env, metadata)
+        check_error(params)
+        check_iss(params, env, metadata)
         code = params.get("code")
         if not code:
             raise ProviderError("The provider's answer has no authorization code.", provider_error="missing_code")
@@ -358,15 +343,16 @@ class SignIns:
             raise InvalidIdTokenError(
                 "The provider returned no id_token; is the 'openid' scope requested?", check="structure"
             )
-        claims = await self.endpoint.id_token_claims(env, tokens["id_token"], nonce=pending.nonce,
-                                                     max_age=max_age_of(pending.authorization_params))
+        claims = await self.endpoint.id_token_claims(
+            env, tokens["id_token"], nonce=pending.nonce, max_age=max_age_of(pending.authorization_params)
+        )
         claims = await self.endpoint.with_userinfo(env, claims, tokens["access_token"], metadata)
         email = enforce_login_hint(claims, pending.login_hint, self.settings.require_verified_email)
         session = self.endpoint.new_session(env, pending.application, tokens, claims, email)
         if pending.result.done():
             # Cancelled or timed out while we talked to the provider: store nothing, and hand
             # the tokens back so they do not outlive the sign-in that was given up.
-            asyncio.ensure_future(self.endpoint.revoke(env, metadata, session))
+            in_background(self.endpoint.revoke(env, metadata, session))
             error = None if pending.result.cancelled() else pending.result.exception()
             raise error if isinstance(error, OIDCError) else LoginCancelledError("The sign-in was cancelled.")
         replaced = self.registry.get(session.key)  # replaced only now: every check has passed
@@ -374,26 +360,3 @@ class SignIns:
         retire_replaced(replaced, session, lambda old: self.endpoint.revoke(env, metadata, old), self.log)
         self.log.info("jupyterlab_oidc: signed in to %s", session.key)
         return session
-
-    @staticmethod
-    def _check_error(params: dict[str, str]) -> None:
-        if "error" in params:
-            description = params.get("error_description")
-            raise ProviderError(
-                f"The provider refused the sign-in: {params['error']}" + (f" ({description})" if description else ""),
-                provider_error=params["error"],
-            )
-
-    @staticmethod
-    def _check_iss(params: dict[str, str], env: EnvironmentConfig, metadata: ProviderMetadata) -> None:
-        """RFC 9207: the authorization response must come from the issuer we sent the user to."""
-        iss = params.get("iss")
-        if iss is None and metadata.iss_parameter_supported:
-            iss = ""
-        # Exactly the issuer the discovery document names (may end in "/"), not normalised.
-        if iss is not None and env.issuer and iss != metadata.issuer:
-            raise ProviderError(
-                f"The sign-in answer came from issuer {iss!r}, not {metadata.issuer!r} (RFC 9207 mix-up "
-                "defence). Nothing was stored.",
-                provider_error="issuer_mismatch",
-            )

@@ -72,3 +72,15 @@ class PendingLogin:
             "callback_received": self.callback_received,
             "start_url": self.start_url,
         }
+
+
+#: Tasks started in the background (revocations, stopping the local listener): kept here so
+#: they are not garbage-collected before they finish.
+_BACKGROUND: set[asyncio.Task[Any]] = set()
+
+
+def in_background(work: Any) -> None:
+    """Run the coroutine ``work`` without waiting for it, keeping a reference until it ends."""
+    task = asyncio.ensure_future(work)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)

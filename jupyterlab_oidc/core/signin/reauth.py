@@ -72,4 +72,5 @@ def retire_replaced(
     log.info("jupyterlab_oidc: %s switched to another account; the previous one's tokens are revoked", new.key)
     if not (replaced.refresh_token or replaced.access_token):
         return None
-    return asyncio.ensure_future(revoke(replaced))
+    task: asyncio.Future[Any] = asyncio.ensure_future(revoke(replaced))
+    return task

@@ -24,7 +24,7 @@ SEPARATOR = "."
 
 def make_state(user: str = "", server: str = "") -> str:
     """A fresh single-use state; ``user.`` (and ``server.`` for a named server) prefix under JupyterHub."""
-    nonce = generate_token(43)
+    nonce = str(generate_token(43))
     if not user:
         return nonce
     return SEPARATOR.join([make_prefix(user), *([make_prefix(server)] if server else []), nonce])

@@ -49,7 +49,10 @@ const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'offline_access'];
 export function parseConfig(raw: unknown, baseUrl = ''): IBrowserConfig {
   const value = typeof raw === 'string' && raw ? Private.json(raw) : raw;
   if (!isRecord(value) || !Array.isArray(value.environments) || value.environments.length === 0) {
-    throw new OidcError('config_error', `The site configures no OpenID Connect environment (${PAGE_CONFIG_KEY}.environments).`);
+    throw new OidcError(
+      'config_error',
+      `The site configures no OpenID Connect environment (${PAGE_CONFIG_KEY}.environments).`
+    );
   }
   const environments = value.environments.map((env, index) => Private.environment(env, index));
   const names = environments.map(env => env.name);
@@ -62,7 +65,10 @@ export function parseConfig(raw: unknown, baseUrl = ''): IBrowserConfig {
     default_environment: names.includes(chosen) ? chosen : names[0],
     environments,
     redirect_uri: new URL(redirect, globalThis.location?.href).href,
-    callback_timeout: typeof value.callback_timeout === 'number' && value.callback_timeout > 0 ? value.callback_timeout : 300
+    callback_timeout:
+      typeof value.callback_timeout === 'number' && value.callback_timeout > 0
+        ? value.callback_timeout
+        : 300
   };
 }
 
@@ -85,14 +91,20 @@ namespace Private {
     if (!isRecord(raw)) {
       throw new OidcError('config_error', `Environment ${index} is not an object.`);
     }
-    const text = (key: string): string => (typeof raw[key] === 'string' ? (raw[key] as string).trim() : '');
+    const text = (key: string): string =>
+      typeof raw[key] === 'string' ? (raw[key] as string).trim() : '';
     const name = text('name');
     const issuer = text('issuer');
     const clientId = text('client_id');
     if (!name || !issuer || !clientId) {
-      throw new OidcError('config_error', `Environment ${name || index} needs name, issuer and client_id.`);
+      throw new OidcError(
+        'config_error',
+        `Environment ${name || index} needs name, issuer and client_id.`
+      );
     }
-    const scopes = Array.isArray(raw.scopes) ? raw.scopes.filter((s): s is string => typeof s === 'string') : DEFAULT_SCOPES;
+    const scopes = Array.isArray(raw.scopes)
+      ? raw.scopes.filter((s): s is string => typeof s === 'string')
+      : DEFAULT_SCOPES;
     if (!scopes.includes('openid')) {
       scopes.unshift('openid');
     }

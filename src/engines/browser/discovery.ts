@@ -39,33 +39,51 @@ export function endpointUrl(value: unknown): string | null {
 export async function discover(issuer: string, fetchFn: typeof fetch): Promise<IProviderMetadata> {
   const where = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
   if (!endpointUrl(where)) {
-    throw new OidcError('discovery_failed', `The issuer ${issuer} is not an https URL (http only on loopback).`);
+    throw new OidcError(
+      'discovery_failed',
+      `The issuer ${issuer} is not an https URL (http only on loopback).`
+    );
   }
   let doc: unknown;
   try {
-    const response = await fetchFn(where, { headers: { Accept: 'application/json' }, credentials: 'omit' });
+    const response = await fetchFn(where, {
+      headers: { Accept: 'application/json' },
+      credentials: 'omit'
+    });
     if (!response.ok) {
       throw new Error(`HTTP ${response.status}`);
     }
     doc = await response.json();
   } catch (error) {
-    throw new OidcError('discovery_failed', `The provider's discovery document could not be read (${Private.message(error)}). Does the provider allow this site's origin (CORS)?`, { cause: error });
+    throw new OidcError(
+      'discovery_failed',
+      `The provider's discovery document could not be read (${Private.message(error)}). Does the provider allow this site's origin (CORS)?`,
+      { cause: error }
+    );
   }
   if (typeof doc !== 'object' || doc === null) {
     throw new OidcError('discovery_failed', 'The discovery document is not a JSON object.');
   }
   const raw = doc as Record<string, unknown>;
   if (raw.issuer !== issuer) {
-    throw new OidcError('discovery_failed', `The discovery document names the issuer ${String(raw.issuer)}, not ${issuer}.`, {
-      details: { field: 'issuer' }
-    });
+    throw new OidcError(
+      'discovery_failed',
+      `The discovery document names the issuer ${String(raw.issuer)}, not ${issuer}.`,
+      {
+        details: { field: 'issuer' }
+      }
+    );
   }
   const required = (field: string): string => {
     const url = endpointUrl(raw[field]);
     if (!url) {
-      throw new OidcError('discovery_failed', `The discovery document's ${field} is missing or not an https URL.`, {
-        details: { field }
-      });
+      throw new OidcError(
+        'discovery_failed',
+        `The discovery document's ${field} is missing or not an https URL.`,
+        {
+          details: { field }
+        }
+      );
     }
     return url;
   };
@@ -84,7 +102,9 @@ export async function discover(issuer: string, fetchFn: typeof fetch): Promise<I
     userinfo_endpoint: optional('userinfo_endpoint'),
     revocation_endpoint: optional('revocation_endpoint'),
     end_session_endpoint: optional('end_session_endpoint'),
-    id_token_signing_alg_values_supported: Array.isArray(algs) ? algs.filter((a): a is string => typeof a === 'string') : null,
+    id_token_signing_alg_values_supported: Array.isArray(algs)
+      ? algs.filter((a): a is string => typeof a === 'string')
+      : null,
     raw
   };
 }

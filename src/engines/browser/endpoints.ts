@@ -31,21 +31,34 @@ export async function tokenRequest(
       credentials: 'omit'
     });
   } catch (error) {
-    throw new OidcError('provider_unavailable', `The provider's token endpoint did not answer the ${what} (network or CORS).`, { cause: error });
+    throw new OidcError(
+      'provider_unavailable',
+      `The provider's token endpoint did not answer the ${what} (network or CORS).`,
+      { cause: error }
+    );
   }
   const body = await response.json().catch(() => null);
   if (!response.ok) {
-    const code = isRecord(body) && typeof body.error === 'string' ? body.error : `HTTP ${response.status}`;
+    const code =
+      isRecord(body) && typeof body.error === 'string' ? body.error : `HTTP ${response.status}`;
     // The provider's own description is not shown: it may echo request parameters.
-    throw new OidcError(what === 'refresh' ? 'refresh_failed' : 'provider_error', `The provider refused the ${what} (${code.slice(0, 60)}).`, {
-      status: response.status,
-      details: { provider_error: code.slice(0, 60) }
-    });
+    throw new OidcError(
+      what === 'refresh' ? 'refresh_failed' : 'provider_error',
+      `The provider refused the ${what} (${code.slice(0, 60)}).`,
+      {
+        status: response.status,
+        details: { provider_error: code.slice(0, 60) }
+      }
+    );
   }
   if (!isRecord(body) || typeof body.access_token !== 'string' || !body.access_token) {
-    throw new OidcError('provider_error', `The provider's answer to the ${what} has no access token.`);
+    throw new OidcError(
+      'provider_error',
+      `The provider's answer to the ${what} has no access token.`
+    );
   }
-  const text = (key: string): string | null => (typeof body[key] === 'string' && body[key] ? (body[key] as string) : null);
+  const text = (key: string): string | null =>
+    typeof body[key] === 'string' && body[key] ? (body[key] as string) : null;
   return {
     access_token: body.access_token,
     token_type: text('token_type') ?? 'Bearer',
@@ -57,22 +70,43 @@ export async function tokenRequest(
 }
 
 /** GET userinfo with the access token. */
-export async function userinfo(fetchFn: typeof fetch, url: string, accessToken: string): Promise<Record<string, unknown>> {
+export async function userinfo(
+  fetchFn: typeof fetch,
+  url: string,
+  accessToken: string
+): Promise<Record<string, unknown>> {
   let response: Response;
   try {
-    response = await fetchFn(url, { headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' }, credentials: 'omit' });
+    response = await fetchFn(url, {
+      headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
+      credentials: 'omit'
+    });
   } catch (error) {
-    throw new OidcError('provider_unavailable', "The provider's userinfo endpoint did not answer (network or CORS).", { cause: error });
+    throw new OidcError(
+      'provider_unavailable',
+      "The provider's userinfo endpoint did not answer (network or CORS).",
+      { cause: error }
+    );
   }
   const body = await response.json().catch(() => null);
   if (!response.ok || !isRecord(body)) {
-    throw new OidcError('provider_error', `The provider's userinfo endpoint answered HTTP ${response.status}.`, { status: response.status });
+    throw new OidcError(
+      'provider_error',
+      `The provider's userinfo endpoint answered HTTP ${response.status}.`,
+      { status: response.status }
+    );
   }
   return body;
 }
 
 /** Revoke `token` (RFC 7009); failures are ignored (the session ends here anyway). */
-export async function revoke(fetchFn: typeof fetch, metadata: IProviderMetadata, clientId: string, token: string, hint: string): Promise<boolean> {
+export async function revoke(
+  fetchFn: typeof fetch,
+  metadata: IProviderMetadata,
+  clientId: string,
+  token: string,
+  hint: string
+): Promise<boolean> {
   if (!metadata.revocation_endpoint) {
     return false;
   }
@@ -93,7 +127,11 @@ export async function revoke(fetchFn: typeof fetch, metadata: IProviderMetadata,
  * The provider's end-session URL (RP-initiated logout) as the server builds it: `client_id`
  * and `logout_hint` (the email), never the id_token (a URL ends up in history and logs).
  */
-export function endSessionUrl(metadata: IProviderMetadata, clientId: string, email: string): string | null {
+export function endSessionUrl(
+  metadata: IProviderMetadata,
+  clientId: string,
+  email: string
+): string | null {
   if (!metadata.end_session_endpoint) {
     return null;
   }

@@ -30,7 +30,17 @@ import { remoteKeys } from './idtoken';
 import { preflight } from './preflight';
 import { relay } from './relay';
 import { callbackMessage, ICallbackMessage, PendingSignIns } from './signin';
-import { CALLBACK_CHANNEL, defaultLocks, IChannel, ILocks, isTabMessage, ISessionRecord, openChannel, SESSIONS_CHANNEL, TabMessage } from './tabs';
+import {
+  CALLBACK_CHANNEL,
+  defaultLocks,
+  IChannel,
+  ILocks,
+  isTabMessage,
+  ISessionRecord,
+  openChannel,
+  SESSIONS_CHANNEL,
+  TabMessage
+} from './tabs';
 
 /** The browser engine. */
 export class BrowserEngine implements IDisposableSessionEngine {
@@ -100,49 +110,97 @@ export class BrowserEngine implements IDisposableSessionEngine {
     const env = this._environment(body.environment);
     const application = body.application || null;
     if (application && !(application in env.applications)) {
-      throw new OidcError('invalid_request', `Unknown application ${application}; known: ${Object.keys(env.applications).join(', ') || 'none'}.`, { status: 400 });
+      throw new OidcError(
+        'invalid_request',
+        `Unknown application ${application}; known: ${Object.keys(env.applications).join(', ') || 'none'}.`,
+        { status: 400 }
+      );
     }
     const metadata = await this._metadata(env);
-    const request = await authorizationRequest({ env, metadata, application, loginHint: (body.login_hint ?? '').trim(), redirectUri: this._config.redirect_uri });
+    const request = await authorizationRequest({
+      env,
+      metadata,
+      application,
+      loginHint: (body.login_hint ?? '').trim(),
+      redirectUri: this._config.redirect_uri
+    });
     const expiresAt = this._now() + this._config.callback_timeout * 1000;
-    this._pending.add({ request, environment: env.name, application, loginHint: (body.login_hint ?? '').trim(), expiresAt }, () => this._bump());
+    this._pending.add(
+      {
+        request,
+        environment: env.name,
+        application,
+        loginHint: (body.login_hint ?? '').trim(),
+        expiresAt
+      },
+      () => this._bump()
+    );
     this._bump();
     // The authorization URL is the start link too: the verifier stays in this tab, and the
     // callback page finds this tab (opener, or the callback channel for a link opened elsewhere).
-    return { url: request.url, state: request.state, expires_in: this._config.callback_timeout, start_url: request.url };
+    return {
+      url: request.url,
+      state: request.state,
+      expires_in: this._config.callback_timeout,
+      start_url: request.url
+    };
   }
 
-  async awaitLogin(state: string, waitSeconds?: number, signal?: AbortSignal): Promise<IAwaitReply> {
+  async awaitLogin(
+    state: string,
+    waitSeconds?: number,
+    signal?: AbortSignal
+  ): Promise<IAwaitReply> {
     const entry = this._pending.get(state);
     const done = entry?.done ?? this._finished.get(state);
     if (!done) {
-      throw new OidcError('state_mismatch', 'No sign-in with this state is waiting in this page.', { status: 400 });
+      throw new OidcError('state_mismatch', 'No sign-in with this state is waiting in this page.', {
+        status: 400
+      });
     }
     const waited = await Promise.race([
       done.then(key => ({ key })),
-      this._changeOrTimeout((waitSeconds ?? this._config.callback_timeout) * 1000, signal, done).then(() => null)
+      this._changeOrTimeout(
+        (waitSeconds ?? this._config.callback_timeout) * 1000,
+        signal,
+        done
+      ).then(() => null)
     ]);
     if (!waited) {
       return { status: 'pending' };
     }
     const session = this._sessions.get(waited.key);
     if (!session) {
-      throw new OidcError('not_authenticated', 'The session ended before it could be read.', { status: 401 });
+      throw new OidcError('not_authenticated', 'The session ended before it could be read.', {
+        status: 401
+      });
     }
     return { status: 'signed_in', session: this._info(session) };
   }
 
   async cancel(state: string): Promise<void> {
     if (!this._pending.get(state)) {
-      throw new OidcError('state_mismatch', 'No sign-in with this state is waiting in this page.', { status: 400 });
+      throw new OidcError('state_mismatch', 'No sign-in with this state is waiting in this page.', {
+        status: 400
+      });
     }
-    this._pending.end(state, new OidcError('login_cancelled', 'The sign-in was cancelled.', { status: 409 }));
+    this._pending.end(
+      state,
+      new OidcError('login_cancelled', 'The sign-in was cancelled.', { status: 409 })
+    );
     this._bump();
   }
 
   async token(body: ITarget & { min_valid?: number } = {}): Promise<ITokenReply> {
-    const session = await this._refresh(this._find(body).key, { minValid: body.min_valid ?? this._margin });
-    return { ...this._info(session), access_token: session.access_token, id_token: session.id_token, token_type: session.token_type };
+    const session = await this._refresh(this._find(body).key, {
+      minValid: body.min_valid ?? this._margin
+    });
+    return {
+      ...this._info(session),
+      access_token: session.access_token,
+      id_token: session.id_token,
+      token_type: session.token_type
+    };
   }
 
   async refresh(body: ITarget = {}): Promise<ISessionInfo> {
@@ -167,25 +225,51 @@ export class BrowserEngine implements IDisposableSessionEngine {
       }
       await revoke(this._fetch, metadata, env.client_id, session.access_token, 'access_token');
     }
-    return { signed_out: session !== undefined, end_session_url: metadata ? endSessionUrl(metadata, env.client_id, session?.email ?? '') : null };
+    return {
+      signed_out: session !== undefined,
+      end_session_url: metadata
+        ? endSessionUrl(metadata, env.client_id, session?.email ?? '')
+        : null
+    };
   }
 
   async jwks(environment: string): Promise<IJwksReply> {
     const env = this._environment(environment);
     const metadata = await this._metadata(env);
     const response = await this._fetch(metadata.jwks_uri, { credentials: 'omit' }).catch(error => {
-      throw new OidcError('provider_unavailable', "The provider's JWKS did not answer (network or CORS).", { cause: error });
+      throw new OidcError(
+        'provider_unavailable',
+        "The provider's JWKS did not answer (network or CORS).",
+        { cause: error }
+      );
     });
     const jwks = await response.json().catch(() => ({ keys: [] }));
-    return { issuer: env.issuer, discovery: metadata.raw, jwks, environment: env.name, client_id: env.client_id, discovery_mode: 'auto' };
+    return {
+      issuer: env.issuer,
+      discovery: metadata.raw,
+      jwks,
+      environment: env.name,
+      client_id: env.client_id,
+      discovery_mode: 'auto'
+    };
   }
 
   async preflight(environment: string): Promise<IPreflightReport> {
     const env = this._environment(environment);
-    return preflight(env, this._config.redirect_uri, () => this._metadata(env), () => this.jwks(env.name));
+    return preflight(
+      env,
+      this._config.redirect_uri,
+      () => this._metadata(env),
+      () => this.jwks(env.name)
+    );
   }
 
-  relay(method: 'GET' | 'POST', path: string, body: object = {}, signal?: AbortSignal): Promise<IRawReply> {
+  relay(
+    method: 'GET' | 'POST',
+    path: string,
+    body: object = {},
+    signal?: AbortSignal
+  ): Promise<IRawReply> {
     return relay(this, method, path, body, signal);
   }
 
@@ -253,35 +337,48 @@ export class BrowserEngine implements IDisposableSessionEngine {
    * (or call) refreshed it meanwhile — `minValid`: still valid that long; `after`: the
    * generation the caller saw.
    */
-  private _refresh(key: string, when: { minValid?: number; after?: number }): Promise<ISessionRecord> {
-    return this._locks.request(`jupyterlab-oidc-refresh:${this._callbackOrigin}:${key}`, async () => {
-      const session = this._sessions.get(key);
-      if (!session) {
-        throw new OidcError('not_authenticated', 'Not signed in: sign in from the OpenID Connect panel.', { status: 401 });
-      }
-      const fresh = when.after !== undefined ? session.generation > when.after : session.expires_at - this._now() > (when.minValid ?? 0) * 1000;
-      if (fresh) {
-        return session;
-      }
-      const env = this._environment(session.environment);
-      let next: ISessionRecord;
-      try {
-        next = await refreshSession(this._ctx, env, await this._metadata(env), session);
-      } catch (error) {
-        const newer = this._sessions.get(key);
-        if (newer && newer.generation > session.generation) {
-          return newer; // another tab rotated the token meanwhile: its answer counts
+  private _refresh(
+    key: string,
+    when: { minValid?: number; after?: number }
+  ): Promise<ISessionRecord> {
+    return this._locks.request(
+      `jupyterlab-oidc-refresh:${this._callbackOrigin}:${key}`,
+      async () => {
+        const session = this._sessions.get(key);
+        if (!session) {
+          throw new OidcError(
+            'not_authenticated',
+            'Not signed in: sign in from the OpenID Connect panel.',
+            { status: 401 }
+          );
         }
-        if (OidcError.from(error).details.ended) {
-          this._forget(key, true);
+        const fresh =
+          when.after !== undefined
+            ? session.generation > when.after
+            : session.expires_at - this._now() > (when.minValid ?? 0) * 1000;
+        if (fresh) {
+          return session;
         }
-        throw error;
+        const env = this._environment(session.environment);
+        let next: ISessionRecord;
+        try {
+          next = await refreshSession(this._ctx, env, await this._metadata(env), session);
+        } catch (error) {
+          const newer = this._sessions.get(key);
+          if (newer && newer.generation > session.generation) {
+            return newer; // another tab rotated the token meanwhile: its answer counts
+          }
+          if (OidcError.from(error).details.ended) {
+            this._forget(key, true);
+          }
+          throw error;
+        }
+        this._store(next, true);
+        // Hold the lock until the other tabs have the rotated token (the channel is async).
+        await new Promise(resolve => setTimeout(resolve, this._settleMs));
+        return next;
       }
-      this._store(next, true);
-      // Hold the lock until the other tabs have the rotated token (the channel is async).
-      await new Promise(resolve => setTimeout(resolve, this._settleMs));
-      return next;
-    });
+    );
   }
 
   private _store(record: ISessionRecord, announce: boolean): void {
@@ -302,7 +399,11 @@ export class BrowserEngine implements IDisposableSessionEngine {
     }
     this._sessions.delete(key);
     if (announce) {
-      this._channel.postMessage({ t: 'ended', key, signed_in_at: session.signed_in_at } satisfies TabMessage);
+      this._channel.postMessage({
+        t: 'ended',
+        key,
+        signed_in_at: session.signed_in_at
+      } satisfies TabMessage);
     }
     this._bump();
   }
@@ -314,9 +415,12 @@ export class BrowserEngine implements IDisposableSessionEngine {
       return;
     }
     const delay = Math.max(1000, record.expires_at - this._now() - this._margin * 1000);
-    this._timers.set(record.key, setTimeout(() => {
-      void this._refresh(record.key, { minValid: this._margin }).catch(() => undefined);
-    }, delay));
+    this._timers.set(
+      record.key,
+      setTimeout(() => {
+        void this._refresh(record.key, { minValid: this._margin }).catch(() => undefined);
+      }, delay)
+    );
   }
 
   private _onTabMessage = (event: MessageEvent): void => {
@@ -326,7 +430,10 @@ export class BrowserEngine implements IDisposableSessionEngine {
     }
     if (message.t === 'hello') {
       if (this._sessions.size) {
-        this._channel.postMessage({ t: 'sync', sessions: [...this._sessions.values()] } satisfies TabMessage);
+        this._channel.postMessage({
+          t: 'sync',
+          sessions: [...this._sessions.values()]
+        } satisfies TabMessage);
       }
     } else if (message.t === 'ended') {
       const mine = this._sessions.get(message.key);
@@ -336,7 +443,10 @@ export class BrowserEngine implements IDisposableSessionEngine {
     } else {
       for (const record of message.t === 'sync' ? message.sessions : [message.session]) {
         const mine = this._sessions.get(record.key);
-        const newer = !mine || record.signed_in_at > mine.signed_in_at || (record.signed_in_at === mine.signed_in_at && record.generation > mine.generation);
+        const newer =
+          !mine ||
+          record.signed_in_at > mine.signed_in_at ||
+          (record.signed_in_at === mine.signed_in_at && record.generation > mine.generation);
         if (newer && this._config.environments.some(env => env.name === record.environment)) {
           this._store(record, false);
         }
@@ -348,7 +458,11 @@ export class BrowserEngine implements IDisposableSessionEngine {
     const wanted = name || this._config.default_environment;
     const env = this._config.environments.find(e => e.name === wanted);
     if (!env) {
-      throw new OidcError('unknown_environment', `Unknown environment ${wanted}; known: ${this._config.environments.map(e => e.name).join(', ')}.`, { status: 404 });
+      throw new OidcError(
+        'unknown_environment',
+        `Unknown environment ${wanted}; known: ${this._config.environments.map(e => e.name).join(', ')}.`,
+        { status: 404 }
+      );
     }
     return env;
   }
@@ -357,7 +471,11 @@ export class BrowserEngine implements IDisposableSessionEngine {
     const env = this._environment(target.environment);
     const session = this._sessions.get(sessionKey(env.name, target.application || null));
     if (!session) {
-      throw new OidcError('not_authenticated', 'Not signed in: sign in from the OpenID Connect panel.', { status: 401, details: { environment: env.name } });
+      throw new OidcError(
+        'not_authenticated',
+        'Not signed in: sign in from the OpenID Connect panel.',
+        { status: 401, details: { environment: env.name } }
+      );
     }
     return session;
   }
@@ -410,7 +528,11 @@ export class BrowserEngine implements IDisposableSessionEngine {
   }
 
   /** Resolves on the next change, after `ms`, on abort, or when `also` settles. */
-  private _changeOrTimeout(ms: number, signal?: AbortSignal, also?: Promise<unknown>): Promise<void> {
+  private _changeOrTimeout(
+    ms: number,
+    signal?: AbortSignal,
+    also?: Promise<unknown>
+  ): Promise<void> {
     return new Promise(resolve => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -426,7 +548,11 @@ export class BrowserEngine implements IDisposableSessionEngine {
     });
   }
 
-  private _ctx: IExchangeContext = { fetch: (i, o) => this._fetch(i, o), now: () => this._now(), keys: m => this._keys(m) };
+  private _ctx: IExchangeContext = {
+    fetch: (i, o) => this._fetch(i, o),
+    now: () => this._now(),
+    keys: m => this._keys(m)
+  };
   private _config: IBrowserConfig;
   private _fetch: typeof fetch;
   private _locks: ILocks;

@@ -32,27 +32,52 @@ export async function completeSignIn(
   message: ICallbackMessage
 ): Promise<ISessionRecord> {
   if (message.error || !message.code) {
-    throw new OidcError('provider_error', `The provider refused the sign-in (${(message.error ?? 'no code').slice(0, 60)}).`, { status: 502 });
+    throw new OidcError(
+      'provider_error',
+      `The provider refused the sign-in (${(message.error ?? 'no code').slice(0, 60)}).`,
+      { status: 502 }
+    );
   }
   if (message.iss !== null && message.iss !== metadata.issuer) {
-    throw new OidcError('provider_error', 'The callback came from another provider (iss does not match): nothing was stored.', { status: 502, details: { check: 'iss' } });
+    throw new OidcError(
+      'provider_error',
+      'The callback came from another provider (iss does not match): nothing was stored.',
+      { status: 502, details: { check: 'iss' } }
+    );
   }
-  const tokens = await tokenRequest(ctx.fetch, metadata, {
-    grant_type: 'authorization_code',
-    code: message.code,
-    redirect_uri: entry.request.redirectUri,
-    code_verifier: entry.request.verifier,
-    client_id: env.client_id
-  }, 'code exchange');
+  const tokens = await tokenRequest(
+    ctx.fetch,
+    metadata,
+    {
+      grant_type: 'authorization_code',
+      code: message.code,
+      redirect_uri: entry.request.redirectUri,
+      code_verifier: entry.request.verifier,
+      client_id: env.client_id
+    },
+    'code exchange'
+  );
   try {
     if (!tokens.id_token) {
-      throw new OidcError('invalid_id_token', 'The provider sent no id_token. Nothing was stored.', { status: 502, details: { check: 'structure' } });
+      throw new OidcError(
+        'invalid_id_token',
+        'The provider sent no id_token. Nothing was stored.',
+        { status: 502, details: { check: 'structure' } }
+      );
     }
     let claims: Record<string, unknown> = await verifyIdToken({
-      idToken: tokens.id_token, metadata, clientId: env.client_id, nonce: entry.request.nonce, keys: ctx.keys(metadata), now: ctx.now()
+      idToken: tokens.id_token,
+      metadata,
+      clientId: env.client_id,
+      nonce: entry.request.nonce,
+      keys: ctx.keys(metadata),
+      now: ctx.now()
     });
     if (!claims.email && metadata.userinfo_endpoint) {
-      claims = mergeUserinfo(claims, await userinfo(ctx.fetch, metadata.userinfo_endpoint, tokens.access_token));
+      claims = mergeUserinfo(
+        claims,
+        await userinfo(ctx.fetch, metadata.userinfo_endpoint, tokens.access_token)
+      );
     }
     const email = enforceLoginHint(claims, entry.loginHint, env.require_verified_email);
     const now = ctx.now();
@@ -68,7 +93,12 @@ export async function completeSignIn(
       name: typeof claims.name === 'string' ? claims.name : '',
       identity: identityOf(claims),
       scope: tokens.scope ?? entry.request.scope,
-      audience: typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [],
+      audience:
+        typeof aud === 'string'
+          ? [aud]
+          : Array.isArray(aud)
+            ? aud.filter((a): a is string => typeof a === 'string')
+            : [],
       access_token: tokens.access_token,
       token_type: tokens.token_type,
       id_token: tokens.id_token,
@@ -99,22 +129,50 @@ export async function refreshSession(
   session: ISessionRecord
 ): Promise<ISessionRecord> {
   if (!session.refresh_token) {
-    throw new OidcError('session_expired', 'The session cannot be renewed (no refresh token): sign in again.', { status: 401 });
+    throw new OidcError(
+      'session_expired',
+      'The session cannot be renewed (no refresh token): sign in again.',
+      { status: 401 }
+    );
   }
   let tokens;
   try {
-    tokens = await tokenRequest(ctx.fetch, metadata, { grant_type: 'refresh_token', refresh_token: session.refresh_token, client_id: env.client_id }, 'refresh');
+    tokens = await tokenRequest(
+      ctx.fetch,
+      metadata,
+      {
+        grant_type: 'refresh_token',
+        refresh_token: session.refresh_token,
+        client_id: env.client_id
+      },
+      'refresh'
+    );
   } catch (error) {
     const e = OidcError.from(error);
     if (e.detail('provider_error') === 'invalid_grant') {
-      throw new OidcError('session_expired', 'The provider ended the session: sign in again.', { status: 401, cause: e, details: { ended: true } });
+      throw new OidcError('session_expired', 'The provider ended the session: sign in again.', {
+        status: 401,
+        cause: e,
+        details: { ended: true }
+      });
     }
     throw e;
   }
   if (tokens.id_token) {
-    const claims = await verifyIdToken({ idToken: tokens.id_token, metadata, clientId: env.client_id, nonce: null, keys: ctx.keys(metadata), now: ctx.now() });
+    const claims = await verifyIdToken({
+      idToken: tokens.id_token,
+      metadata,
+      clientId: env.client_id,
+      nonce: null,
+      keys: ctx.keys(metadata),
+      now: ctx.now()
+    });
     if (claims.sub !== session.sub) {
-      throw new OidcError('invalid_id_token', 'The refreshed id_token names another user; the session was ended.', { status: 502, details: { check: 'sub', ended: true } });
+      throw new OidcError(
+        'invalid_id_token',
+        'The refreshed id_token names another user; the session was ended.',
+        { status: 502, details: { check: 'sub', ended: true } }
+      );
     }
   }
   const now = ctx.now();

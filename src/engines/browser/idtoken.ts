@@ -14,7 +14,15 @@ import type { IProviderMetadata } from './discovery';
 export const LEEWAY_SECONDS = 60;
 
 /** The claims shown as the identity (as `IDENTITY_CLAIMS` on the server). */
-export const IDENTITY_CLAIMS = ['sub', 'email', 'email_verified', 'name', 'preferred_username', 'given_name', 'family_name'];
+export const IDENTITY_CLAIMS = [
+  'sub',
+  'email',
+  'email_verified',
+  'name',
+  'preferred_username',
+  'given_name',
+  'family_name'
+];
 
 /** What `verifyIdToken` needs. */
 export interface IVerifyOptions {
@@ -30,7 +38,10 @@ export interface IVerifyOptions {
 }
 
 /** The provider's remote key set: fetched with CORS, cached, refetched on an unknown kid. */
-export function remoteKeys(metadata: IProviderMetadata, fetchFn?: typeof fetch): ReturnType<typeof createRemoteJWKSet> {
+export function remoteKeys(
+  metadata: IProviderMetadata,
+  fetchFn?: typeof fetch
+): ReturnType<typeof createRemoteJWKSet> {
   const options: Parameters<typeof createRemoteJWKSet>[1] = { cooldownDuration: 60_000 };
   if (fetchFn) {
     options[customFetch] = (url, init) => fetchFn(url, { ...init, credentials: 'omit' });
@@ -42,7 +53,9 @@ export function remoteKeys(metadata: IProviderMetadata, fetchFn?: typeof fetch):
 export async function verifyIdToken(options: IVerifyOptions): Promise<JWTPayload> {
   const { metadata, clientId } = options;
   const allowed = ALLOWED_ALGORITHMS.filter(
-    alg => !metadata.id_token_signing_alg_values_supported || metadata.id_token_signing_alg_values_supported.includes(alg)
+    alg =>
+      !metadata.id_token_signing_alg_values_supported ||
+      metadata.id_token_signing_alg_values_supported.includes(alg)
   );
   let payload: JWTPayload;
   try {
@@ -61,16 +74,22 @@ export async function verifyIdToken(options: IVerifyOptions): Promise<JWTPayload
   if (typeof payload.iat !== 'number' || payload.iat - LEEWAY_SECONDS > seconds) {
     throw invalid('iat', 'The id_token was issued in the future (iat): check the clocks.');
   }
-  const audiences = typeof payload.aud === 'string' ? [payload.aud] : payload.aud ?? [];
+  const audiences = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);
   if (payload.azp !== undefined && payload.azp !== clientId) {
-    throw invalid('azp', `The id_token was issued to ${String(payload.azp)} (azp), not to this client.`);
+    throw invalid(
+      'azp',
+      `The id_token was issued to ${String(payload.azp)} (azp), not to this client.`
+    );
   }
   if (audiences.length > 1 && payload.azp !== clientId) {
     throw invalid('azp', 'The id_token has several audiences but no azp naming this client.');
   }
   if (options.nonce !== null) {
     if (payload.nonce !== options.nonce) {
-      throw invalid('nonce', 'The id_token does not carry the nonce of this sign-in (replayed or mixed up).');
+      throw invalid(
+        'nonce',
+        'The id_token does not carry the nonce of this sign-in (replayed or mixed up).'
+      );
     }
   } else if (payload.nonce !== undefined && typeof payload.nonce !== 'string') {
     throw invalid('nonce', 'The refreshed id_token has a malformed nonce.');
@@ -79,13 +98,23 @@ export async function verifyIdToken(options: IVerifyOptions): Promise<JWTPayload
 }
 
 /** Identity claims of the id_token, completed by userinfo (whose `sub` must match). */
-export function mergeUserinfo(claims: Record<string, unknown>, userinfo: Record<string, unknown>): Record<string, unknown> {
+export function mergeUserinfo(
+  claims: Record<string, unknown>,
+  userinfo: Record<string, unknown>
+): Record<string, unknown> {
   if (userinfo.sub !== claims.sub) {
-    throw invalid('userinfo_sub', "The provider's userinfo answered for a different user than the id_token; nothing was stored. Sign in again.");
+    throw invalid(
+      'userinfo_sub',
+      "The provider's userinfo answered for a different user than the id_token; nothing was stored. Sign in again."
+    );
   }
   const merged = { ...claims };
   for (const name of IDENTITY_CLAIMS) {
-    if ((merged[name] === undefined || merged[name] === null) && userinfo[name] !== undefined && userinfo[name] !== null) {
+    if (
+      (merged[name] === undefined || merged[name] === null) &&
+      userinfo[name] !== undefined &&
+      userinfo[name] !== null
+    ) {
       merged[name] = userinfo[name];
     }
   }
@@ -94,7 +123,9 @@ export function mergeUserinfo(claims: Record<string, unknown>, userinfo: Record<
 
 /** The claims worth showing (no token material). */
 export function identityOf(claims: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(IDENTITY_CLAIMS.filter(name => name in claims).map(name => [name, claims[name]]));
+  return Object.fromEntries(
+    IDENTITY_CLAIMS.filter(name => name in claims).map(name => [name, claims[name]])
+  );
 }
 
 /** `String.prototype.toLowerCase()` equality of two NFC strings (as `same_email` on the server). */
@@ -106,21 +137,33 @@ export function sameEmail(a: string, b: string): boolean {
 }
 
 /** The authenticated email, or throws `identity_mismatch` (as `enforce_login_hint`). */
-export function enforceLoginHint(claims: Record<string, unknown>, loginHint: string, requireVerifiedEmail: boolean): string {
+export function enforceLoginHint(
+  claims: Record<string, unknown>,
+  loginHint: string,
+  requireVerifiedEmail: boolean
+): string {
   const email = typeof claims.email === 'string' ? claims.email.trim() : '';
   const expected = loginHint.trim();
   if (!expected) {
     return email;
   }
   if (!email) {
-    throw new OidcError('identity_mismatch', `This sign-in was for ${expected}, but the provider did not say which email signed in (no email claim in the id_token or userinfo). Nothing was stored. Ask your admin to grant the 'email' scope.`, {
-      details: { expected, actual: null }
-    });
+    throw new OidcError(
+      'identity_mismatch',
+      `This sign-in was for ${expected}, but the provider did not say which email signed in (no email claim in the id_token or userinfo). Nothing was stored. Ask your admin to grant the 'email' scope.`,
+      {
+        details: { expected, actual: null }
+      }
+    );
   }
   if (!sameEmail(email, expected)) {
-    throw new OidcError('identity_mismatch', `You signed in as ${email}, but this sign-in was for ${expected}. Nothing was stored — sign in again with the right account.`, {
-      details: { expected, actual: email }
-    });
+    throw new OidcError(
+      'identity_mismatch',
+      `You signed in as ${email}, but this sign-in was for ${expected}. Nothing was stored — sign in again with the right account.`,
+      {
+        details: { expected, actual: email }
+      }
+    );
   }
   const verified = claims.email_verified;
   if (requireVerifiedEmail && verified !== true) {
@@ -130,15 +173,22 @@ export function enforceLoginHint(claims: Record<string, unknown>, loginHint: str
         : verified === undefined || verified === null
           ? 'does not say it is verified'
           : `sends email_verified as ${JSON.stringify(verified).slice(0, 40)}, not the JSON boolean true`;
-    throw new OidcError('identity_mismatch', `The provider ${said} for the email ${email}. Nothing was stored. Verify the address with your provider.`, {
-      details: { expected, actual: email, reason: 'email_not_verified' }
-    });
+    throw new OidcError(
+      'identity_mismatch',
+      `The provider ${said} for the email ${email}. Nothing was stored. Verify the address with your provider.`,
+      {
+        details: { expected, actual: email, reason: 'email_not_verified' }
+      }
+    );
   }
   return email;
 }
 
 function invalid(check: string, message: string, cause?: unknown): OidcError {
-  return new OidcError('invalid_id_token', `${message} Nothing was stored.`, { details: { check }, cause });
+  return new OidcError('invalid_id_token', `${message} Nothing was stored.`, {
+    details: { check },
+    cause
+  });
 }
 
 namespace Private {
@@ -156,7 +206,10 @@ namespace Private {
     if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
       return 'signature';
     }
-    if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    if (
+      error instanceof joseErrors.JWKSNoMatchingKey ||
+      error instanceof joseErrors.JWKSMultipleMatchingKeys
+    ) {
       return 'key';
     }
     if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) {

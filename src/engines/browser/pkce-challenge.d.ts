@@ -4,5 +4,9 @@ declare module 'pkce-challenge' {
   export default function pkceChallenge(
     length?: number,
     method?: 'S256' | 'plain'
-  ): Promise<{ code_verifier: string; code_challenge: string; code_challenge_method: 'S256' | 'plain' }>;
+  ): Promise<{
+    code_verifier: string;
+    code_challenge: string;
+    code_challenge_method: 'S256' | 'plain';
+  }>;
 }

@@ -16,14 +16,25 @@ export async function preflight(
   jwks: () => Promise<IJwksReply>
 ): Promise<IPreflightReport> {
   const checks: IPreflightCheck[] = [];
-  const add = (name: string, title: string, outcome: IPreflightCheck['outcome'], message: string, hint = '') =>
-    checks.push({ name, title, outcome, message, hint });
+  const add = (
+    name: string,
+    title: string,
+    outcome: IPreflightCheck['outcome'],
+    message: string,
+    hint = ''
+  ) => checks.push({ name, title, outcome, message, hint });
   let meta: IProviderMetadata | null = null;
   try {
     meta = await metadata();
     add('discovery', 'Discovery (CORS)', 'pass', `issuer ${meta.issuer}`);
   } catch (error) {
-    add('discovery', 'Discovery (CORS)', 'fail', OidcError.from(error).message, `The provider must answer ${globalThis.location?.origin ?? 'this site'} with CORS.`);
+    add(
+      'discovery',
+      'Discovery (CORS)',
+      'fail',
+      OidcError.from(error).message,
+      `The provider must answer ${globalThis.location?.origin ?? 'this site'} with CORS.`
+    );
   }
   if (meta) {
     try {
@@ -34,14 +45,36 @@ export async function preflight(
     }
     const methods = meta.raw.code_challenge_methods_supported;
     const s256 = Array.isArray(methods) && methods.includes('S256');
-    add('pkce', 'PKCE S256', s256 ? 'pass' : 'warn', s256 ? 'S256 supported' : 'The provider does not list S256 (code_challenge_methods_supported).');
-    add('revocation', 'Revocation', meta.revocation_endpoint ? 'pass' : 'warn', meta.revocation_endpoint ?? 'No revocation endpoint: sign-out cannot revoke the tokens.');
+    add(
+      'pkce',
+      'PKCE S256',
+      s256 ? 'pass' : 'warn',
+      s256
+        ? 'S256 supported'
+        : 'The provider does not list S256 (code_challenge_methods_supported).'
+    );
+    add(
+      'revocation',
+      'Revocation',
+      meta.revocation_endpoint ? 'pass' : 'warn',
+      meta.revocation_endpoint ?? 'No revocation endpoint: sign-out cannot revoke the tokens.'
+    );
   } else {
-    for (const [name, title] of [['jwks', 'Provider keys (JWKS)'], ['pkce', 'PKCE S256'], ['revocation', 'Revocation']]) {
+    for (const [name, title] of [
+      ['jwks', 'Provider keys (JWKS)'],
+      ['pkce', 'PKCE S256'],
+      ['revocation', 'Revocation']
+    ]) {
       add(name, title, 'skip', 'needs discovery');
     }
   }
-  add('redirect_uri', 'Redirect URI', 'pass', redirectUri, 'Register it with the provider for this public client (no secret).');
+  add(
+    'redirect_uri',
+    'Redirect URI',
+    'pass',
+    redirectUri,
+    'Register it with the provider for this public client (no secret).'
+  );
   const counts = { pass: 0, warn: 0, fail: 0, skip: 0 };
   for (const check of checks) {
     counts[check.outcome] += 1;

@@ -26,11 +26,18 @@ const STATUS: Record<string, number> = {
 };
 
 /** Answer `{method} oidc/{path}` with `engine`. */
-export async function relay(engine: IOidcAPI, method: 'GET' | 'POST', path: string, body: object = {}, signal?: AbortSignal): Promise<IRawReply> {
+export async function relay(
+  engine: IOidcAPI,
+  method: 'GET' | 'POST',
+  path: string,
+  body: object = {},
+  signal?: AbortSignal
+): Promise<IRawReply> {
   const url = new URL(path.replace(/^\/+/, ''), 'http://engine/');
   const route = url.pathname.slice(1);
   const args: Record<string, unknown> = isRecord(body) ? (body as Record<string, unknown>) : {};
-  const text = (key: string): string | undefined => (typeof args[key] === 'string' ? (args[key] as string) : undefined);
+  const text = (key: string): string | undefined =>
+    typeof args[key] === 'string' ? (args[key] as string) : undefined;
   const target = { environment: text('environment'), application: text('application') ?? null };
   try {
     let answer: unknown;
@@ -56,7 +63,14 @@ export async function relay(engine: IOidcAPI, method: 'GET' | 'POST', path: stri
     } else if (method === 'POST' && route === 'logout') {
       answer = await engine.logout(target);
     } else {
-      return { status: 404, ok: false, body: { error: 'invalid_request', message: `The browser engine has no route ${method} oidc/${route}.` } };
+      return {
+        status: 404,
+        ok: false,
+        body: {
+          error: 'invalid_request',
+          message: `The browser engine has no route ${method} oidc/${route}.`
+        }
+      };
     }
     return { status: 200, ok: true, body: answer };
   } catch (error) {

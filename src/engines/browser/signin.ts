@@ -37,17 +37,27 @@ export function callbackMessage(data: unknown): ICallbackMessage | null {
     return null;
   }
   const m = data as Record<string, unknown>;
-  const text = (key: string): string | null => (typeof m[key] === 'string' && m[key] ? (m[key] as string) : null);
+  const text = (key: string): string | null =>
+    typeof m[key] === 'string' && m[key] ? (m[key] as string) : null;
   if (m.type !== CALLBACK_MESSAGE || !text('state')) {
     return null;
   }
-  return { type: CALLBACK_MESSAGE, state: text('state')!, code: text('code'), error: text('error'), iss: text('iss') };
+  return {
+    type: CALLBACK_MESSAGE,
+    state: text('state')!,
+    code: text('code'),
+    error: text('error'),
+    iss: text('iss')
+  };
 }
 
 /** The pending sign-ins of this tab. */
 export class PendingSignIns {
   /** Add a sign-in; it fails with `login_timeout` after `timeoutSeconds`. */
-  add(options: Omit<IPendingSignIn, 'done' | 'resolve' | 'reject' | 'timer' | 'callbackReceived'>, onChange: () => void): IPendingSignIn {
+  add(
+    options: Omit<IPendingSignIn, 'done' | 'resolve' | 'reject' | 'timer' | 'callbackReceived'>,
+    onChange: () => void
+  ): IPendingSignIn {
     let resolve!: (key: string) => void;
     let reject!: (error: OidcError) => void;
     const done = new Promise<string>((res, rej) => {
@@ -56,11 +66,28 @@ export class PendingSignIns {
     });
     done.catch(() => undefined); // awaited by awaitLogin; unhandled otherwise
     const state = options.request.state;
-    const timer = setTimeout(() => {
-      this.end(state, new OidcError('login_timeout', 'The sign-in took too long and was abandoned. Sign in again.', { status: 410 }));
-      onChange();
-    }, Math.max(0, options.expiresAt - Date.now()));
-    const entry: IPendingSignIn = { ...options, callbackReceived: false, done, resolve, reject, timer };
+    const timer = setTimeout(
+      () => {
+        this.end(
+          state,
+          new OidcError(
+            'login_timeout',
+            'The sign-in took too long and was abandoned. Sign in again.',
+            { status: 410 }
+          )
+        );
+        onChange();
+      },
+      Math.max(0, options.expiresAt - Date.now())
+    );
+    const entry: IPendingSignIn = {
+      ...options,
+      callbackReceived: false,
+      done,
+      resolve,
+      reject,
+      timer
+    };
     this._entries.set(state, entry);
     return entry;
   }

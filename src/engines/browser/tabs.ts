@@ -31,7 +31,12 @@ export function openChannel(name: string): IChannel {
   if (typeof BroadcastChannel !== 'undefined') {
     return new BroadcastChannel(name);
   }
-  return { postMessage: () => undefined, addEventListener: () => undefined, removeEventListener: () => undefined, close: () => undefined };
+  return {
+    postMessage: () => undefined,
+    addEventListener: () => undefined,
+    removeEventListener: () => undefined,
+    close: () => undefined
+  };
 }
 
 /** The browser's Web Locks, or an in-page mutex where they are missing (one tab only). */
