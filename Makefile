@@ -39,6 +39,7 @@ format: install
 	npm run lint
 
 test: build /usr/bin/chromium
+	$(MAKE) --no-print-directory lint
 	npm test
 	node --test dev/idp/selftest.mjs
 	$(PY) -m pytest

@@ -27,14 +27,15 @@ import subprocess
 from typing import Any
 
 import httpx
-
 from stack import ROOT, demo_stack, free_port, progress
 
 PULLS = 500
 GAP_SECONDS = 0.1
 ROUNDS = 10  # the variants take turns, 50 pulls each per round
-VARIANTS = [{"name": "default", "kinds": ["back_to_back", "spaced", "cell_start"]},
-            {"name": "nodelay", "nodelay": True, "kinds": ["cell_start"]}]
+VARIANTS = [
+    {"name": "default", "kinds": ["back_to_back", "spaced", "cell_start"]},
+    {"name": "nodelay", "nodelay": True, "kinds": ["cell_start"]},
+]
 
 
 def run(pulls: int = PULLS) -> dict[str, Any]:
@@ -43,22 +44,45 @@ def run(pulls: int = PULLS) -> dict[str, Any]:
     if not shutil.which("/usr/bin/chromium"):
         return {"skipped": "Debian's Chromium (/usr/bin/chromium) is missing: `apt-get install -y chromium`"}
     extensions = "--ServerApp.jpserver_extensions={'jupyterlab_oidc': True, 'nodelay_ext': True}"
-    with demo_stack(free_port(), free_port(), "--app", "lab", "--expose-app", "--", extensions,
-                    env={"PYTHONPATH": str(ROOT / "bench")}) as stack:
+    with demo_stack(
+        free_port(),
+        free_port(),
+        "--app",
+        "lab",
+        "--expose-app",
+        "--",
+        extensions,
+        env={"PYTHONPATH": str(ROOT / "bench")},
+    ) as stack:
         stack.sign_in()
-        stats = lambda: httpx.get(f"{stack.issuer}/_test/stats").json()["token"].get("refresh_token", 0)  # noqa: E731
+        stats = lambda: httpx.get(f"{stack.issuer}/_test/stats").json()["token"].get("refresh_token", 0)
         before = stats()
-        progress(f"comm in Chromium: {pulls} pulls each back to back, spaced, at cell start, at cell start with TCP_NODELAY")
-        options = {"url": f"{stack.base_url}lab?token={stack.token}", "token": stack.token, "pulls": pulls,
-                   "rounds": ROUNDS, "gap": GAP_SECONDS, "nodelayUrl": f"{stack.base_url}bench/nodelay", "variants": VARIANTS}
-        out = subprocess.run(["node", str(ROOT / "bench" / "comm_browser.mjs"), json.dumps(options)],
-                             capture_output=True, text=True, timeout=900, cwd=ROOT)
+        progress(
+            f"comm in Chromium: {pulls} pulls each back to back, spaced, at cell start, at cell start with TCP_NODELAY"
+        )
+        options = {
+            "url": f"{stack.base_url}lab?token={stack.token}",
+            "token": stack.token,
+            "pulls": pulls,
+            "rounds": ROUNDS,
+            "gap": GAP_SECONDS,
+            "nodelayUrl": f"{stack.base_url}bench/nodelay",
+            "variants": VARIANTS,
+        }
+        out = subprocess.run(
+            ["node", str(ROOT / "bench" / "comm_browser.mjs"), json.dumps(options)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=ROOT,
+        )
         if out.returncode != 0:
             raise RuntimeError(f"comm_browser.mjs failed:\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
         result["provider_refreshes"] = stats() - before
-        result["nodelay_websockets"] = httpx.post(options["nodelayUrl"], json={"on": False}, headers=stack.headers).json()[
-            "applied"]
+        result["nodelay_websockets"] = httpx.post(
+            options["nodelayUrl"], json={"on": False}, headers=stack.headers
+        ).json()["applied"]
         result["gap_ms"] = GAP_SECONDS * 1000
     return result
 
@@ -79,9 +103,13 @@ def report(r: dict[str, Any]) -> str:
     for variant, kind, label in rows:
         v = (r.get(variant) or {}).get(kind)
         if v:
-            lines.append(f"| {label} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} | {v['max_ms']:.2f} | {v['comm_pulls']} | "
-                         f"{v['http_pulls']} |")
-    lines.append(f"\nFrontend: `{r['default']['frontend']}`; provider refreshes during the run: {r['provider_refreshes']}.")
+            lines.append(
+                f"| {label} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} | {v['max_ms']:.2f} | {v['comm_pulls']} | "
+                f"{v['http_pulls']} |"
+            )
+    lines.append(
+        f"\nFrontend: `{r['default']['frontend']}`; provider refreshes during the run: {r['provider_refreshes']}."
+    )
     return "\n".join(lines)
 
 

@@ -22,6 +22,7 @@ import json
 from typing import Any
 
 from kernels import ALICE, kernel_server, provider_calls
+
 from tests.kernel_support import COMM_PRELUDE, FakeFrontend
 
 CACHED_CALLS = 100_000
@@ -115,7 +116,7 @@ def run() -> dict[str, Any]:
 
 def report(r: dict[str, Any]) -> str:
     c = r["cached"]
-    us = lambda ns: f"{ns / 1000:.2f}"  # noqa: E731
+    us = lambda ns: f"{ns / 1000:.2f}"
     lines = [
         f"**Cached** ({c['calls']:,} timed calls in one kernel, blocks of 1,000 alternating with the floor):",
         "",
@@ -137,12 +138,16 @@ def report(r: dict[str, Any]) -> str:
         "| path | p50 ms | p99 ms | max ms | pulls seen on HTTP | provider refreshes |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, label in (("http", "HTTP: `POST oidc/kernel/token` (no browser tab)"),
-                        ("comm_standin", "comm, frontend played over jupyter_client (stand-in, not JupyterLab)")):
+    for name, label in (
+        ("http", "HTTP: `POST oidc/kernel/token` (no browser tab)"),
+        ("comm_standin", "comm, frontend played over jupyter_client (stand-in, not JupyterLab)"),
+    ):
         v = r.get(name)
         if v:
-            lines.append(f"| {label} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} | {v['max_ms']:.2f} | {v['http_pulls']} | "
-                         f"{v['provider_refreshes']} |")
+            lines.append(
+                f"| {label} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} | {v['max_ms']:.2f} | {v['http_pulls']} | "
+                f"{v['provider_refreshes']} |"
+            )
     return "\n".join(lines)
 
 

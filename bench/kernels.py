@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from stack import ROOT
+import stack  # noqa: F401 (puts the checkout on sys.path for the imports below)
 
 from tests.idp import IdentityProvider, start_idp
 from tests.kernel_support import ALICE, CellResult, JupyterServer, RealKernel

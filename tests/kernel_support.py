@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from jupyter_client.blocking import BlockingKernelClient
 
-from .idp import ALICE, BOB, CLIENT_ID, IdentityProvider, open_sign_in_link
+from .idp import ALICE, BOB, CLIENT_ID, IdentityProvider, open_sign_in_link  # noqa: F401 (ALICE, BOB: re-exported to the kernel tests)
 from .support import Reply
 
 BASE_URL = "/x%40y/"
@@ -51,7 +51,7 @@ class CellResult:
         """The JSON the cell printed with :func:`result` (see ``RESULT_MARK``)."""
         for line in reversed(self.stdout.splitlines()):
             if line.startswith(RESULT_MARK):
-                return json.loads(line[len(RESULT_MARK):])
+                return json.loads(line[len(RESULT_MARK) :])
         raise AssertionError(f"the cell printed no result; stdout={self.stdout[-2000:]!r} error={self.error}")
 
 
@@ -111,7 +111,9 @@ class RealKernel:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"cell did not finish within {timeout} s; stdout so far: {result.stdout[-2000:]!r}")
+                raise AssertionError(
+                    f"cell did not finish within {timeout} s; stdout so far: {result.stdout[-2000:]!r}"
+                )
             try:
                 msg = self.client.get_iopub_msg(timeout=min(remaining, 0.2))
             except queue.Empty:
@@ -124,8 +126,11 @@ class RealKernel:
             if kind == "stream":
                 result.stdout += content["text"]
             elif kind == "error":
-                result.error = {"ename": content["ename"], "evalue": content["evalue"],
-                                "traceback": "\n".join(content["traceback"])}
+                result.error = {
+                    "ename": content["ename"],
+                    "evalue": content["evalue"],
+                    "traceback": "\n".join(content["traceback"]),
+                }
             elif kind in ("display_data", "execute_result"):
                 result.displays.append(content["data"])
             elif kind == "status" and content["execution_state"] == "idle":
@@ -190,7 +195,7 @@ class JupyterServer:
             PYTHONUNBUFFERED="1",
         )
         self.log_path = root / "server.log"
-        self._log = open(self.log_path, "w")  # noqa: SIM115
+        self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jupyter_server"], env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=root
         )
@@ -348,7 +353,11 @@ class FakeFrontend:
 
     def _answer(self, data: dict[str, Any]) -> None:
         if data["type"] == "token_request":
-            body = {"environment": data["environment"], "application": data["application"], "min_valid": data["min_valid"]}
+            body = {
+                "environment": data["environment"],
+                "application": data["application"],
+                "min_valid": data["min_valid"],
+            }
             if data.get("force"):
                 self.server.oidc("POST", "refresh", body)
             reply = self.server.oidc("POST", "token", body)
@@ -362,8 +371,16 @@ class FakeFrontend:
 
     def push(self, reason: str, environment: str = "prod", token: dict[str, Any] | None = None) -> None:
         """A ``token_update`` as the frontend sends it on sign-in, rotation and sign-out."""
-        self.send({"v": 1, "type": "token_update", "reason": reason, "environment": environment,
-                   "application": None, "token": token})
+        self.send(
+            {
+                "v": 1,
+                "type": "token_update",
+                "reason": reason,
+                "environment": environment,
+                "application": None,
+                "token": token,
+            }
+        )
 
     def run(self, code: str, timeout: float = 60, expect_error: bool = False) -> CellResult:
         """Run a cell while answering the kernel's comm messages as they come."""
@@ -375,7 +392,9 @@ class FakeFrontend:
     def close(self) -> None:
         if self.subshell_id:
             client = self.kernel.client
-            client.control_channel.send(client.session.msg("delete_subshell_request", {"subshell_id": self.subshell_id}))
+            client.control_channel.send(
+                client.session.msg("delete_subshell_request", {"subshell_id": self.subshell_id})
+            )
 
 
 #: Cell prelude for comm tests: count HTTP pulls, open the comm, wait until it is live.

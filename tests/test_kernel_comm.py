@@ -10,7 +10,6 @@ switch that off with ``JUPYTERLAB_OIDC_PULL=comm`` (docs/kernel-protocol.md §2)
 from __future__ import annotations
 
 import hashlib
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -124,20 +123,23 @@ def test_token_updates_pushed_by_the_frontend_replace_and_drop_the_cached_token(
     # When it pushes the token (sign-in), the kernel serves it without asking anyone
     frontend.push("sign_in", token=token)
     cell = frontend.run(
-        _until("client.cached(('prod', None), 1) is not None")
-        + "import hashlib\nt = get_token(min_valid=1)\n"
+        _until("client.cached(('prod', None), 1) is not None") + "import hashlib\nt = get_token(min_valid=1)\n"
         "result([hashlib.sha256(t.access_token.encode()).hexdigest(), len(http_pulls)])"
     )
     assert cell.value == [digest, 0]
     assert frontend.received == []
     # When it pushes a sign-out, the cached token is gone (the push runs on the subshell)
     frontend.push("sign_out")
-    cell = frontend.run(_until("client.cached(('prod', None), 0) is None") + "result(client.cached(('prod', None), 0) is None)")
+    cell = frontend.run(
+        _until("client.cached(('prod', None), 0) is None") + "result(client.cached(('prod', None), 0) is None)"
+    )
     assert cell.value is True
     frontend.close()
 
 
-def test_typed_errors_from_the_frontend_are_rebuilt_in_the_kernel(server: JupyterServer, fresh_kernel: RealKernel) -> None:
+def test_typed_errors_from_the_frontend_are_rebuilt_in_the_kernel(
+    server: JupyterServer, fresh_kernel: RealKernel
+) -> None:
     frontend = FakeFrontend(server, fresh_kernel)
     cell = frontend.run(
         _prelude()
@@ -157,7 +159,10 @@ def test_oidcauth_sign_in_goes_through_the_frontend_when_it_answers(
     server: JupyterServer, fresh_kernel: RealKernel
 ) -> None:
     frontend = FakeFrontend(server, fresh_kernel)
-    started = frontend.run(_prelude() + "from jupyterlab_oidc import OIDCAuth\nauth = OIDCAuth()\nurl = auth.start_login('bob@example.com')")
+    started = frontend.run(
+        _prelude()
+        + "from jupyterlab_oidc import OIDCAuth\nauth = OIDCAuth()\nurl = auth.start_login('bob@example.com')"
+    )
     assert [(m["type"], m["path"]) for m in frontend.received] == [("call", "login")]
     [display] = [d for d in started.displays if "text/plain" in d]
     server.complete_login(display["text/plain"].removeprefix("Sign in: "))
@@ -185,7 +190,9 @@ def test_with_the_secret_a_pull_in_a_running_cell_goes_over_http_and_a_rotation_
             frontend.push("refresh", token=token)
 
     # When a running cell drops its cache and pulls, then waits for news without pulling
-    code = _prelude(pull="default") + """
+    code = (
+        _prelude(pull="default")
+        + """
 import hashlib, sys
 assert client.comm.live
 client.forget()
@@ -200,6 +207,7 @@ while _now() == pulled and time.monotonic() < _end:
     time.sleep(0.01)
 result([pulled, _now(), len(http_pulls)])
 """
+    )
     cell = fresh_kernel.wait(fresh_kernel.start(code), 60, on_message=rotate_on_marker)
     assert cell.error is None, cell.error
     pulled, now, http = cell.value

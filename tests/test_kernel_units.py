@@ -21,14 +21,17 @@ from jupyterlab_oidc.server.kernel_access import server_url
 from .idp import ALICE, wait_until
 from .support import token_fields
 
-
 # ---------------------------------------------------------------------------- TokenStore
 
 
 def test_token_store_keeps_the_satorbis_positional_fields_and_defaults() -> None:
     store = TokenStore("a", "r", "i", "Bearer", 123.0)
     assert (store.access_token, store.refresh_token, store.id_token, store.token_type, store.expires_at) == (
-        "a", "r", "i", "Bearer", 123.0,
+        "a",
+        "r",
+        "i",
+        "Bearer",
+        123.0,
     )
     empty = TokenStore()
     assert empty.is_empty and empty.is_expired and empty.token_type == "Bearer" and empty.refresh_token is None
@@ -116,9 +119,14 @@ INVALID_MESSAGES = [
     pytest.param({"v": 1, "type": "token_reply", "id": "1"}, id="reply-without-token"),
     pytest.param({"v": 1, "type": "token_reply", "id": "1", "token": {"expires_at": 1}}, id="token-without-access"),
     pytest.param({"v": 1, "type": "token_reply", "id": "1", "token": {"access_token": "a"}}, id="token-without-expiry"),
-    pytest.param({"v": 1, "type": "token_update", "reason": "later", "environment": "prod", "token": TOKEN}, id="bad-reason"),
+    pytest.param(
+        {"v": 1, "type": "token_update", "reason": "later", "environment": "prod", "token": TOKEN}, id="bad-reason"
+    ),
     pytest.param({"v": 1, "type": "token_update", "reason": "refresh", "token": TOKEN}, id="update-without-env"),
-    pytest.param({"v": 1, "type": "token_update", "reason": "sign_out", "environment": "p", "token": TOKEN}, id="sign-out-with-token"),
+    pytest.param(
+        {"v": 1, "type": "token_update", "reason": "sign_out", "environment": "p", "token": TOKEN},
+        id="sign-out-with-token",
+    ),
     pytest.param({"v": 1, "type": "call_reply", "id": "1", "status": "200"}, id="string-status"),
     pytest.param({"v": 1, "type": "error", "id": "1"}, id="error-without-code"),
 ]
@@ -189,8 +197,14 @@ class StubHTTP:
         self.current = "token-0"
         self.hold_until: Any = None
 
-    def token(self, environment: str | None, application: str | None, min_valid: float, force: bool = False,
-              rejected: str | None = None) -> dict[str, Any]:
+    def token(
+        self,
+        environment: str | None,
+        application: str | None,
+        min_valid: float,
+        force: bool = False,
+        rejected: str | None = None,
+    ) -> dict[str, Any]:
         with self.lock:
             self.calls.append({"environment": environment, "force": force, "rejected": rejected})
             if force and (rejected is None or rejected == token_sha256(self.current)):
@@ -199,9 +213,16 @@ class StubHTTP:
             assert wait_until(self.hold_until), "the other callers never joined the pull in flight"
         if self.error:
             raise OIDCError.from_json(self.error)
-        return {"access_token": self.current, "expires_at": time.time() + self.lifetime, "lifetime": self.lifetime,
-                "refresh_margin": self.lifetime / 2, "environment": environment or "prod", "application": application,
-                "email": ALICE, "signed_in_at": 1000.0}
+        return {
+            "access_token": self.current,
+            "expires_at": time.time() + self.lifetime,
+            "lifetime": self.lifetime,
+            "refresh_margin": self.lifetime / 2,
+            "environment": environment or "prod",
+            "application": application,
+            "email": ALICE,
+            "signed_in_at": 1000.0,
+        }
 
 
 def waiting_callers(client: TokenClient, key: tuple[str | None, str | None], count: int) -> Any:
@@ -271,7 +292,7 @@ def test_server_errors_reach_every_waiting_caller_as_typed_errors(counting_pulls
     def ask() -> None:
         try:
             client.get_token("prod")
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=ask) for _ in range(4)]
@@ -294,9 +315,13 @@ def test_a_refused_token_is_replaced_once_however_many_callers_saw_it_refused() 
     assert [c["force"] for c in http.calls] == [False, True]
 
 
-def test_a_sign_out_in_the_sessions_file_drops_the_cached_token(tmp_path: Any, sessions_checked_every_call: None) -> None:
+def test_a_sign_out_in_the_sessions_file_drops_the_cached_token(
+    tmp_path: Any, sessions_checked_every_call: None
+) -> None:
     sessions = tmp_path / "sessions.json"
-    sessions.write_text(json.dumps({"v": 1, "default_environment": "prod", "sessions": {"prod": {"signed_in_at": 1000.0}}}))
+    sessions.write_text(
+        json.dumps({"v": 1, "default_environment": "prod", "sessions": {"prod": {"signed_in_at": 1000.0}}})
+    )
     http = StubHTTP(lifetime=300)
     client = make_client(http, str(sessions))
     first = client.get_token()
@@ -320,7 +345,13 @@ def test_a_new_sign_in_in_the_sessions_file_drops_the_previous_persons_token(
 
 def test_pushed_updates_replace_and_drop_cached_tokens() -> None:
     client = make_client(StubHTTP())
-    client._on_update({"reason": "sign_in", "environment": "prod", "token": {"access_token": "pushed", "expires_at": time.time() + 300}})
+    client._on_update(
+        {
+            "reason": "sign_in",
+            "environment": "prod",
+            "token": {"access_token": "pushed", "expires_at": time.time() + 300},
+        }
+    )
     assert client.cached(("prod", None), 60).access_token == "pushed"  # type: ignore[union-attr]
     older = {"access_token": "older", "expires_at": time.time() + 100}
     client._on_update({"reason": "refresh", "environment": "prod", "token": older})
@@ -421,7 +452,9 @@ def test_server_url_uses_loopback_unless_one_concrete_address_is_bound(ip: str, 
     assert server_url(ip, 8888, "/a%40b/") == expected
 
 
-async def test_the_extension_exports_the_server_url_and_a_secret(jp_serverapp: Any, jp_http_port: int, jp_base_url: str) -> None:
+async def test_the_extension_exports_the_server_url_and_a_secret(
+    jp_serverapp: Any, jp_http_port: int, jp_base_url: str
+) -> None:
     access = jp_serverapp.web_app.settings["jupyterlab_oidc_kernel_access"]
     access.export()
     assert os.environ["JUPYTERLAB_OIDC_SERVER_URL"] == f"http://127.0.0.1:{jp_http_port}{jp_base_url}"
@@ -433,8 +466,14 @@ async def test_the_kernel_token_route_answers_with_the_secret_and_never_the_refr
 ) -> None:
     await sign_in(ALICE)
     secret = jp_serverapp.web_app.settings["jupyterlab_oidc_kernel_access"].secret
-    response = await jp_fetch("oidc", "kernel", "token", method="POST", body="{}",
-                              headers={"X-JupyterLab-OIDC-Kernel": secret, "Authorization": ""})
+    response = await jp_fetch(
+        "oidc",
+        "kernel",
+        "token",
+        method="POST",
+        body="{}",
+        headers={"X-JupyterLab-OIDC-Kernel": secret, "Authorization": ""},
+    )
     body = json.loads(response.body)
     assert body["email"] == ALICE and body["refresh_margin"] > 0 and body["lifetime"] > 0
     assert token_fields(body) == {"access_token", "id_token"}
@@ -446,7 +485,9 @@ async def test_the_kernel_token_route_includes_the_refresh_token_when_the_admin_
 ) -> None:
     await sign_in(ALICE)
     secret = jp_serverapp.web_app.settings["jupyterlab_oidc_kernel_access"].secret
-    response = await jp_fetch("oidc", "kernel", "token", method="POST", body="{}", headers={"X-JupyterLab-OIDC-Kernel": secret})
+    response = await jp_fetch(
+        "oidc", "kernel", "token", method="POST", body="{}", headers={"X-JupyterLab-OIDC-Kernel": secret}
+    )
     assert "refresh_token" in token_fields(json.loads(response.body))
 
 
@@ -455,8 +496,9 @@ async def test_the_kernel_route_works_when_unauthenticated_access_is_off(
 ) -> None:
     jp_serverapp.web_app.settings["allow_unauthenticated_access"] = False
     secret = jp_serverapp.web_app.settings["jupyterlab_oidc_kernel_access"].secret
-    response = await jp_fetch("oidc", "kernel", "status", method="GET",
-                              headers={"X-JupyterLab-OIDC-Kernel": secret, "Authorization": ""})
+    response = await jp_fetch(
+        "oidc", "kernel", "status", method="GET", headers={"X-JupyterLab-OIDC-Kernel": secret, "Authorization": ""}
+    )
     assert response.code == 200 and "environments" in json.loads(response.body)
 
 

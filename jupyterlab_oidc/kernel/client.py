@@ -247,7 +247,9 @@ class TokenClient:
                     raise OIDCError.from_json(pull.error.to_json())
                 raise pull.error
             token = pull.token
-            if token is not None and (token.valid_for(min_valid) if not force else self._answers_force(token, rejected)):
+            if token is not None and (
+                token.valid_for(min_valid) if not force else self._answers_force(token, rejected)
+            ):
                 return token
         raise OIDCError("Could not get a token that is valid long enough.")
 

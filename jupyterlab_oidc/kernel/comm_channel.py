@@ -30,7 +30,7 @@ REOPEN_AFTER_SECONDS = 10.0
 MAX_REOPEN_AFTER_SECONDS = 600.0
 
 
-class ChannelUnavailable(Exception):
+class ChannelUnavailable(Exception):  # noqa: N818 (a state the caller falls back on, not a failure)
     """The comm cannot carry this request now (use HTTP)."""
 
 

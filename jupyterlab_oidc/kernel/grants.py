@@ -40,8 +40,12 @@ class RefreshTokenAuth:
     client_id: str | None = None
 
     def start(self, environment: EnvironmentLike, application: str | None, client: TokenClient) -> dict[str, Any]:
-        body = {"environment": environment_name(environment), "application": application,
-                "refresh_token": self.refresh_token, "login_hint": self.login_hint}
+        body = {
+            "environment": environment_name(environment),
+            "application": application,
+            "refresh_token": self.refresh_token,
+            "login_hint": self.login_hint,
+        }
         return client.http.rest("POST", "grants/refresh-token", body)
 
 
@@ -55,16 +59,22 @@ class PasswordAuth:
     client_id: str | None = None
 
     def start(self, environment: EnvironmentLike, application: str | None, client: TokenClient) -> dict[str, Any]:
-        body = {"environment": environment_name(environment), "application": application,
-                "username": self.username, "password": self.password, "totp": self.totp}
+        body = {
+            "environment": environment_name(environment),
+            "application": application,
+            "username": self.username,
+            "password": self.password,
+            "totp": self.totp,
+        }
         return client.http.rest("POST", "grants/password", body)
 
 
 Provider = RefreshTokenAuth | PasswordAuth
 
 
-def _start(provider: Provider, environment: EnvironmentLike, application: str | None,
-           client: TokenClient | None) -> TokenStore:
+def _start(
+    provider: Provider, environment: EnvironmentLike, application: str | None, client: TokenClient | None
+) -> TokenStore:
     if provider.client_id is not None:
         warnings.warn(
             "The Jupyter server's configuration decides the client id (c.OIDCLogin.environments); "

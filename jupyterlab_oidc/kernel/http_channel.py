@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from ..core.runtime import running_servers
 from ..errors import ConfigError, OIDCError, ServerUnreachableError
 from ..protocol import KERNEL_HEADER
+
 #: Connect quickly (the server is local); allow a refresh at the provider to finish.
 CONNECT_TIMEOUT_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 30.0
@@ -79,7 +80,9 @@ def _runtime_server_token(endpoint: ServerEndpoint) -> str | None:
         if endpoint.sock:
             mine = info.get("sock") == endpoint.sock
         else:
-            mine = info.get("port") == wanted.port and unquote(info.get("base_url") or "/") == unquote(wanted.path or "/")
+            mine = info.get("port") == wanted.port and unquote(info.get("base_url") or "/") == unquote(
+                wanted.path or "/"
+            )
         if not mine:
             continue
         if info.get("pid") == parent:
@@ -119,7 +122,9 @@ class HTTPChannel:
                         context = ssl.create_default_context(cafile=self.endpoint.cert)
                         context.check_hostname = False
                         verify = context
-                    transport = httpx.HTTPTransport(uds=self.endpoint.sock, verify=verify) if self.endpoint.sock else None
+                    transport = (
+                        httpx.HTTPTransport(uds=self.endpoint.sock, verify=verify) if self.endpoint.sock else None
+                    )
                     self._client = httpx.Client(timeout=timeout, verify=verify, transport=transport, trust_env=False)
         return self._client
 

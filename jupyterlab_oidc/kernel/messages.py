@@ -78,8 +78,14 @@ def call(method: str, path: str, body: dict[str, Any] | None = None, request_id:
     """Ask the frontend to call ``{method} {base_url}oidc/{path}`` with its Jupyter credentials."""
     if (method, path) not in CALLABLE:
         raise ProtocolError(f"{method} oidc/{path} cannot be relayed")
-    return {"v": PROTOCOL_VERSION, "type": CALL, "id": request_id or new_id(), "method": method, "path": path,
-            "body": body or {}}
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": CALL,
+        "id": request_id or new_id(),
+        "method": method,
+        "path": path,
+        "body": body or {},
+    }
 
 
 def parse(data: Any) -> dict[str, Any]:

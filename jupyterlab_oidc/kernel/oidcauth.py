@@ -65,10 +65,18 @@ class OIDCAuth:
         self._client = client
         self._state: str | None = None
         self._deadline = 0.0
-        given = {"redirect_port": redirect_port, "scopes": scopes, "authorization_url": authorization_url,
-                 "token_url": token_url, "verify_jwt": verify_jwt}
-        ignored = [f"{name} (c.OIDCLogin.{trait})" for name, (default, trait) in _SERVER_SETTINGS.items()
-                   if given[name] != default]
+        given = {
+            "redirect_port": redirect_port,
+            "scopes": scopes,
+            "authorization_url": authorization_url,
+            "token_url": token_url,
+            "verify_jwt": verify_jwt,
+        }
+        ignored = [
+            f"{name} (c.OIDCLogin.{trait})"
+            for name, (default, trait) in _SERVER_SETTINGS.items()
+            if given[name] != default
+        ]
         if ignored:
             warnings.warn(
                 "OIDCAuth: the Jupyter server's configuration decides " + ", ".join(ignored) + "; ignored here.",
@@ -100,7 +108,11 @@ class OIDCAuth:
         authentication at most S seconds old; the id_token's ``auth_time`` is checked). The new
         session replaces the current one only once it passes every check; kernels follow it.
         """
-        body: dict[str, Any] = {"environment": self.environment, "application": self.application, "login_hint": login_hint}
+        body: dict[str, Any] = {
+            "environment": self.environment,
+            "application": self.application,
+            "login_hint": login_hint,
+        }
         if prompt is not None:
             body["prompt"] = prompt
         if max_age is not None:
@@ -133,24 +145,35 @@ class OIDCAuth:
         the sign-in) when a link is not http(s). Denied: ``DeviceAccessDeniedError``; not approved
         in time: ``DeviceCodeExpiredError`` (both from :meth:`await_callback`).
         """
-        body = {"environment": self.environment, "application": self.application, "login_hint": login_hint,
-                "flow": "device"}
+        body = {
+            "environment": self.environment,
+            "application": self.application,
+            "login_hint": login_hint,
+            "flow": "device",
+        }
         return self._device_login(self.client.call("POST", "login", body), login_hint)
 
     def _device_login(self, reply: dict[str, Any], login_hint: str) -> dict[str, Any]:
         state = str(reply["state"])
         try:
             uri = navigable_url(reply.get("verification_uri"), "provider's device page")
-            complete = navigable_url(reply["verification_uri_complete"], "provider's device page") if reply.get(
-                "verification_uri_complete") else None
+            complete = (
+                navigable_url(reply["verification_uri_complete"], "provider's device page")
+                if reply.get("verification_uri_complete")
+                else None
+            )
         except UnsafeURLError:
             self._cancel_quietly(state)
             raise
         self._state = state
         expires_in = float(reply.get("expires_in") or self.callback_timeout)
         self._deadline = time.monotonic() + expires_in + 5  # the server ends it first, with a typed error
-        shown = {"user_code": str(reply["user_code"]), "verification_uri": uri, "verification_uri_complete": complete,
-                 "expires_in": expires_in}
+        shown = {
+            "user_code": str(reply["user_code"]),
+            "verification_uri": uri,
+            "verification_uri_complete": complete,
+            "expires_in": expires_in,
+        }
         show_device_code(shown, login_hint, str(reply.get("display_name") or self.environment or ""))
         return shown
 
@@ -209,8 +232,11 @@ def show_device_code(device: dict[str, Any], login_hint: str = "", client: str =
     """Show a device sign-in's code and link: HTML under IPython, plain text elsewhere (papermill logs, scripts)."""
     uri, complete, code = device["verification_uri"], device.get("verification_uri_complete"), device["user_code"]
     who = f" as {login_hint}" if login_hint else ""
-    text = f"Device sign-in{who} to {client}: open {uri} on any device and enter the code {code}" + (
-        f" (or open {complete})" if complete else "") + ". Enter it only if you started this sign-in."
+    text = (
+        f"Device sign-in{who} to {client}: open {uri} on any device and enter the code {code}"
+        + (f" (or open {complete})" if complete else "")
+        + ". Enter it only if you started this sign-in."
+    )
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -224,7 +250,7 @@ def show_device_code(device: dict[str, Any], login_hint: str = "", client: str =
         f"<div>Sign in{' as <b>' + html.escape(login_hint) + '</b>' if login_hint else ''} to "
         f"<b>{html.escape(client)}</b>: open "
         f'<a href="{html.escape(link, quote=True)}" target="_blank" rel="noopener noreferrer">{html.escape(uri)}</a>'
-        f" on any device and enter<div style=\"font-size:2em;font-family:monospace;letter-spacing:.1em\">"
+        f' on any device and enter<div style="font-size:2em;font-family:monospace;letter-spacing:.1em">'
         f"{html.escape(code)}</div>Enter it only if you started this sign-in; then run "
         "<code>await_callback()</code>.</div>"
     )

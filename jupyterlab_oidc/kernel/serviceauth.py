@@ -58,7 +58,9 @@ class ServiceAuth:
             with httpx.Client(timeout=HTTP_TIMEOUT_SECONDS) as http:
                 response = http.post(url, data=data, auth=(self.client_id, self._client_secret))
         except httpx.HTTPError as e:
-            raise ProviderUnavailableError(f"The provider's token endpoint did not answer ({type(e).__name__}).") from None
+            raise ProviderUnavailableError(
+                f"The provider's token endpoint did not answer ({type(e).__name__})."
+            ) from None
         raw = _json(response)
         if response.status_code >= 400 or not raw.get("access_token"):
             error = str(raw.get("error") or f"http_{response.status_code}")
@@ -97,7 +99,9 @@ class ServiceAuth:
             with httpx.Client(timeout=HTTP_TIMEOUT_SECONDS) as http:
                 response = http.get(url)
         except httpx.HTTPError as e:
-            raise ProviderUnavailableError(f"The provider's discovery document did not answer ({type(e).__name__}).") from None
+            raise ProviderUnavailableError(
+                f"The provider's discovery document did not answer ({type(e).__name__})."
+            ) from None
         token_url = _json(response).get("token_endpoint")
         if response.status_code != 200 or not isinstance(token_url, str):
             raise ConfigError(f"No token_endpoint in {url} (HTTP {response.status_code}); pass token_url=.")

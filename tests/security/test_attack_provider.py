@@ -19,7 +19,7 @@ from jupyterlab_oidc.core.store import FileStore
 
 from ..idp import ALICE
 from ..misbehaving_provider import MisbehavingProvider
-from .test_provider_misbehaviour import attempt, tamper, without
+from .test_provider_misbehaviour import attempt, tamper, without  # noqa: F401 (attempt: a fixture)
 
 KATE = "kate@example.com"
 STRASSE = "strasse@example.com"

@@ -33,7 +33,10 @@ interface IOutcome extends IPreludeResult {
 }
 
 test.describe('Kernel: OIDCAuth sign-in from a cell', () => {
-  test('should raise IdentityMismatchError for bob, then return the TokenStore for alice', async ({ lab, oidc }) => {
+  test('should raise IdentityMismatchError for bob, then return the TokenStore for alice', async ({
+    lab,
+    oidc
+  }) => {
     const notebook = await NotebookDriver.create(lab);
     /** start_login(alice) in one cell, await_callback() in the next while `email` signs in from the link. */
     const signIn = async (email: string) => {
@@ -50,7 +53,9 @@ test.describe('Kernel: OIDCAuth sign-in from a cell', () => {
     try {
       // the token fetch after the sign-in through the comm too (a kernel with the secret pulls over HTTP)
       const pullOverComm = 'import os\nos.environ["JUPYTERLAB_OIDC_PULL"] = "comm"\n';
-      expect(result<IPreludeResult>(await notebook.run(pullOverComm + PRELUDE))).toMatchObject({ live: true });
+      expect(result<IPreludeResult>(await notebook.run(pullOverComm + PRELUDE))).toMatchObject({
+        live: true
+      });
 
       const bob = await signIn(BOB.email);
       expect(bob.output).toContain('IdentityMismatchError'); // the cell raised it

@@ -108,7 +108,9 @@ export class NotebookDriver {
     await this.page.waitForFunction(
       id => {
         const app = (window as any).jupyterapp;
-        const panel = Array.from(app.shell.widgets('main') as Iterable<any>).find((w: any) => w.id === id) as any;
+        const panel = Array.from(app.shell.widgets('main') as Iterable<any>).find(
+          (w: any) => w.id === id
+        ) as any;
         return panel?.sessionContext?.session?.kernel?.status === 'idle';
       },
       this.id,
@@ -165,14 +167,13 @@ export class NotebookDriver {
       void (window as any).jupyterapp.commands.execute('notebook:restart-kernel');
     });
     await this.page.locator('.jp-Dialog .jp-mod-accept').click();
-    await this.page.waitForFunction(
-      id => {
-        const app = (window as any).jupyterapp;
-        const panel = Array.from(app.shell.widgets('main') as Iterable<any>).find((w: any) => w.id === id) as any;
-        return panel && !panel.sessionContext.isRestarting && panel.sessionContext.isReady;
-      },
-      this.id
-    );
+    await this.page.waitForFunction(id => {
+      const app = (window as any).jupyterapp;
+      const panel = Array.from(app.shell.widgets('main') as Iterable<any>).find(
+        (w: any) => w.id === id
+      ) as any;
+      return panel && !panel.sessionContext.isRestarting && panel.sessionContext.isReady;
+    }, this.id);
     await this.waitIdle();
     expect(await this.kernelId()).toBe(before); // a restart keeps the kernel (and its connection)
   }
@@ -202,7 +203,9 @@ export class NotebookDriver {
     return this.page.evaluate(
       async ({ id, source, arg }) => {
         const app = (window as any).jupyterapp;
-        const panel = Array.from(app.shell.widgets('main') as Iterable<any>).find((w: any) => w.id === id);
+        const panel = Array.from(app.shell.widgets('main') as Iterable<any>).find(
+          (w: any) => w.id === id
+        );
         if (!panel) {
           throw new Error(`no notebook ${id}`);
         }
@@ -214,7 +217,11 @@ export class NotebookDriver {
 }
 
 /** Start a sign-in through the REST API and complete the provider's page in a separate page. */
-export async function signInInSeparatePage(page: Page, oidc: OidcRest, email: string): Promise<void> {
+export async function signInInSeparatePage(
+  page: Page,
+  oidc: OidcRest,
+  email: string
+): Promise<void> {
   const { start_url } = await oidc.login(email, 'prod'); // no browser asked: its start link binds one
   const provider = await page.context().newPage();
   try {

@@ -33,12 +33,10 @@ test.describe('Sign-in completed outside the panel', () => {
         '[data-test=oidc-card][data-environment=prod][data-application=""]'
       );
       await expect(card.locator('[data-test=oidc-card-email]')).toHaveText(ALICE.email);
-      test
-        .info()
-        .annotations.push({
-          type: 'card after callback (ms)',
-          description: String(Date.now() - started)
-        });
+      test.info().annotations.push({
+        type: 'card after callback (ms)',
+        description: String(Date.now() - started)
+      });
     } finally {
       await provider.dispose();
     }
