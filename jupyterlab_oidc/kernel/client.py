@@ -1,8 +1,8 @@
 """``get_token()``: the kernel's token cache and how it pulls fresh tokens.
 
-A pull: HTTP with the kernel secret, else the comm when a frontend answers while cells run
-(``pull_route``), else the Jupyter REST API with the server's own credentials. Pushes come
-through the comm. Kernels never refresh at the provider: the server does, once for all kernels.
+A pull: HTTP with the kernel secret, else the comm when a frontend answers (``pull_route``),
+else the REST API with the server's own credentials. Pushes come through the comm; the server
+alone refreshes at the provider, once for all kernels.
 """
 
 from __future__ import annotations
