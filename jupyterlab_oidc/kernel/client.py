@@ -353,8 +353,7 @@ class TokenClient:
 
 _default_client: TokenClient | None = None
 _default_lock = threading.Lock()
-#: Set by ``jupyterlab_oidc.dask`` in a Dask worker with the plugin: returns the plugin's token
-#: client inside a task, None elsewhere. This module never imports dask.
+#: Set by ``jupyterlab_oidc.dask`` in a worker: the plugin's token client in a task, else None.
 worker_client_finder: Callable[[], TokenClient | None] | None = None
 
 
