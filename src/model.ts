@@ -28,6 +28,7 @@ import {
 } from './api';
 import { loadTranslation, OidcError } from './errors';
 import { StatusFollower, Ticker } from './follower';
+import { ModelErrors } from './modelerrors';
 import { OidcPreferences } from './preferences';
 import { SignInMemory } from './resume';
 import {
@@ -39,6 +40,7 @@ import {
   toSession,
   unsafeUrl
 } from './sessions';
+import { checkSessionToken } from './sessioncheck';
 import { OwnSignIns } from './signins';
 import type { ITokenCheckReport } from './tokencheck';
 import { IOidcSession } from './tokens';
@@ -54,7 +56,7 @@ export class OidcSessionModel implements IOidcSession {
       signal: this._abort.signal,
       awaitSeconds: options.awaitSeconds ?? 25,
       memory: options.memory,
-      onError: error => this._fail(error),
+      onError: error => this._errors.fail(error),
       onSignedIn: info => void this._upsertSession(info),
       ended: state => {
         this._pending = this._pending.filter(p => p.state !== state);
@@ -72,9 +74,9 @@ export class OidcSessionModel implements IOidcSession {
       },
       onStatus: status => {
         this._applyStatus(status);
-        this._clearError('status');
+        this._errors.clear('status');
       },
-      onError: error => void this._fail(error, 'status')
+      onError: error => void this._errors.fail(error, 'status')
     });
     this.preferences.changed.connect(this._emitState, this);
   }
@@ -133,7 +135,7 @@ export class OidcSessionModel implements IOidcSession {
   }
 
   get error(): OidcError | null {
-    return this._error?.error ?? null;
+    return this._errors.error;
   }
 
   get storeError(): OidcError | null {
@@ -161,9 +163,9 @@ export class OidcSessionModel implements IOidcSession {
       const environments = await this._api.environments();
       this._environments = environments;
       this._applyStatus(await this._api.status({ signal: this._abort.signal }));
-      this._clearError('status');
+      this._errors.clear('status');
     } catch (error) {
-      throw this._fail(error, 'status');
+      throw this._errors.fail(error, 'status');
     }
   }
 
@@ -176,7 +178,7 @@ export class OidcSessionModel implements IOidcSession {
   }
 
   async signIn(options: IOidcSession.ISignInOptions): Promise<IOidcSession.ISession> {
-    this._clearError();
+    this._errors.clear();
     this._notice = null;
     const environment = options.environment || this.preferredEnvironment;
     const flow = options.flow ?? this.environments.find(env => env.name === environment)?.flow;
@@ -198,7 +200,7 @@ export class OidcSessionModel implements IOidcSession {
     } catch (error) {
       const e = OidcError.from(error);
       if (e.code !== 'state_mismatch') {
-        throw this._fail(e);
+        throw this._errors.fail(e);
       }
     }
     this._pending = this._pending.filter(p => p.state !== target);
@@ -212,16 +214,16 @@ export class OidcSessionModel implements IOidcSession {
       target.application !== undefined
         ? target.application || null
         : (session?.application ?? null);
-    this._clearError();
+    this._errors.clear();
     let reply: ILogoutReply;
     try {
       reply = await this._api.logout({ environment, application: application ?? undefined });
     } catch (error) {
-      throw this._fail(error);
+      throw this._errors.fail(error);
     }
     const endSessionUrl = httpUrl(reply.end_session_url)?.href ?? null;
     if (reply.end_session_url && !endSessionUrl) {
-      this._error = { error: unsafeUrl('end_session'), source: 'action' };
+      this._errors.set(unsafeUrl('end_session'), 'action');
     }
     this._notice = { environment, application, signedOut: reply.signed_out, endSessionUrl };
     this._setSessions(this._sessions.filter(s => s.key !== sessionKey(environment, application)));
@@ -230,7 +232,7 @@ export class OidcSessionModel implements IOidcSession {
 
   async refreshSession(target: ITarget = {}): Promise<IOidcSession.ISession> {
     const session = this.findSession(target);
-    this._clearError();
+    this._errors.clear();
     try {
       const info = await this._api.refresh({
         environment: target.environment || session?.environment,
@@ -238,7 +240,7 @@ export class OidcSessionModel implements IOidcSession {
       });
       return this._upsertSession(info);
     } catch (error) {
-      throw this._fail(error);
+      throw this._errors.fail(error);
     }
   }
 
@@ -254,28 +256,10 @@ export class OidcSessionModel implements IOidcSession {
   }
 
   async checkIdToken(target: ITarget = {}): Promise<ITokenCheckReport> {
-    const session = this.findSession(target);
-    if (!session) {
-      throw new OidcError('not_authenticated', 'Not signed in.');
-    }
-    const { environment, application } = session;
-    const reply = await this.getToken({ environment, application, minValid: 0 });
-    if (!reply.id_token) {
-      throw new OidcError(
-        'invalid_id_token',
-        'The provider did not send an id_token for this session.',
-        {
-          details: { reason: 'missing' }
-        }
-      );
-    }
-    const { checkSessionIdToken } = await import('./tokencheck');
-    const fetchJwks = () => this._api.jwks(environment);
-    return checkSessionIdToken({
-      idToken: reply.id_token,
-      issuer: session.issuer,
-      clientId: session.client_id,
-      fetchJwks,
+    return checkSessionToken({
+      session: this.findSession(target),
+      getToken: options => this.getToken(options),
+      fetchJwks: environment => this._api.jwks(environment),
       trans: this._trans
     });
   }
@@ -297,18 +281,11 @@ export class OidcSessionModel implements IOidcSession {
   }
 
   reportError(error: unknown): void {
-    const e = OidcError.from(error);
-    if (e.code !== 'aborted') {
-      this._error = { error: e, source: 'action' };
-      this._emitState();
-    }
+    this._errors.report(error);
   }
 
   clearError(): void {
-    if (this._error) {
-      this._error = null;
-      this._emitState();
-    }
+    this._errors.clear();
   }
 
   clearNotice(): void {
@@ -359,31 +336,6 @@ export class OidcSessionModel implements IOidcSession {
     this._emitState();
   }
 
-  /** Record `error` for the views (unless aborted) and answer it as an `OidcError`. */
-  private _fail(error: unknown, source: Private.ErrorSource = 'action'): OidcError {
-    const e = OidcError.from(error);
-    if (e.code === 'aborted' || this._isDisposed) {
-      return e;
-    }
-    if (source === 'status') {
-      this._phase = 'unavailable';
-      if (this._error?.source === 'action') {
-        this._emitState();
-        return e; // keep showing what the user did last
-      }
-    }
-    this._error = { error: e, source };
-    this._emitState();
-    return e;
-  }
-
-  private _clearError(source?: Private.ErrorSource): void {
-    if (this._error && (source === undefined || this._error.source === source)) {
-      this._error = null;
-      this._emitState();
-    }
-  }
-
   private _emitState(): void {
     if (this._isDisposed) {
       return;
@@ -406,7 +358,11 @@ export class OidcSessionModel implements IOidcSession {
   private _pending: IPendingEntry[] = [];
   private _signIns: OwnSignIns;
   private _trans: TranslationBundle;
-  private _error: { error: OidcError; source: Private.ErrorSource } | null = null;
+  private _errors = new ModelErrors({
+    changed: () => this._emitState(),
+    isDisposed: () => this._isDisposed,
+    unavailable: () => (this._phase = 'unavailable')
+  });
   private _storeError: OidcError | null = null;
   private _notice: IOidcSession.ISignOutNotice | null = null;
   private _ticker = new Ticker(now => this._ticked.emit(now));
@@ -433,8 +389,4 @@ export namespace OidcSessionModel {
     /** Translations of the token check's report. */
     translator?: ITranslator | null;
   }
-}
-
-namespace Private {
-  export type ErrorSource = 'status' | 'action';
 }
