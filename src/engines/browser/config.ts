@@ -127,3 +127,17 @@ namespace Private {
     };
   }
 }
+
+/** The environment `name` of `config` (its default when none); `unknown_environment` otherwise. */
+export function findEnvironment(config: IBrowserConfig, name?: string | null): IBrowserEnvironment {
+  const wanted = name || config.default_environment;
+  const env = config.environments.find(e => e.name === wanted);
+  if (!env) {
+    throw new OidcError(
+      'unknown_environment',
+      `Unknown environment ${wanted}; known: ${config.environments.map(e => e.name).join(', ')}.`,
+      { status: 404 }
+    );
+  }
+  return env;
+}
