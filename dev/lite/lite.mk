@@ -42,7 +42,7 @@ lite-serve: lite
 
 # Playwright against the site and the dev provider (both on 127.0.0.1).
 lite-test: lite
-	OIDC_LITE_SITE=$(LITE_SITE) OIDC_LITE_PORT=$(LITE_PORT) OIDC_LITE_IDP_PORT=$(LITE_IDP_PORT) \
+	OIDC_LITE_SITE=$(CURDIR)/$(LITE_SITE) OIDC_LITE_PORT=$(LITE_PORT) OIDC_LITE_IDP_PORT=$(LITE_IDP_PORT) \
 	  npx playwright test -c ui-tests/lite.config.ts
 
 lite-clean:
