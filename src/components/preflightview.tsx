@@ -8,9 +8,9 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { IPreflightReport } from '../api';
-import { OidcError } from '../errors';
 import { IOidcSession } from '../tokens';
 import { Breakable } from './breakable';
+import { useCheck } from './usecheck';
 
 /** Props of `PreflightView`. */
 export interface IPreflightViewProps {
@@ -20,32 +20,15 @@ export interface IPreflightViewProps {
   trans: TranslationBundle;
 }
 
-type PreflightState =
-  | { phase: 'running' }
-  | { phase: 'done'; report: IPreflightReport }
-  | { phase: 'failed'; message: string };
-
 const MARKS: Record<string, string> = { pass: '✓', warn: '!', fail: '✗', skip: '–' };
 
 /** The configuration check of `environment`, run when shown and on "Test again". */
 export function PreflightView(props: IPreflightViewProps): JSX.Element {
   const { model, environment, trans } = props;
-  const [run, setRun] = React.useState(0);
-  const [state, setState] = React.useState<PreflightState>({ phase: 'running' });
-
-  React.useEffect(() => {
-    let current = true;
-    setState({ phase: 'running' });
-    model.preflight(environment).then(
-      report => current && setState({ phase: 'done', report }),
-      error => current && setState({ phase: 'failed', message: OidcError.from(error).message })
-    );
-    return () => {
-      current = false;
-    };
-    // Runs again on "Check again" (run) and for another environment; the model is fixed.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [run, environment]);
+  const [state, again] = useCheck<IPreflightReport>(
+    () => model.preflight(environment).then(report => ({ phase: 'done', report })),
+    environment
+  );
 
   return (
     <section
@@ -109,7 +92,7 @@ export function PreflightView(props: IPreflightViewProps): JSX.Element {
         className="jp-mod-styled jp-oidc-button"
         data-test="oidc-preflight-again"
         disabled={state.phase === 'running'}
-        onClick={() => setRun(run + 1)}
+        onClick={again}
       >
         {trans.__('Test again')}
       </button>

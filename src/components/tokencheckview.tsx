@@ -10,6 +10,7 @@ import { OidcError } from '../errors';
 import type { ITokenCheckReport } from '../tokencheck';
 import { IOidcSession } from '../tokens';
 import { Breakable } from './breakable';
+import { CheckState, useCheck } from './usecheck';
 
 /** Props of `TokenCheckView`. */
 export interface ITokenCheckViewProps {
@@ -19,31 +20,10 @@ export interface ITokenCheckViewProps {
   trans: TranslationBundle;
 }
 
-type CheckState =
-  | { phase: 'running' }
-  | { phase: 'done'; report: ITokenCheckReport }
-  | { phase: 'failed'; message: string };
-
 /** Step-by-step check of the id_token of `session`. */
 export function TokenCheckView(props: ITokenCheckViewProps): JSX.Element {
   const { model, session, trans } = props;
-  const [run, setRun] = React.useState(0);
-  const [state, setState] = React.useState<CheckState>({ phase: 'running' });
-
-  React.useEffect(() => {
-    let current = true;
-    setState({ phase: 'running' });
-    void runCheck(model, session, trans).then(next => {
-      if (current) {
-        setState(next);
-      }
-    });
-    return () => {
-      current = false;
-    };
-    // Runs again on "Check again" (run) and for another session; model and trans are fixed.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [run, session.key]);
+  const [state, again] = useCheck(() => runCheck(model, session, trans), session.key);
 
   return (
     <section
@@ -116,7 +96,7 @@ export function TokenCheckView(props: ITokenCheckViewProps): JSX.Element {
         className="jp-mod-styled jp-oidc-button"
         data-test="oidc-check-again"
         disabled={state.phase === 'running'}
-        onClick={() => setRun(run + 1)}
+        onClick={again}
       >
         {trans.__('Check again')}
       </button>
@@ -128,7 +108,7 @@ async function runCheck(
   model: IOidcSession,
   session: IOidcSession.ISession,
   trans: TranslationBundle
-): Promise<CheckState> {
+): Promise<CheckState<ITokenCheckReport>> {
   try {
     const report = await model.checkIdToken({
       environment: session.environment,
