@@ -4,26 +4,7 @@
  */
 import type { IOidcAPI, IRawReply } from '../../api';
 import { isRecord, OidcError } from '../../errors';
-
-/** HTTP statuses of the error codes (as `jupyterlab_oidc/errors.py`). */
-const STATUS: Record<string, number> = {
-  config_error: 500,
-  unknown_environment: 404,
-  invalid_request: 400,
-  discovery_failed: 502,
-  provider_unavailable: 503,
-  state_mismatch: 400,
-  login_timeout: 410,
-  login_cancelled: 409,
-  provider_error: 502,
-  invalid_id_token: 502,
-  identity_mismatch: 403,
-  not_authenticated: 401,
-  session_expired: 401,
-  refresh_failed: 502,
-  grant_not_allowed: 403,
-  forbidden: 403
-};
+import { ERROR_STATUS } from '../../generated/contract';
 
 /** Answer `{method} oidc/{path}` with `engine`. */
 export async function relay(
@@ -75,7 +56,7 @@ export async function relay(
     return { status: 200, ok: true, body: answer };
   } catch (error) {
     const e = OidcError.from(error);
-    const status = e.status || STATUS[e.code] || 500;
+    const status = e.status || (ERROR_STATUS as Record<string, number>)[e.code] || 500;
     return { status, ok: false, body: { error: e.code, message: e.message, ...e.details } };
   }
 }
