@@ -41,22 +41,29 @@ PAGE = """<!doctype html>
 <style>body{{font-family:system-ui,sans-serif;margin:4rem auto;max-width:36rem;padding:0 1rem;
 color:#1f1f1f;background:#fff}}@media (prefers-color-scheme:dark){{body{{color:#e6e6e6;background:#111}}}}
 h1{{font-size:1.4rem}} code{{font-size:.9em}}</style></head>
-<body><main><h1 id="oidc-result" data-status="{status}">{title}</h1><p>{detail}</p></main></body></html>
+<body><main><h1 id="{page_id}" data-status="{status}">{title}</h1><p>{detail}</p></main></body></html>
 """
+
+
+def plain_page(title: str, detail: str, status: str, page_id: str) -> str:
+    """A page of ``title`` and ``detail`` (plain text, escaped here), e.g. the hub forwarder's."""
+    return PAGE.format(
+        page_id=page_id, title=html.escape(title), detail=html.escape(detail), status=html.escape(status)
+    )
 
 
 def error_page(error: OIDCError) -> tuple[int, str]:
     """Status and page for a refused or failed sign-in (every value escaped)."""
     title = "Sign-in refused" if error.code == "browser_mismatch" else "Sign-in failed"
     detail = f"{html.escape(error.message)} <code>({html.escape(error.code)})</code>"
-    return error.status, PAGE.format(title=title, detail=detail, status=html.escape(error.code))
+    return error.status, PAGE.format(page_id="oidc-result", title=title, detail=detail, status=html.escape(error.code))
 
 
 def signed_in_page(email: str, environment: str) -> tuple[int, str]:
     """Status and page for a finished sign-in."""
     title = f"Signed in as {html.escape(email)}"
     detail = f"Environment <b>{html.escape(environment)}</b>. You can close this tab and return to Jupyter."
-    return 200, PAGE.format(title=title, detail=detail, status="signed_in").replace(
+    return 200, PAGE.format(page_id="oidc-result", title=title, detail=detail, status="signed_in").replace(
         "</main></body>", f"</main><script>{CLOSE_SCRIPT}</script></body>"
     )
 

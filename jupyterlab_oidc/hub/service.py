@@ -27,7 +27,6 @@ Logs carry the path only: the query holds the authorization code and the state.
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from collections.abc import Callable
@@ -36,30 +35,19 @@ from typing import Any
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated, UserNotAllowed
 from tornado import web
 
+from ..core.pages import PAGE_HEADERS, plain_page
 from .forward import ForwardRefused, callback_target, check_browser_user, owner_of
 
 log = logging.getLogger("jupyterlab_oidc.hub")
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font-family:system-ui,sans-serif;margin:4rem auto;max-width:36rem;padding:0 1rem;
-color:#1f1f1f;background:#fff}}@media (prefers-color-scheme:dark){{body{{color:#e6e6e6;background:#111}}}}
-h1{{font-size:1.4rem}}</style></head>
-<body><main><h1 id="oidc-forward" data-status="{status}">{title}</h1><p>{detail}</p></main></body></html>
-"""
 
 
 class BaseHandler(web.RequestHandler):
     """No caching, no referrer (the URL holds a code), nothing executable in our pages."""
 
     def set_default_headers(self) -> None:
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("Referrer-Policy", "no-referrer")
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header(
-            "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-        )
+        for name, value in PAGE_HEADERS.items():
+            if name != "Content-Type":  # JSON answers (health) keep theirs
+                self.set_header(name, value)
 
     def _request_summary(self) -> str:
         """Tornado logs ``method uri (ip)``; the URI's query holds the code, so log the path."""
@@ -67,8 +55,8 @@ class BaseHandler(web.RequestHandler):
 
     def page(self, status: int, title: str, detail: str, code: str) -> None:
         self.set_status(status)
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(PAGE.format(title=html.escape(title), detail=html.escape(detail), status=html.escape(code)))
+        self.set_header("Content-Type", PAGE_HEADERS["Content-Type"])
+        self.finish(plain_page(title, detail, code, page_id="oidc-forward"))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.page(
