@@ -7,7 +7,7 @@ provider (code flow + PKCE, 16 at a time, one grant each) are dealt alternately 
 refreshers; then every session is refreshed at once (the common moment, not counted), which
 starts the background keepers:
 
-- **spread**: as shipped, each session refreshes inside 50–90 % of the token's lifetime
+- **spread**: as shipped, each session refreshes inside 40–90 % of the token's lifetime
   (never later than the margin before expiry): at its seeded point, moved to the nearest
   second with fewer than the window's mean of refreshes booked by the refresher's other
   sessions when its own second has that many (the refresher's booking table);
