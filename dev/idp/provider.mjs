@@ -15,13 +15,17 @@ import {
 export const PROJECT_AUDIENCE_SCOPE = /^urn:zitadel:iam:org:project:id:([^:\s]+):aud$/;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+// `localhost` and every name under it are loopback (RFC 6761 section 6.3; browsers resolve
+// them so): a JupyterHub with subdomain_host = http://hub.localhost:port puts each user's
+// server and each service on a host of its own under it.
+const LOOPBACK_NAME = /^(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\.)*localhost$/;
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /**
- * True for http URLs on a loopback host, any port and any path. Tests run
- * Jupyter on random ports and base URLs such as /a%40b/, so exact
- * registration is impossible here.
+ * True for http URLs on a loopback host (127.0.0.1, [::1], localhost or a name under
+ * .localhost), any port and any path. Tests run Jupyter on random ports and base URLs
+ * such as /a%40b/, so exact registration is impossible here.
  */
 export function isLoopbackUrl(value) {
   let url;
@@ -30,7 +34,7 @@ export function isLoopbackUrl(value) {
   } catch {
     return false;
   }
-  return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)
+  return url.protocol === 'http:' && (LOOPBACK_HOSTS.has(url.hostname) || LOOPBACK_NAME.test(url.hostname))
     && !url.username && !url.password && !url.hash;
 }
 

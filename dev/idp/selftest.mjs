@@ -488,6 +488,36 @@ describe('id_token profile', () => {
     assert.match(await foreign.text(), /redirect_uri/);
   });
 
+  it('accepts redirect and post-logout URIs on names under .localhost (RFC 6761), not look-alikes', async () => {
+    // A JupyterHub with subdomain_host = http://hub.localhost:port: the service and each user on a host of their own.
+    const redirectUri = 'http://oidc-callback--service.hub.localhost:8000/jh/services/oidc-callback/callback/prod';
+    const result = await login(idp.issuer, { redirectUri });
+    assert.equal((await exchange(idp.issuer, result, { redirectUri })).status, 200);
+    for (const lookalike of [
+      'http://localhost.evil.example/cb', 'http://evillocalhost/cb', 'http://alice.hub.localhost.evil.example/cb',
+      'https://evil.example/x.localhost', 'http://u:p@alice.hub.localhost/cb',
+    ]) {
+      const refused = await browse(idp.issuer, new CookieJar(), authorizationUrl(idp.issuer, {
+        client_id: CLIENT_ID, response_type: 'code', redirect_uri: lookalike,
+        scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256',
+      }));
+      assert.equal(refused.status, 400, lookalike);
+      assert.equal(refused.headers.get('location'), null, lookalike);
+    }
+    const alice = await signIn(idp.issuer);
+    const endSession = new URL('/session/end', idp.issuer);
+    endSession.searchParams.set('client_id', CLIENT_ID);
+    endSession.searchParams.set('post_logout_redirect_uri', 'http://alice.hub.localhost:8000/jh/user/alice/lab');
+    const page = await browse(idp.issuer, alice.jar, endSession);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(await page.text())[1];
+    const confirmed = await browse(idp.issuer, alice.jar, new URL('/session/end/confirm', idp.issuer), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
+    });
+    assert.equal(confirmed.headers.get('location'), 'http://alice.hub.localhost:8000/jh/user/alice/lab');
+  });
+
   it('treats login_hint as a default only', async () => {
     const result = await login(idp.issuer, { loginHint: 'alice@example.com', email: 'bob@example.com' });
     const { body } = await exchange(idp.issuer, result);
