@@ -72,7 +72,7 @@ import os
 
 c = get_config()  # noqa
 c.JupyterHub.bind_url = {bind_url!r}
-c.JupyterHub.public_url = {bind_url!r}
+c.JupyterHub.public_url = {public_url!r}
 c.JupyterHub.hub_bind_url = {hub_bind_url!r}
 c.JupyterHub.db_url = {db_url!r}
 c.JupyterHub.cookie_secret_file = {cookie_secret_file!r}
@@ -131,19 +131,25 @@ c.JupyterHub.load_roles = [
 class Hub:
     """``jupyterhub`` in a temporary directory, driven through its REST API as an admin service."""
 
-    def __init__(self, root: Path, idp: IdentityProvider) -> None:
+    def __init__(
+        self, root: Path, idp: IdentityProvider, port: int = 0, host: str = "", service_host: str = "", extra: str = ""
+    ) -> None:
+        """``host``, ``service_host``: the names browsers use for the hub and the forwarder (default
+        127.0.0.1; the proxy listens on 127.0.0.1:``port``); ``extra``: more hub configuration."""
         if not CHP.exists():
             raise RuntimeError(f"{CHP} is missing: run `npm ci` (configurable-http-proxy is a devDependency)")
         self.root = root
         self.idp = idp
-        self.port = free_port()
-        self.origin = f"http://127.0.0.1:{self.port}"
+        self.port = port or free_port()
+        self.origin = f"http://{host or '127.0.0.1'}:{self.port}"
         self.url = f"{self.origin}{BASE_URL}"
-        self.service_url = f"{self.url}services/{SERVICE}/"
+        self.service_url = f"http://{service_host or host or '127.0.0.1'}:{self.port}{BASE_URL}services/{SERVICE}/"
         self.admin_token = secrets.token_hex(16)
+        self.service_bind_url = f"http://127.0.0.1:{free_port()}"  # the forwarder itself, behind the proxy
         bin_dir = Path(sys.executable).parent
         config = HUB_CONFIG.format(
-            bind_url=self.url,
+            bind_url=f"http://127.0.0.1:{self.port}{BASE_URL}",
+            public_url=self.url,
             hub_bind_url=f"http://127.0.0.1:{free_port()}",
             db_url=f"sqlite:///{root / 'jupyterhub.sqlite'}",
             cookie_secret_file=str(root / "cookie_secret"),
@@ -161,12 +167,12 @@ class Hub:
             issuer=idp.issuer,
             client_id=CLIENT_ID,
             service=SERVICE,
-            service_bind_url=f"http://127.0.0.1:{free_port()}",
+            service_bind_url=self.service_bind_url,
             python=sys.executable,
             admin_token=self.admin_token,
             system_config=str(root / "etc-jupyter"),
         )
-        (root / "jupyterhub_config.py").write_text(config)
+        (root / "jupyterhub_config.py").write_text(config + extra)
         (root / "etc-jupyter").mkdir()
         (root / "etc-jupyter" / "jupyter_server_config.json").write_text(json.dumps({"OIDCLogin": {"store": "file"}}))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JUPYTERLAB_OIDC_", "CONFIGPROXY"))}

@@ -129,6 +129,26 @@ CASES = [
         "403 `other_hub_user` at the forwarder; alice's named server never sees the code, the sign-in still waits",
     ),
     Case(
+        "hub-subdomain-other-user",
+        B,
+        REAL,
+        "with `subdomain_host` (each user's server on its own host): alice starts a sign-in on her host with "
+        "bob's email; bob signs in and his hub-logged-in browser brings alice's state and his code to the "
+        "forwarder on the service's host",
+        "403 `other_hub_user` at the forwarder, no redirect; alice's host never visited: no token request, "
+        "her sign-in still pending, no session",
+    ),
+    Case(
+        "hub-subdomain-forged-host",
+        B,
+        REAL,
+        "with `subdomain_host`: the provider's redirect reaches the forwarder with a forged `Host` (through the "
+        "proxy, another port; at the forwarder's own address, an attacker's host) and forged `X-Forwarded-*` / "
+        "`Forwarded` headers",
+        "303 to the user's host as the hub's configuration makes it (`subdomain_host`, the hub's hook), never "
+        "the request's; the sign-in completes there",
+    ),
+    Case(
         "device-code-approved-by-another-account",
         B,
         REAL,
