@@ -27,13 +27,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from issue15 import findings_15, targets_15
+from issue15 import KINDS, POSITIONS, comm_findings, findings_15, targets_15
 from stack import ROOT, load_average, machine, progress
 
 #: (key, module, title) in the order they run and appear.
 BENCHES = [
     ("get_token", "bench_get_token", "1–2. `get_token()` in a kernel: cached, and pulls over HTTP"),
-    ("comm_browser", "bench_comm_browser", "2. `get_token()` pulls over the comm, JupyterLab in Chromium"),
+    (
+        "comm_browser",
+        "bench_comm_browser",
+        "2. `get_token()` pulls in JupyterLab in Chromium: as shipped, HTTP alone, the comm",
+    ),
     ("provider_load", "bench_provider_load", "3. Provider load: 8 kernels + 2 tabs vs. authlib in each kernel"),
     ("token_endpoint", "bench_token_endpoint", "4. `POST oidc/token` throughput and latency vs. a trivial handler"),
     ("signin_overhead", "bench_signin_overhead", "5. Sign-in overhead: callback → token in a waiting kernel"),
@@ -87,14 +91,24 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         ("back_to_back", "back to back"),
     ):
         add(
-            f"2 pull, comm in JupyterLab ({label})",
+            f"2 pull in JupyterLab, as shipped ({label})",
             "≤ 10 ms p50, ≤ 50 ms p99",
             "comm_browser",
             lambda c, kind=kind: (
-                f"p50 {c['default'][kind]['p50_ms']:.1f} ms, p99 {c['default'][kind]['p99_ms']:.1f} ms",
+                f"p50 {c['default'][kind]['p50_ms']:.1f} ms, p99 {c['default'][kind]['p99_ms']:.1f} ms "
+                f"({c['default'][kind]['http_pulls']} over HTTP, {c['default'][kind]['comm_pulls']} over the comm)",
                 c["default"][kind]["p50_ms"] <= 10 and c["default"][kind]["p99_ms"] <= 50,
             ),
         )
+
+    def comm_route(c: dict[str, Any]) -> tuple[str, bool]:
+        d = c["default"]
+        p50 = " / ".join(f"{d[k + '_comm']['p50_ms']:.1f}" for k in KINDS)
+        p99 = " / ".join(f"{d[k + '_comm']['p99_ms']:.1f}" for k in KINDS)
+        ok = all(d[k + "_comm"]["p50_ms"] <= 10 and d[k + "_comm"]["p99_ms"] <= 50 for k in KINDS)
+        return f"p50 {p50} ms, p99 {p99} ms ({POSITIONS})", ok
+
+    add("2 pull through the comm (kernels without the secret)", "≤ 10 ms p50, ≤ 50 ms p99", "comm_browser", comm_route)
 
     def provider(p: dict[str, Any]) -> tuple[str, bool]:
         ours, base = p["ours"]["provider"], p["baseline"]["provider"]
@@ -164,74 +178,7 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
 def _findings(r: dict[str, Any]) -> list[str]:
     """Explanations of the figures that miss their target (measured, see bench docstrings)."""
     out: list[str] = []
-    comm = r.get("comm_browser", {})
-    http = r.get("get_token", {}).get("http")
-    if comm.get("default") and http:
-        d, n = comm["default"], comm.get("nodelay", {})
-        nagle = (d["cell_start"]["p50_ms"] - n["cell_start"]["p50_ms"]) if n.get("cell_start") else None
-        out += [
-            "### Why the comm path misses 10 ms",
-            "",
-            f"The same pull over HTTP takes {http['p50_ms']:.1f} ms (p50). Over the comm it crosses JupyterLab: "
-            "kernel → ZMQ → Jupyter server → websocket → JupyterLab (message handling, the bridge) → "
-            "`POST oidc/token` → the server → JupyterLab → websocket → server → ZMQ → the comm's subshell "
-            "thread → the waiting cell. Timestamps on both sides of every message (kernel `time.time()` at "
-            "send and receipt, `kernel.anyMessage` in the page) split a pull into three legs. Medians from one "
-            "such run (load average about 8 on 2 cores; not part of `make bench`):",
-            "",
-            "| pull | kernel → page | in the page (bridge + `POST oidc/token`) | page → kernel | total |",
-            "|---|---:|---:|---:|---:|",
-            "| first statement of a cell, as shipped | 46.9 | 14.2 | 4.5 | 62.9 |",
-            "| the same, TCP_NODELAY on the kernel websocket | 15.3 | 24.4 | 5.7 | 47.4 |",
-            "| alone inside a running cell (100 ms apart), as shipped | 2.8 | 10.4 | 3.6 | 17.7 |",
-            "",
-            "1. **Nagle's algorithm on the kernel websocket (about 40 ms).** jupyter_server's "
-            "`KernelWebsocketHandler` leaves TCP_NODELAY off (tornado's default for websockets; its HTTP "
-            "responses do set it). When the server writes a small kernel message while an earlier one is "
-            "not yet acknowledged, the kernel's `token_request` waits for the browser's delayed ACK (40 ms on "
-            "Linux). That happens whenever the pull follows other kernel output: at the top of a cell "
-            "(right after `status: busy` and `execute_input`), or right after the previous pull's subshell "
-            "`status` messages. A pull on its own inside a running cell does not pay it"
-            + (
-                f"; switching TCP_NODELAY on (bench-only `nodelay_ext.py`) saves {nagle:.0f} ms at the top of a "
-                "cell in this run."
-                if nagle is not None
-                else "."
-            ),
-            "2. **The hop through the page (10–25 ms here).** JupyterLab decodes the message, the bridge "
-            "asks the server with `POST oidc/token` (a fetch from the page), and encodes the reply; the "
-            "page also handles the kernel's status messages and re-renders the kernel indicators. On a "
-            "2-core machine shared with Chromium, the server, the kernels and other people's tests this is "
-            "the largest share once Nagle is out of the way.",
-            "3. **Two websocket/ZMQ legs (3–6 ms each here).**",
-            "",
-            "Cached calls (item 1) never reach this path, and a kernel with an open comm gets a "
-            "`token_update` pushed on every rotation, so in normal use a kernel pulls on its first call and "
-            "rarely after.",
-            "",
-            "**Issue 15, item 1 (comm pull p50 ≤ 1.25× the HTTP pull, p99 ≤ 2×): the options against the legs "
-            "above.** 1.25× the HTTP p50 is about 4 ms here. The two transport legs alone (kernel → page, page → "
-            "kernel) take 6.4 ms in the best position (a pull alone inside a running cell), before the page does "
-            "anything. So:",
-            "",
-            "- the bridge answering from the token it last pushed (no `POST oidc/token` in the page) removes part "
-            "of the middle leg (the fetch, 3–5 ms of its 10–25), not the two transport legs: it cannot reach 4 ms;",
-            "- TCP_NODELAY on the kernel websocket removes the 40 ms delayed-ACK wait at the top of a cell and "
-            "after other output, not the legs: the cell-start and back-to-back positions would come down to "
-            "about the in-cell figure, still 5–7× HTTP;",
-            "- preferring the HTTP pull when the kernel has the secret makes a pull in every kernel the server "
-            "started an HTTP pull (1.0×), and keeps the comm for pushes and for kernels without the secret "
-            "(another process's kernels, a gateway). It is the only option that meets the target.",
-            "",
-            "Chosen: prefer HTTP when the kernel has the secret. Not in this change: it is one line of the kernel "
-            "helper (`TokenClient._fetch`: use the comm only when `not self.http.available`) plus "
-            "docs/kernel-protocol.md §2 (HTTP before the comm), and it changes what tests/test_kernel_comm.py "
-            "(pulls through a `FakeFrontend` in kernels that have the secret) and the kernel-restart and "
-            "kernel-long-cell Playwright journeys (no HTTP at all) check: those need kernels started without "
-            "`JUPYTERLAB_OIDC_KERNEL_SECRET` to keep testing the comm. For the lead to schedule with their owners. "
-            "Until then the comm figures above stand.",
-            "",
-        ]
+    out += comm_findings(r)
     endpoint = r.get("token_endpoint", {})
     rows = {row["concurrency"]: row for row in endpoint.get("rows", [])}
     if 64 in rows and rows[64]["token"]["p99"] > 20:

@@ -2,10 +2,11 @@
 
 HTTP with the kernel secret when the kernel has it: a pull through the page crosses two
 websocket/ZMQ legs and the page itself, which alone take longer than the HTTP pull
-(docs/performance.md, "Why the comm path misses 10 ms"). The comm stays the route for pushes
-and for pulls in kernels without the secret (remote kernels, JupyterLite, another process's
-kernels). ``JUPYTERLAB_OIDC_PULL=comm`` in the kernel's environment pulls through the comm
-anyway (tests, and kernels whose HTTP route is slow or filtered).
+(docs/performance.md, "The comm route, and why a kernel with the secret pulls over HTTP").
+The comm stays the route for pushes and for pulls in kernels without the secret (remote
+kernels, JupyterLite, another process's kernels). ``JUPYTERLAB_OIDC_PULL=comm`` in the
+kernel's environment pulls through the comm anyway (tests, and kernels whose HTTP route is
+slow or filtered).
 """
 
 from __future__ import annotations
