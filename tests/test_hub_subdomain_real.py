@@ -19,6 +19,7 @@ from __future__ import annotations
 import shutil
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from unittest import mock
 from urllib.parse import quote, urlsplit
@@ -28,7 +29,14 @@ import pytest
 
 from jupyterlab_oidc.core.signin.state import server_of_state, user_of_state
 
-from .hub_helpers import forward_status, forwarded, login_to_forwarder, params, result_status
+from .hub_helpers import (
+    forward_status,
+    forwarded,
+    login_to_forwarder,
+    params,
+    result_status,
+    sign_in_with_chromium,
+)
 from .hub_support import BASE_URL, SERVICE, Hub, HubUser, free_port
 from .idp import get_idp
 
@@ -169,6 +177,22 @@ def test_a_sign_in_on_the_users_own_host_comes_back_through_the_forwarder_to_tha
     result = user.oidc("POST", "await", {"state": started["state"]})
     assert result.status == 200, result.body
     assert [s["email"] for s in user.sessions()] == [user.email]
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")
+def test_a_person_in_chromium_signs_in_on_their_own_host(subdomain_hub: Hub, users: dict[str, SubdomainUser]) -> None:
+    # Chromium resolves names under .localhost itself (no test-side resolver here)
+    bob = users["bob"]
+    bob.oidc("POST", "logout", {})
+    seen = sign_in_with_chromium(bob)
+    assert "error" not in seen, seen
+    assert seen["result"] == "Signed in as bob@example.com" and seen["card_email"] == "bob@example.com"
+    # The provider's tab went through the forwarder on its host, then on to bob's host
+    urls = seen["popup_urls"]
+    service = max(i for i, url in enumerate(urls) if url.startswith(f"{subdomain_hub.service_url}callback/prod?"))
+    assert urls[service + 1].startswith(f"{bob.url}oidc/callback/prod?")
+    assert urlsplit(bob.url).hostname == "bob.hub.localhost"
+    assert [s["email"] for s in bob.sessions()] == ["bob@example.com"]
 
 
 def _pending(user: HubUser, state: str) -> dict[str, Any]:
