@@ -3,13 +3,9 @@ carries the server name (``JUPYTERHUB_SERVER_NAME``) and the callback forwarder 
 provider's redirect to ``/user/{name}/{server}/oidc/callback[/{environment}]``, for the
 browser's own hub user only.
 
-``subdomain_host`` is not run against a real hub here: each user's server then lives on its
-own host name (``alice.hub.localhost``), which this machine's resolver does not map to
-127.0.0.1 (glibc with ``files``/``dns`` only; Chromium would, httpx and the proxy's clients do
-not), and the dev provider accepts only ``127.0.0.1``/``localhost`` redirect URIs, not the
-service's own host (``oidc-callback--service.hub.localhost``). The forwarder's URL building
-for subdomains (the hub's own ``subdomain_hook``, absolute URL from the configured
-``subdomain_host`` only, the request's Host ignored) is covered in tests/test_hub_subdomain.py.
+``subdomain_host`` runs against a real hub in tests/test_hub_subdomain_real.py (each user on
+``{name}.hub.localhost``, a named server there too); the forwarder's URL building for
+subdomains is unit-tested in tests/test_hub_subdomain.py.
 """
 
 from __future__ import annotations

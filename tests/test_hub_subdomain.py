@@ -1,8 +1,10 @@
 """Unit tests of the forwarder for named servers and ``subdomain_host``: the state that carries the
 server name, the target path, and the user's own host built from the hub's configuration only.
 
-The real hub runs in tests/test_hub_named.py (named servers); subdomains need host names that
-resolve to 127.0.0.1 (see that module's docstring for why they are covered here).
+The real hub runs in tests/test_hub_named.py (named servers) and tests/test_hub_subdomain_real.py
+(``subdomain_host``: the sign-in on the user's own host, another hub user refused, forged
+``Host`` and ``X-Forwarded-*`` headers); here are the edge cases a hub cannot easily produce
+(other hooks, odd names, a hook answering outside the hub's domain, bad settings).
 """
 
 from __future__ import annotations

@@ -3,6 +3,13 @@ own (``alice.hub.localhost``), the callback forwarder on its own too
 (``oidc-callback--service.hub.localhost``, JupyterHub 5's ``idna`` hook), the real proxy routing
 by host, real single-user servers with the extension, and the dev provider.
 
+What runs for real: a sign-in started on the user's own host (default server, per-environment
+redirect URI, named server) comes back through the forwarder, which answers an absolute URL
+on that host; a person in Chromium does the same from the panel; another hub user's browser
+bringing the owner's callback is refused (403 ``other_hub_user``); a forged ``Host`` or
+``X-Forwarded-*`` never moves the target; and a forwarder not told the subdomain host still
+gets there, through the hub's own redirects.
+
 The hub is ``http://hub.localhost:{port}``. Names under ``.localhost`` are loopback (RFC 6761
 §6.3) and browsers resolve them so (Chromium does it itself); this machine's glibc resolver
 does not. So the test process, which plays the browser, resolves names ending in
@@ -46,12 +53,15 @@ DOMAIN = "hub.localhost"
 SUBDOMAINS = """
 c.JupyterHub.subdomain_host = {host!r}
 c.JupyterHub.allow_named_servers = True
+"""
 # The forwarder, told the hub's subdomain host and hook as docs/jupyterhub.md says.
-c.JupyterHub.services[0]["environment"] = {{
+TELL_THE_FORWARDER = """
+c.JupyterHub.services[0]["environment"] = {
     "JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOST": c.JupyterHub.subdomain_host,
     "JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK": "idna",
-}}
+}
 """
+
 
 _getaddrinfo = socket.getaddrinfo
 
@@ -102,22 +112,26 @@ class SubdomainUser(HubUser):
         self.hub._wait(self.server_ready, 90, f"{self.name}'s server {self.server!r}", interval=0.5)
 
 
-@pytest.fixture(scope="module")
-def subdomain_hub(tmp_path_factory: pytest.TempPathFactory, localhost_names: None) -> Iterator[Hub]:
+def start_subdomain_hub(root: Path, owner: str, extra: str = TELL_THE_FORWARDER) -> Hub:
     """A hub of tests/hub_support.py at ``http://hub.localhost:{port}`` with ``subdomain_host``."""
     from jupyterhub.utils import subdomain_hook_idna
 
     if shutil.which("node") is None:
         pytest.skip("node is needed for configurable-http-proxy")
     port = free_port()
-    running = Hub(
-        tmp_path_factory.mktemp("hub-subdomain"),
-        get_idp("id_token", 300, owner="hub-subdomain"),
+    return Hub(
+        root,
+        get_idp("id_token", 300, owner=owner),
         port=port,
         host=DOMAIN,
         service_host=subdomain_hook_idna(SERVICE, DOMAIN, "service"),
-        extra=SUBDOMAINS.format(host=f"http://{DOMAIN}:{port}"),
+        extra=SUBDOMAINS.format(host=f"http://{DOMAIN}:{port}") + extra,
     )
+
+
+@pytest.fixture(scope="module")
+def subdomain_hub(tmp_path_factory: pytest.TempPathFactory, localhost_names: None) -> Iterator[Hub]:
+    running = start_subdomain_hub(tmp_path_factory.mktemp("hub-subdomain"), "hub-subdomain")
     try:
         yield running
     finally:
@@ -272,3 +286,32 @@ def test_a_callback_with_a_forged_host_goes_to_the_users_configured_host_only(
         browser.close()
     assert result_status(page) == "signed_in"
     assert alice.oidc("POST", "await", {"state": started["state"]}).status == 200
+
+
+def test_a_forwarder_not_told_the_subdomain_host_still_gets_there_through_the_hubs_own_redirects(
+    tmp_path_factory: pytest.TempPathFactory, localhost_names: None
+) -> None:
+    # Given a hub with subdomain_host whose forwarder was not told (no JUPYTERLAB_OIDC_HUB_SUBDOMAIN_*)
+    hub = start_subdomain_hub(tmp_path_factory.mktemp("hub-subdomain-untold"), "hub-subdomain-untold", extra="")
+    try:
+        alice = SubdomainUser(hub, "alice")
+        alice.start_server()
+        browser = alice.browser()
+        try:
+            started, authorization_url = alice.start_in_browser(browser)
+            redirect = alice.at_provider(authorization_url)
+            page = browser.get(redirect)
+        finally:
+            browser.close()
+        # Then the forwarder answers a path on its own host, and the hub sends the browser on
+        # (/jh/hub/user/alice/…, then alice's host): two more hops, the same sign-in
+        target = forwarded(page, hub).headers["location"]
+        assert target == f"{BASE_URL}user/alice/oidc/callback?{query(redirect)}"
+        after = [*page.history[page.history.index(forwarded(page, hub)) :], page]
+        service = urlsplit(hub.service_url).hostname
+        assert [urlsplit(str(r.url)).hostname for r in after] == [service, service, DOMAIN, user_host("alice")]
+        assert result_status(page) == "signed_in"
+        assert alice.oidc("POST", "await", {"state": started["state"]}).status == 200
+        alice.close()
+    finally:
+        hub.stop()
