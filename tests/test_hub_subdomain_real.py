@@ -4,8 +4,9 @@ own (``alice.hub.localhost``), the callback forwarder on its own too
 by host, real single-user servers with the extension, and the dev provider.
 
 What runs for real: a sign-in started on the user's own host (default server, per-environment
-redirect URI, named server) comes back through the forwarder, which answers an absolute URL
-on that host; a person in Chromium does the same from the panel; another hub user's browser
+redirect URI, named server, a name the hook hashes: ``dave@example.org`` on
+``u-daveexam--….hub.localhost``) comes back through the forwarder, which answers an absolute
+URL on that host; a person in Chromium does the same from the panel; another hub user's browser
 bringing the owner's callback is refused (403 ``other_hub_user``); a forged ``Host`` or
 ``X-Forwarded-*`` never moves the target; and a forwarder not told the subdomain host still
 gets there, through the hub's own redirects.
@@ -44,7 +45,7 @@ from .hub_helpers import (
     result_status,
     sign_in_with_chromium,
 )
-from .hub_support import BASE_URL, SERVICE, Hub, HubUser, free_port
+from .hub_support import BASE_URL, DIRECT, SERVICE, Hub, HubUser, free_port
 from .idp import get_idp
 
 pytestmark = pytest.mark.timeout(240)
@@ -53,6 +54,14 @@ DOMAIN = "hub.localhost"
 SUBDOMAINS = """
 c.JupyterHub.subdomain_host = {host!r}
 c.JupyterHub.allow_named_servers = True
+"""
+# dave@example.org (hashed by the idna hook: u-daveexam--….hub.localhost) signs in through the
+# forwarder too, per environment, instead of on his own redirect URI.
+DAVE_THROUGH_THE_FORWARDER = """
+_redirect_uri = redirect_uri
+c.Spawner.environment["JUPYTERLAB_OIDC_REDIRECT_URI"] = lambda spawner: (
+    _redirect_uri(spawner) or {service_url!r} + "callback/{{environment}}"
+)
 """
 # The forwarder, told the hub's subdomain host and hook as docs/jupyterhub.md says.
 TELL_THE_FORWARDER = """
@@ -101,6 +110,10 @@ class SubdomainUser(HubUser):
         named = f"{quote(server, safe='@~')}/" if server else ""
         self.url = f"{self.origin}{BASE_URL}user/{quote(name, safe='@~')}/{named}"
 
+    def redirect_uri(self, environment: str = "prod") -> str:
+        """alice: the legacy URI; bob and dave (DAVE_THROUGH_THE_FORWARDER): per environment."""
+        return super().redirect_uri() if self.name == "alice" else f"{self.hub.service_url}callback/{environment}"
+
     def server_ready(self) -> bool:
         server = self._model()["servers"].get(self.server)
         return bool(server and server["ready"])
@@ -118,14 +131,16 @@ def start_subdomain_hub(root: Path, owner: str, extra: str = TELL_THE_FORWARDER)
 
     if shutil.which("node") is None:
         pytest.skip("node is needed for configurable-http-proxy")
-    port = free_port()
+    port, service = free_port(), subdomain_hook_idna(SERVICE, DOMAIN, "service")
     return Hub(
         root,
         get_idp("id_token", 300, owner=owner),
         port=port,
         host=DOMAIN,
-        service_host=subdomain_hook_idna(SERVICE, DOMAIN, "service"),
-        extra=SUBDOMAINS.format(host=f"http://{DOMAIN}:{port}") + extra,
+        service_host=service,
+        extra=SUBDOMAINS.format(host=f"http://{DOMAIN}:{port}")
+        + DAVE_THROUGH_THE_FORWARDER.format(service_url=f"http://{service}:{port}{BASE_URL}services/{SERVICE}/")
+        + extra,
     )
 
 
@@ -138,12 +153,13 @@ def subdomain_hub(tmp_path_factory: pytest.TempPathFactory, localhost_names: Non
         running.stop()
 
 
-SERVERS = {"alice": ("alice", ""), "bob": ("bob", ""), "alice/work": ("alice", "work")}
+SERVERS = {"alice": ("alice", ""), "bob": ("bob", ""), "alice/work": ("alice", "work"), DIRECT: (DIRECT, "")}
 
 
 @pytest.fixture(scope="module")
 def users(subdomain_hub: Hub) -> Iterator[dict[str, SubdomainUser]]:
-    """alice (legacy redirect URI), bob (per environment) and alice's named server ``work``, started together."""
+    """alice (legacy redirect URI), bob and dave@example.org (per environment) and alice's named
+    server ``work``, started together."""
     from concurrent.futures import ThreadPoolExecutor
 
     def start(key: str) -> SubdomainUser:
@@ -163,7 +179,7 @@ def query(url: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "key", list(SERVERS), ids=["legacy-redirect-uri", "per-environment-redirect-uri", "named-server"]
+    "key", list(SERVERS), ids=["legacy-redirect-uri", "per-environment-redirect-uri", "named-server", "hashed-host"]
 )
 def test_a_sign_in_on_the_users_own_host_comes_back_through_the_forwarder_to_that_host(
     subdomain_hub: Hub, users: dict[str, SubdomainUser], key: str
@@ -183,7 +199,7 @@ def test_a_sign_in_on_the_users_own_host_comes_back_through_the_forwarder_to_tha
     finally:
         browser.close()
     # The forwarder (after the hub's OAuth at hub.localhost) sent it on to the user's own host
-    environment = "/prod" if user.name == "bob" else ""
+    environment = "" if user.name == "alice" else "/prod"
     target = forwarded(page, subdomain_hub).headers["location"]
     assert target == f"{user.url}oidc/callback{environment}?{query(redirect)}"
     assert urlsplit(str(page.url)).netloc == urlsplit(user.origin).netloc
