@@ -143,6 +143,18 @@ def test_the_service_options_for_subdomains() -> None:
         parse_args(["--subdomain-host", "https://hub.example.org/jh/"], environ={})
 
 
+@pytest.mark.parametrize("value", ["custom", "IDNA", "idna "])
+def test_a_subdomain_hook_from_the_environment_that_the_service_does_not_know_is_a_usage_error(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        parse_args([], environ={"JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK": value})
+    assert (
+        exited.value.code == 2
+        and "JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK must be one of idna, legacy" in capsys.readouterr().err
+    )
+
+
 def test_the_http_layer_redirects_to_the_users_host_whatever_the_request_says() -> None:
     from jupyterhub.services.auth import HubOAuth
     from tornado.httpserver import HTTPServer

@@ -107,6 +107,10 @@ def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] = o
         args.hub_base_url = hub_base_url(args.hub_base_url)
         args.prefix = hub_base_url(args.prefix)
         args.subdomain_host = subdomain_host(args.subdomain_host) if args.subdomain_host else ""
+        if args.subdomain_hook not in HOOKS:  # argparse checks choices on the command line, not defaults
+            raise ValueError(
+                f"JUPYTERLAB_OIDC_HUB_SUBDOMAIN_HOOK must be one of {', '.join(HOOKS)}, not {args.subdomain_hook!r}"
+            )
     except ValueError as e:
         parser.error(str(e))
     return args
