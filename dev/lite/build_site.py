@@ -184,6 +184,9 @@ def main() -> int:
     parser.add_argument("--issuer")
     parser.add_argument("--client-id", default="jupyterlab-oidc")
     parser.add_argument("--base-path", default="/", help="the URL path the site is served under (ends with /)")
+    parser.add_argument(
+        "--expose-app", action="store_true", help="window.jupyterapp for the Playwright specs (a dev site only)"
+    )
     args = parser.parse_args()
     if args.requirements:
         print("\n".join(f"{name}=={v}" for name, v in closure(read_lock(args.pyodide_tgz)).items()))
@@ -202,6 +205,7 @@ def main() -> int:
         "jupyter-lite-schema-version": 0,
         "jupyter-config-data": {
             "appName": "JupyterLite with jupyterlab-oidc",
+            **({"exposeAppInBrowser": "true"} if args.expose_app else {}),
             "jupyterlabOidc": {
                 "default_environment": "dev",
                 "environments": [

@@ -33,7 +33,7 @@ $(LITE_CACHE)/wheels/.done: $(LITE_REQUIREMENTS)
 
 lite: $(LITE_VENV)/bin/jupyter-lite $(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz $(LITE_CACHE)/wheels/.done build
 	$(LITE_VENV)/bin/python $(LITE_DIR)/build_site.py --pyodide-tgz $(LITE_CACHE)/pyodide-$(LITE_PYODIDE).tgz \
-	  --wheels $(LITE_CACHE)/wheels --out $(LITE_SITE) --issuer http://127.0.0.1:$(LITE_IDP_PORT)
+	  --wheels $(LITE_CACHE)/wheels --out $(LITE_SITE) --issuer http://127.0.0.1:$(LITE_IDP_PORT) --expose-app
 	@du -sh $(LITE_SITE)
 
 # Serve the site on 127.0.0.1 (static files only; nothing else runs).

@@ -5,7 +5,8 @@
  */
 import { expect, Page, test } from '@playwright/test';
 
-import { LITE_ISSUER, LITE_URL } from '../lite.config';
+import { LITE_ISSUER } from '../lite.config';
+import { LiteNotebook, openLab, openPanel, signIn } from '../lite-support';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -25,63 +26,6 @@ function watchHosts(page: Page): Set<string> {
     }
   });
   return hosts;
-}
-
-async function openLab(page: Page): Promise<void> {
-  await page.goto(`${LITE_URL}lab/index.html`);
-  await expect(page.locator('#jp-main-dock-panel')).toBeVisible();
-}
-
-/** Run `code` in a new Pyodide notebook; answers the cell's output text. */
-async function runInNotebook(page: Page, code: string): Promise<string> {
-  await page.locator('.jp-LauncherCard[data-category="Notebook"]').first().click();
-  const cell = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').first();
-  await cell.locator('.cm-content').click();
-  await page.keyboard.insertText(code);
-  await page.keyboard.press('Shift+Enter');
-  const output = cell.locator('.jp-OutputArea-output');
-  await expect(output.first()).toBeVisible({ timeout: 150_000 });
-  return (await output.allInnerTexts()).join('\n');
-}
-
-/** The sign-in panel, opened from its sidebar tab and done checking. */
-async function openPanel(page: Page) {
-  const panel = page.locator('#jp-oidc-panel');
-  if (!(await panel.isVisible())) {
-    await page.locator('.jp-SideBar [data-id="jp-oidc-panel"]').click();
-  }
-  await expect(panel).toBeVisible();
-  await expect(panel.locator('.jp-oidc-body')).toHaveAttribute('data-phase', 'ready');
-  return panel;
-}
-
-/** Sign in from the panel for `email` as the provider's `account`; answers the provider tab. */
-async function signIn(page: Page, email: string, account = email): Promise<Page> {
-  const panel = await openPanel(page);
-  await panel.locator('#jp-oidc-email').fill(email);
-  const popupEvent = page.context().waitForEvent('page');
-  await panel.locator('#jp-oidc-sign-in').click();
-  const popup = await popupEvent;
-  // The provider asks who signs in, unless its session already is `account` (no page then).
-  await popup.waitForURL(/\/interaction\/|oidc-callback\.html/);
-  if (/\/interaction\//.test(popup.url())) {
-    await popup.locator('#email').fill(account);
-    await popup.locator('#sign-in').click();
-  }
-  return popup;
-}
-
-/** Run `code` in the open notebook's next empty cell; answers its output text. */
-async function runCell(page: Page, code: string): Promise<string> {
-  const notebook = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');
-  await expect(notebook.locator('.jp-Cell').first()).toBeVisible();
-  const cell = notebook.locator('.jp-Cell').nth((await notebook.locator('.jp-Cell').count()) - 1);
-  await cell.locator('.cm-content').click();
-  await page.keyboard.insertText(code);
-  await page.keyboard.press('Shift+Enter');
-  const output = cell.locator('.jp-OutputArea-output');
-  await expect(output.first()).toBeVisible({ timeout: 150_000 });
-  return (await output.allInnerTexts()).join('\n');
 }
 
 test.describe('JupyterLite site', () => {
@@ -108,9 +52,8 @@ test.describe('JupyterLite site', () => {
     page
   }) => {
     const hosts = watchHosts(page);
-    await openLab(page);
-    const output = await runInNotebook(
-      page,
+    const notebook = await LiteNotebook.create(page, await openLab(page));
+    const output = await notebook.run(
       'import sys, jupyterlab_oidc\nprint("oidc", "jupyter_server" in sys.modules, "httpx" in sys.modules)'
     );
     expect(output).toContain('oidc False False');
@@ -121,7 +64,7 @@ test.describe('JupyterLite site', () => {
     page
   }) => {
     const hosts = watchHosts(page);
-    await openLab(page);
+    const trouble = await openLab(page);
     const panel = await openPanel(page);
 
     const wrong = await signIn(page, BOB, ALICE); // signs in as alice on a sign-in for bob
@@ -146,27 +89,22 @@ test.describe('JupyterLite site', () => {
     await page.screenshot({ path: 'test-results/lite-panel.png' });
     await panel.screenshot({ path: '../docs/screenshots/lite-panel.png' });
 
-    // The kernel opened the comm at start; the page's answers land between cells.
-    await page.locator('.jp-LauncherCard[data-category="Notebook"]').first().click();
-    // JupyterLite hands the page's messages to the kernel between cells: the kernel's hello
-    // at start, the page's ready and the token it asked for land once it is idle.
-    let cached = '';
-    for (let attempt = 0; attempt < 10 && !cached.includes('cached True'); attempt++) {
-      cached = await runCell(
-        page,
-        'from jupyterlab_oidc.kernel import default_client\nprint("cached", bool(default_client()._cache))'
-      );
-    }
+    // The first cell opens the comm; the page's ready, and the token the kernel then asks
+    // for, land between cells (JupyterLite hands the page's messages to an idle kernel).
+    const notebook = await LiteNotebook.create(page, trouble);
+    const cached = await notebook.runUntil(
+      'from jupyterlab_oidc.kernel import default_client\nprint("cached", bool(default_client()._cache))',
+      /cached True/,
+      10
+    );
     expect(cached).toContain('cached True');
-    const output = await runCell(
-      page,
+    const output = await notebook.run(
       'from jupyterlab_oidc import get_token_async, get_token\ntoken = await get_token_async()\nprint("token", token.email, len(token.access_token) > 10, get_token().access_token == token.access_token)'
     );
     expect(output).toContain(`token ${ALICE} True True`);
     // An API called with the token from the kernel: the provider's userinfo (CORS), through
     // pyfetch and through requests under pyodide-http.
-    const api = await runCell(
-      page,
+    const api = await notebook.run(
       [
         'import pyodide_http, requests',
         'from pyodide.http import pyfetch',
