@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -175,9 +176,41 @@ def kernel_memory() -> dict[str, int]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run() -> dict[str, Any]:
+def page_load(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chunks a JupyterLab page downloads when it starts and its panel opens (Chromium)."""
+    if not shutil.which("node") or not (ROOT / "node_modules" / "playwright-core").is_dir():
+        return {"skipped": "node or playwright-core is missing"}
+    if not Path("/usr/bin/chromium").exists():
+        return {"skipped": "Debian's Chromium (/usr/bin/chromium) is missing"}
+    with demo_stack(free_port(), free_port(), "--app", "lab", "--expose-app") as stack:
+        out = subprocess.run(
+            [
+                "node",
+                str(ROOT / "bench" / "page_load.mjs"),
+                json.dumps({"url": f"{stack.base_url}lab?token={stack.token}"}),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=ROOT,
+        )
+    if out.returncode != 0:
+        raise RuntimeError(f"page_load.mjs failed:\n{out.stderr[-3000:]}")
+    files = set(json.loads(out.stdout.strip().splitlines()[-1])["files"])
+    loaded = [c for c in chunks if c["file"] in files]
     return {
-        "labextension": labextension_size(),
+        "gzip": sum(c["gzip"] for c in loaded),
+        "total": sum(c["bytes"] for c in loaded),
+        "files": [c["file"] for c in loaded],
+        "on_demand": [c["file"] for c in chunks if c["file"] not in files],
+    }
+
+
+def run() -> dict[str, Any]:
+    lab = labextension_size()
+    lab["page"] = page_load(lab["chunks"])
+    return {
+        "labextension": lab,
         "load": load_time(),
         "server": server_memory(),
         "kernel": kernel_memory(),
@@ -196,6 +229,7 @@ def report(r: dict[str, Any]) -> str:
             "|---|---:|",
             f"| labextension JavaScript, total | {lab['total'] / 1024:.1f} KB |",
             f"| labextension JavaScript, gzipped | {lab['gzip'] / 1024:.1f} KB |",
+            *page_rows(lab.get("page")),
             f"| server extension import + load, median / max of 5 fresh processes | {load['median_ms']:.0f} ms / {load['max_ms']:.0f} ms |",
             f"| server RSS: no session / 1 / 50 signed-in environments | {server['no_session_kb'] / 1024:.1f} / {server['one_kb'] / 1024:.1f} / {server['fifty_kb'] / 1024:.1f} MB |",
             f"| per signed-in environment | {(server['fifty_kb'] - server['one_kb']) / 49:.0f} KB |",
@@ -206,6 +240,21 @@ def report(r: dict[str, Any]) -> str:
             *startup_report(r.get("startup")),
         ]
     )
+
+
+def page_rows(page: dict[str, Any] | None) -> list[str]:
+    if not page or "skipped" in page:
+        return [f"| downloaded by a JupyterLab page | not measured: {(page or {}).get('skipped', 'no figure')} |"]
+    return [
+        f"| downloaded by a JupyterLab page (start + the panel), gzipped | {page['gzip'] / 1024:.1f} KB "
+        f"({len(page['files'])} files; on demand only: {', '.join(_short(f) for f in page['on_demand']) or 'none'}) |"
+    ]
+
+
+def _short(name: str) -> str:
+    """A chunk's name without its content hash and the long vendor suffix."""
+    stem = name.rsplit(".", 2)[0]
+    return stem if len(stem) <= 48 else stem[:45] + "…"
 
 
 def startup_report(s: dict[str, Any] | None) -> list[str]:

@@ -145,10 +145,7 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         "6 labextension size",
         "≤ 80 KB gzipped",
         "footprint",
-        lambda f: (
-            f"{f['labextension']['gzip'] / 1024:.1f} KB gzipped ({f['labextension']['total'] / 1024:.1f} KB)",
-            f["labextension"]["gzip"] <= 80 * 1024,
-        ),
+        lambda f: labextension_size(f["labextension"]),
     )
     add(
         "6 server extension load",
@@ -170,6 +167,19 @@ def _targets(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     )
     rows += targets_15(r, add)
     return rows
+
+
+def labextension_size(lab: dict[str, Any]) -> tuple[str, bool]:
+    """Met by what a JupyterLab page downloads; the chunks only JupyterLite or a click load are counted apart."""
+    page = lab.get("page") or {}
+    everything = f"{lab['gzip'] / 1024:.1f} KB gzipped for every chunk ({lab['total'] / 1024:.1f} KB)"
+    if "gzip" not in page:
+        return everything + " (what a page downloads was not measured)", lab["gzip"] <= 80 * 1024
+    return (
+        f"{page['gzip'] / 1024:.1f} KB gzipped downloaded by a JupyterLab page ({page['total'] / 1024:.1f} KB); "
+        f"{everything}, with the browser engine, jose and the id_token check loaded only on demand",
+        page["gzip"] <= 80 * 1024,
+    )
 
 
 # ---------------------------------------------------------------- what bounds the misses

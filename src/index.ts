@@ -23,7 +23,7 @@ import { addCommands, addOpenPanelCommand, addToPalette, CommandIDs } from './co
 import { OidcPanel } from './components/panel';
 import { OidcStatus } from './components/statusbar';
 import { pageConfig } from './engines/browser/config';
-import { BrowserEngine } from './engines/browser/engine';
+import { LazyBrowserEngine } from './engines/browser/lazy';
 import { loadTranslation } from './errors';
 import { OidcSessionModel } from './model';
 import { OidcPreferences, SETTINGS_ID } from './preferences';
@@ -50,10 +50,11 @@ const sessionPlugin: JupyterFrontEndPlugin<IOidcSession> = {
     const preferences = new OidcPreferences();
     // The one REST client: every other plugin goes through the model.
     // JupyterLite: no server extension, the lite site's page config names the environments,
-    // and the browser engine does the sign-in in the page (src/engines/browser).
+    // and the browser engine does the sign-in in the page (src/engines/browser, a chunk of
+    // its own that other pages never load).
     const lite = pageConfig();
     const api = lite
-      ? new BrowserEngine({ config: lite })
+      ? new LazyBrowserEngine({ config: lite })
       : new OidcAPI({ serverSettings: app.serviceManager.serverSettings });
     const model = new OidcSessionModel({ api, preferences, translator });
     if (settingRegistry) {

@@ -19,4 +19,24 @@ test.describe('JupyterLab with jupyterlab-oidc', () => {
     expect(activated).toBe(true);
     expect(errors).toEqual([]);
   });
+
+  test('should not download the browser engine or jose in a page with the server extension', async ({
+    page
+  }) => {
+    // Chunk names of the development build `make test` runs (`npm run build`).
+    const chunks: string[] = [];
+    page.on('request', request => {
+      const match = /\/extensions\/jupyterlab-oidc\/static\/([^/?#]+)/.exec(request.url());
+      if (match) {
+        chunks.push(match[1]);
+      }
+    });
+    await page.goto(`lab?token=${TOKEN}`);
+    await page.waitForSelector('#jp-main-dock-panel', { timeout: 60_000 });
+    await page.evaluate(() => (window as any).jupyterapp.restored);
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('oidc:open-panel'));
+    await expect(page.locator('.jp-oidc-panel')).toBeVisible();
+    await expect.poll(() => chunks.some(name => name.startsWith('lib_index_js'))).toBe(true);
+    expect(chunks.filter(name => /engines_browser|jose|pkce/.test(name))).toEqual([]);
+  });
 });
