@@ -23,10 +23,12 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -198,9 +200,11 @@ def main() -> int:
     version_file = ROOT / "jupyterlab_oidc" / "_version.py"
     if version_file.exists():
         version = version_file.read_text().split("'")[-2]
-    work = out.parent / (out.name + ".lite-dir")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    # Built beside the site and swapped in at the end: a site being served (make lite-serve, a
+    # Playwright run) never loses its files to a rebuild, and two builds never share a directory.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.lite-dir-", dir=out.parent))
+    new = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     config = {
         "jupyter-lite-schema-version": 0,
         "jupyter-config-data": {
@@ -233,7 +237,17 @@ def main() -> int:
     }
     (work / "jupyter-lite.json").write_text(json.dumps(config, indent=2))
     jupyter = Path(sys.executable).parent / "jupyter"
-    shutil.rmtree(out, ignore_errors=True)
+    try:
+        build(jupyter, work, new, args, version)
+        swap(new, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(new, ignore_errors=True)
+    print(f"lite site: {out}")
+    return 0
+
+
+def build(jupyter: Path, work: Path, out: Path, args: argparse.Namespace, version: str) -> None:
     subprocess.run(
         [
             str(jupyter),
@@ -251,9 +265,16 @@ def main() -> int:
     )
     pyodide_dir(args.pyodide_tgz, args.wheels, out / "static" / "pyodide", version)
     shutil.copy2(ROOT / "lite" / "oidc-callback.html", out / "oidc-callback.html")
-    shutil.rmtree(work, ignore_errors=True)
-    print(f"lite site: {out}")
-    return 0
+    out.chmod(0o755)  # mkdtemp's 0700 would hide the site from a server run by someone else
+
+
+def swap(new: Path, out: Path) -> None:
+    """Put the site built in ``new`` at ``out`` with two renames (the old one deleted after)."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        os.replace(out, old)
+    os.replace(new, out)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 if __name__ == "__main__":
