@@ -155,3 +155,16 @@ def test_the_z2jh_example_wires_image_environment_service_and_network() -> None:
     assert port in [p["port"] for p in values["hub"]["service"]["extraPorts"]]
     assert port in [p["port"] for rule in values["hub"]["networkPolicy"]["ingress"] for p in rule["ports"]]
     assert port in [p["port"] for rule in values["proxy"]["chp"]["networkPolicy"]["egress"] for p in rule["ports"]]
+
+
+@pytest.mark.parametrize("server", ["work", "gpu-1", "../../etc", "a/b"])
+def test_a_named_servers_default_store_file_is_its_own_next_to_the_default_servers(server: str) -> None:
+    default = Path(OIDCLogin(hub_server_name="").store_path)
+    named = Path(OIDCLogin(hub_server_name=server).store_path)
+    assert default.name == "sessions.json"
+    assert named != default and named.parent == default.parent  # the name never leaves the directory
+    assert named.name.startswith("sessions-") and named.name.endswith(".json")
+
+
+def test_two_named_servers_never_share_a_default_store_file() -> None:
+    assert OIDCLogin(hub_server_name="work").store_path != OIDCLogin(hub_server_name="play").store_path

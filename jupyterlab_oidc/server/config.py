@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from jupyter_core.paths import jupyter_data_dir
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, default, validate
@@ -168,7 +168,10 @@ class OIDCLogin(Configurable):
 
     store_path = Unicode(
         config=True,
-        help="File used when :attr:`store` is ``file``. Default: ``{jupyter_data_dir}/jupyterlab_oidc/sessions.json``.",
+        help="""File used when :attr:`store` is ``file``. Default:
+        ``{jupyter_data_dir}/jupyterlab_oidc/sessions.json``; for a JupyterHub named server
+        (:attr:`hub_server_name`) ``sessions-{server}.json`` beside it, so the servers of one
+        user, which share a home directory, keep their own sessions.""",
     )
 
     store_encryption_keys = List(
@@ -283,7 +286,9 @@ class OIDCLogin(Configurable):
 
     @default("store_path")
     def _default_store_path(self) -> str:
-        return os.path.join(jupyter_data_dir(), "jupyterlab_oidc", "sessions.json")
+        server = self.hub_server_name
+        name = f"sessions-{quote(server, safe='')}.json" if server else "sessions.json"
+        return os.path.join(jupyter_data_dir(), "jupyterlab_oidc", name)
 
     @validate("environments")
     def _validate_environments(self, proposal: Any) -> dict[str, Any]:

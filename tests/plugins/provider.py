@@ -16,6 +16,8 @@ from ..idp import IdentityProvider, get_idp, stop_providers
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "oidc(profile, access_ttl, **traits): provider profile and OIDCLogin config")
+    # Any module may prove a case of docs/security.md (tests/security/cases.py reads them all).
+    config.addinivalue_line("markers", "security_case(id): the docs/security.md case this test proves")
 
 
 @pytest.fixture(scope="session", autouse=True)

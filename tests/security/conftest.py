@@ -32,10 +32,6 @@ from ..support import PROJECT_IDS
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "jupyterlab-oidc-hypothesis"))
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "security_case(id): the docs/security.md case this test proves")
-
-
 @pytest.fixture(scope="session")
 def _bad_provider() -> Iterator[MisbehavingProvider]:
     provider = MisbehavingProvider().start()
