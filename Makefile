@@ -44,6 +44,7 @@ test: build /usr/bin/chromium
 	node --test dev/idp/selftest.mjs
 	$(PY) -m pytest
 	@if [ -f ui-tests/playwright.config.ts ]; then npx playwright test -c ui-tests/playwright.config.ts; fi
+	$(MAKE) --no-print-directory lite-test  # the JupyterLite site (dev/lite/lite.mk), its own ports
 
 # Retake the README's pictures (docs/screenshots) on purpose: every other run compares against them.
 screenshots: build /usr/bin/chromium

@@ -46,4 +46,4 @@ lite-test: lite
 	  npx playwright test -c ui-tests/lite.config.ts
 
 lite-clean:
-	rm -rf $(LITE_SITE) $(LITE_CACHE)
+	rm -rf $(LITE_SITE) $(LITE_CACHE) $(LITE_VENV)
