@@ -52,7 +52,12 @@ test.describe('JupyterLite site', () => {
     page
   }) => {
     const hosts = watchHosts(page);
-    const notebook = await LiteNotebook.create(page, await openLab(page));
+    const trouble = await openLab(page);
+    const started = Date.now();
+    const notebook = await LiteNotebook.create(page, trouble);
+    test
+      .info()
+      .annotations.push({ type: 'kernel idle', description: `${Date.now() - started} ms` });
     const output = await notebook.run(
       'import sys, jupyterlab_oidc\nprint("oidc", "jupyter_server" in sys.modules, "httpx" in sys.modules)'
     );
