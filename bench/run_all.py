@@ -3,6 +3,8 @@
     python bench/run_all.py                       # all, writes docs/performance.md
     python bench/run_all.py --only get_token,provider_load --output /tmp/perf.md
     python bench/run_all.py --json /tmp/perf.json # also the raw results
+    python bench/run_all.py --only hub_rush --again /tmp/perf.json --json /tmp/perf2.json
+                                                  # rerun one, keep the rest of that run
 
 Each bench module has ``run() -> dict`` and ``report(dict) -> markdown``. The machine is
 shared and small, so every figure comes with the load average before and after its bench,
@@ -230,6 +232,19 @@ def _load(value: tuple[float, float, float]) -> str:
     return " / ".join(f"{x:.2f}" for x in value)
 
 
+def _run_lines(meta: dict[str, Any]) -> list[str]:
+    dirty = lambda m: " (with uncommitted changes)" if m["dirty"] else ""
+    run = f"{meta['started']} UTC, {meta['minutes']:.1f} min, commit `{meta['commit']}`{dirty(meta)}"
+    if "earlier" not in meta:
+        return [f"- Run: {run}"]
+    e = meta["earlier"]
+    again = ", ".join(k for k, m in meta["benches"].items() if m.get("started", "") >= meta["started"])
+    return [
+        f"- Run: {e['started']} UTC, {e['minutes']:.1f} min, commit `{e['commit']}`{dirty(e)}; run again on their "
+        f"own from {run}: {again} (each bench below says when it ran)"
+    ]
+
+
 def document(results: dict[str, Any], meta: dict[str, Any]) -> str:
     mark = {True: "met", False: "**missed**", None: "—"}
     lines = [
@@ -240,8 +255,7 @@ def document(results: dict[str, Any], meta: dict[str, Any]) -> str:
         "Jupyter server with the extension, real ipykernel kernels and, for the comm, JupyterLab in "
         "Debian's Chromium, all on loopback. Ratios are measured against their baseline in the same run.",
         "",
-        f"- Run: {meta['started']} UTC, {meta['minutes']:.1f} min, commit `{meta['commit']}`"
-        + (" (with uncommitted changes)" if meta["dirty"] else ""),
+        *_run_lines(meta),
         f"- Machine: {meta['machine']}",
         f"- Load average (1/5/15 min) at the start: {_load(meta['load_start'])}; at the end: {_load(meta['load_end'])}. "
         "The machine is shared with other test runs: latencies are inflated and noisy at this load, counts "
@@ -270,7 +284,8 @@ def document(results: dict[str, Any], meta: dict[str, Any]) -> str:
         if doc:
             lines += [doc, ""]
         lines += [
-            f"`bench/{module_name}.py`, {run_meta['seconds']:.0f} s, load average before / after: "
+            f"`bench/{module_name}.py`, run {run_meta.get('started', meta['started'])} UTC, {run_meta['seconds']:.0f} s, "
+            "load average before / after: "
             f"{run_meta['load_before'][0]:.2f} / {run_meta['load_after'][0]:.2f}.",
             "",
         ]
@@ -301,7 +316,14 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated keys: " + ", ".join(k for k, _, _ in BENCHES))
     parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"))
     parser.add_argument("--json", default="", help="also write the raw results here")
+    parser.add_argument(
+        "--again",
+        default="",
+        help="the --json file of an earlier run: rerun the --only benches, keep that run's other results",
+    )
     args = parser.parse_args()
+    if args.again and not args.only:
+        parser.error("--again needs --only: the benches to run again")
     only = {k.strip() for k in args.only.split(",") if k.strip()}
     unknown = only - {k for k, _, _ in BENCHES}
     if unknown:
@@ -317,18 +339,30 @@ def main() -> None:
         "benches": {},
     }
     results: dict[str, Any] = {}
+    if args.again:
+        earlier = json.loads(Path(args.again).read_text())
+        results = {k: v for k, v in earlier["results"].items() if k not in only}
+        meta["benches"] = {k: v for k, v in earlier["meta"]["benches"].items() if k not in only}
+        meta["earlier"] = {key: earlier["meta"][key] for key in ("started", "commit", "dirty", "minutes")}
     for key, module_name, _title in BENCHES:
         if only and key not in only:
             continue
         progress(f"{key}: start (load {load_average()[0]:.2f})")
         before, t0 = load_average(), time.monotonic()
+        at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
         try:
             module = importlib.import_module(module_name)
             results[key] = module.run()
         except Exception:
             results[key] = {"error": traceback.format_exc()}
             progress(f"{key}: FAILED")
-        meta["benches"][key] = {"seconds": time.monotonic() - t0, "load_before": before, "load_after": load_average()}
+        meta["benches"][key] = {
+            "seconds": time.monotonic() - t0,
+            "load_before": before,
+            "load_after": load_average(),
+            "started": at,
+            "commit": meta["commit"],
+        }
         progress(f"{key}: done in {meta['benches'][key]['seconds']:.0f} s")
     meta["load_end"] = load_average()
     meta["minutes"] = (time.monotonic() - started) / 60
