@@ -321,7 +321,15 @@ def main() -> None:
         default="",
         help="the --json file of an earlier run: rerun the --only benches, keep that run's other results",
     )
+    parser.add_argument("--render", default="", help="the --json file of an earlier run: write its document only")
     args = parser.parse_args()
+    if args.render:
+        earlier = json.loads(Path(args.render).read_text())
+        for _key, module_name, _title in BENCHES:  # their docstrings and reports
+            importlib.import_module(module_name)
+        Path(args.output).write_text(document(earlier["results"], earlier["meta"]))
+        progress(f"wrote {os.path.relpath(args.output)} from {args.render}")
+        return
     if args.again and not args.only:
         parser.error("--again needs --only: the benches to run again")
     only = {k.strip() for k in args.only.split(",") if k.strip()}
