@@ -18,12 +18,14 @@ export const KERNEL_START_MS = 150_000;
 /** How long one cell may take (the first one imports IPython's display machinery). */
 export const CELL_MS = 60_000;
 
-/** What went wrong in a page: console errors, failed requests, 4xx/5xx answers. */
+/** What went wrong in a page: console errors and warnings, failed requests, 4xx/5xx answers. */
 export class PageTrouble {
   constructor(readonly page: Page) {
     page.on('console', message => {
-      if (message.type() === 'error') {
-        this.lines.push(`console: ${message.text().slice(0, 400)}`);
+      const text = message.text();
+      const warning = message.type() === 'warning' && !/Unsatisfied version|terminals/.test(text);
+      if (message.type() === 'error' || warning) {
+        this.lines.push(`console ${message.type()}: ${text.slice(0, 400)}`);
       }
     });
     page.on('pageerror', error => this.lines.push(`page error: ${String(error).slice(0, 400)}`));
@@ -56,22 +58,62 @@ export async function openLab(page: Page): Promise<PageTrouble> {
     (window as any).jupyterapp.isPluginActivated('jupyterlab-oidc:sidebar')
   );
   await expect(page.locator('#jp-main-dock-panel')).toBeVisible();
+  // No autosave: after its first one (120 s in), JupyterLite's drive reports the notebook
+  // changed on disk and a "File Changed" dialog covers the page (the setting is the site's,
+  // shared by the context's tabs: switched off once).
+  await page.evaluate(async () => {
+    const app = (window as any).jupyterapp;
+    if (app.commands.isToggled('docmanager:toggle-autosave')) {
+      await app.commands.execute('docmanager:toggle-autosave');
+    }
+  });
   return trouble;
 }
 
 /** A Pyodide notebook of the lite lab, driven through JupyterLab's commands. */
 export class LiteNotebook {
-  /** A new notebook (`notebook:create-new`, the Pyodide kernel), its kernel idle. */
+  /** A new notebook with the Pyodide kernel, its kernel idle. */
   static async create(page: Page, trouble: PageTrouble): Promise<LiteNotebook> {
-    const id = await page.evaluate(async () => {
+    const notebook = await LiteNotebook.open(page, trouble);
+    await notebook.waitIdle();
+    return notebook;
+  }
+
+  /**
+   * A new notebook (a file of its own) whose kernel is starting. The site's tabs share one
+   * contents drive (in IndexedDB): open several tabs and their notebooks one after the other.
+   */
+  static async open(page: Page, trouble: PageTrouble): Promise<LiteNotebook> {
+    const created = page.evaluate(async () => {
       const app = (window as any).jupyterapp;
-      const panel = await app.commands.execute('notebook:create-new', { kernelName: 'python' });
+      // A file of its own: two tabs' `notebook:create-new` may both pick Untitled.ipynb, and
+      // each tab's autosave then makes the other ask about a file changed on disk.
+      const path = `lite-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.ipynb`;
+      const content = { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 };
+      await app.serviceManager.contents.save(path, { type: 'notebook', format: 'json', content });
+      const panel = await app.commands.execute('docmanager:open', {
+        path,
+        factory: 'Notebook',
+        kernel: { name: 'python' }
+      });
       await panel.sessionContext.ready;
       return panel.id as string;
     });
-    const notebook = new LiteNotebook(page, id, trouble);
-    await notebook.waitIdle();
-    return notebook;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`No notebook session in ${KERNEL_START_MS} ms. The page saw:\n${trouble}`)
+          ),
+        KERNEL_START_MS
+      );
+    });
+    try {
+      return new LiteNotebook(page, await Promise.race([created, late]), trouble);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private constructor(
