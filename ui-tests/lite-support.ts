@@ -12,6 +12,7 @@ import { createHash } from 'crypto';
 import { APIRequestContext, expect, Page } from '@playwright/test';
 
 import { LITE_ISSUER, LITE_URL } from './lite.config';
+import { evalInNotebook } from './notebook-eval';
 
 /** How long a Pyodide kernel may take to become idle (wasm, stdlib, preloaded wheels). */
 export const KERNEL_START_MS = 150_000;
@@ -189,19 +190,7 @@ export class LiteNotebook {
   }
 
   private _eval<R, A = undefined>(fn: (panel: any, arg: A) => R | Promise<R>, arg?: A): Promise<R> {
-    return this.page.evaluate(
-      async ({ id, source, arg }) => {
-        const app = (window as any).jupyterapp;
-        const panel = Array.from(app.shell.widgets('main') as Iterable<any>).find(
-          (w: any) => w.id === id
-        );
-        if (!panel) {
-          throw new Error(`no notebook ${id}`);
-        }
-        return new Function('panel', 'arg', `return (${source})(panel, arg);`)(panel, arg);
-      },
-      { id: this.id, source: fn.toString(), arg }
-    );
+    return evalInNotebook(this.page, this.id, fn, arg);
   }
 }
 

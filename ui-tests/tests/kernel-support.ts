@@ -10,6 +10,7 @@ import { Page } from '@playwright/test';
 
 import { BASE_URL, ISSUER } from '../playwright.config';
 import { completeProviderPage, expect, OidcRest } from './fixtures';
+import { evalInNotebook } from '../notebook-eval';
 
 /**
  * Kernel-side prelude: count token pulls through the comm (`comm_pulls`), relayed calls
@@ -200,19 +201,7 @@ export class NotebookDriver {
   }
 
   private _eval<R, A = undefined>(fn: (panel: any, arg: A) => R | Promise<R>, arg?: A): Promise<R> {
-    return this.page.evaluate(
-      async ({ id, source, arg }) => {
-        const app = (window as any).jupyterapp;
-        const panel = Array.from(app.shell.widgets('main') as Iterable<any>).find(
-          (w: any) => w.id === id
-        );
-        if (!panel) {
-          throw new Error(`no notebook ${id}`);
-        }
-        return new Function('panel', 'arg', `return (${source})(panel, arg);`)(panel, arg);
-      },
-      { id: this.id, source: fn.toString(), arg }
-    );
+    return evalInNotebook(this.page, this.id, fn, arg);
   }
 }
 
