@@ -12,7 +12,7 @@ import { createHash } from 'crypto';
 import { APIRequestContext, expect, Page } from '@playwright/test';
 
 import { LITE_ISSUER, LITE_URL } from './lite.config';
-import { evalInNotebook } from './notebook-eval';
+import { appendAndRunCell, evalInNotebook } from './notebook-eval';
 
 /** How long a Pyodide kernel may take to become idle (wasm, stdlib, preloaded wheels). */
 export const KERNEL_START_MS = 150_000;
@@ -147,15 +147,7 @@ export class LiteNotebook {
   /** Append a code cell, run it, wait for its execution count; answers its outputs' text. */
   async run(code: string, timeout = CELL_MS): Promise<string> {
     await this.waitIdle();
-    const index = await this._eval((panel, source) => {
-      const notebook = panel.content;
-      const at = notebook.model.cells.length;
-      notebook.model.sharedModel.insertCell(at, { cell_type: 'code', source });
-      notebook.activeCellIndex = at;
-      (window as any).jupyterapp.shell.activateById(panel.id);
-      void (window as any).jupyterapp.commands.execute('notebook:run-cell');
-      return at as number;
-    }, code);
+    const index = await appendAndRunCell(this.page, this.id, code);
     const cell = this.page.locator(`[id="${this.id}"] .jp-Notebook .jp-Cell`).nth(index);
     try {
       await expect(cell.locator('.jp-InputPrompt')).toHaveText(/\[\d+\]/, { timeout });

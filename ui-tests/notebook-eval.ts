@@ -24,3 +24,21 @@ export function evalInNotebook<R, A = undefined>(
     { id, source: fn.toString(), arg }
   ) as Promise<R>;
 }
+
+/** Append a code cell with `code` to notebook `id` and start it (`notebook:run-cell`); answers its index. */
+export function appendAndRunCell(page: Page, id: string, code: string): Promise<number> {
+  return evalInNotebook(
+    page,
+    id,
+    (panel, source: string) => {
+      const notebook = panel.content;
+      const at = notebook.model.cells.length;
+      notebook.model.sharedModel.insertCell(at, { cell_type: 'code', source });
+      notebook.activeCellIndex = at;
+      (window as any).jupyterapp.shell.activateById(panel.id);
+      void (window as any).jupyterapp.commands.execute('notebook:run-cell');
+      return at as number;
+    },
+    code
+  );
+}

@@ -10,7 +10,7 @@ import { Page } from '@playwright/test';
 
 import { BASE_URL, ISSUER } from '../playwright.config';
 import { completeProviderPage, expect, OidcRest } from './fixtures';
-import { evalInNotebook } from '../notebook-eval';
+import { appendAndRunCell, evalInNotebook } from '../notebook-eval';
 
 /**
  * Kernel-side prelude: count token pulls through the comm (`comm_pulls`), relayed calls
@@ -129,15 +129,7 @@ export class NotebookDriver {
 
   /** Append a code cell and start it; `done()` waits for it and answers its output text. */
   async start(code: string): Promise<IRunningCell> {
-    const index = await this._eval((panel, source) => {
-      const notebook = panel.content;
-      const at = notebook.model.cells.length;
-      notebook.model.sharedModel.insertCell(at, { cell_type: 'code', source });
-      notebook.activeCellIndex = at;
-      (window as any).jupyterapp.shell.activateById(panel.id);
-      void (window as any).jupyterapp.commands.execute('notebook:run-cell');
-      return at as number;
-    }, code);
+    const index = await appendAndRunCell(this.page, this.id, code);
     const cell = this.page.locator(`[id="${this.id}"] .jp-Notebook .jp-Cell`).nth(index);
     return {
       index,
